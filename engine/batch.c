@@ -1,0 +1,48 @@
+#include "batch.h"
+
+#include <stdlib.h>
+
+hm_batch *hm_batch_new(uint32_t cap, size_t buf_cap) {
+    hm_batch *b = hm_xcalloc(1, sizeof(*b));
+    b->cap = cap;
+    b->rec = hm_xcalloc(cap, sizeof(*b->rec));
+    b->ev = hm_xcalloc(cap, sizeof(*b->ev));
+    b->reason = hm_xcalloc(cap, sizeof(*b->reason));
+    b->buf_cap = buf_cap;
+    b->buf = hm_xmalloc(buf_cap);
+    hm_arena_init(&b->arena, 256 * 1024);
+    return b;
+}
+
+void hm_batch_reset(hm_batch *b) {
+    b->n = 0;
+    b->buf_len = 0;
+    b->origin = NULL;
+    b->out.len = 0;
+    b->dead.len = 0;
+    memset(&b->stats, 0, sizeof(b->stats));
+    hm_arena_reset(&b->arena);
+}
+
+void hm_batch_reserve_buf(hm_batch *b, size_t need) {
+    if (b->buf_len + need <= b->buf_cap) return;
+    size_t cap = b->buf_cap;
+    while (cap < b->buf_len + need) cap *= 2;
+    char *old = b->buf;
+    b->buf = hm_xrealloc(b->buf, cap);
+    b->buf_cap = cap;
+    if (b->buf != old)
+        for (uint32_t i = 0; i < b->n; i++) b->rec[i].data = b->buf + (b->rec[i].data - old);
+}
+
+void hm_batch_free(hm_batch *b) {
+    if (!b) return;
+    free(b->rec);
+    free(b->ev);
+    free(b->reason);
+    free(b->buf);
+    hm_arena_free(&b->arena);
+    hm_buf_free(&b->out);
+    hm_buf_free(&b->dead);
+    free(b);
+}

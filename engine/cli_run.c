@@ -1,0 +1,211 @@
+/* cli_run.c - `hallmonitor run` and `hallmonitor decoders`. */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "pipeline.h"
+
+const char *hm_default_data_dir(const char *rel) {
+    static char buf[PATH_MAX + 64];
+    char exe[PATH_MAX - 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, sizeof buf, "%s/../%s", exe, rel);
+            if (access(buf, R_OK) == 0) return buf;
+        }
+    }
+    snprintf(buf, sizeof buf, "%s", rel);
+    return buf;
+}
+
+static void run_usage(FILE *f) {
+    fprintf(f,
+            "usage: hallmonitor run --input URI... [options]\n"
+            "\n"
+            "inputs (repeatable):\n"
+            "  --input file:PATH       a file; globs allowed (quote them): file:'/var/log/*.log'\n"
+            "  --input -               standard input\n"
+            "  --follow                keep reading growing files (tail -F, rotation-safe)\n"
+            "outputs:\n"
+            "  --output URI            jsonl:PATH, a path, or - (stdout, default); repeatable\n"
+            "  --emit WHAT             events|alerts|incidents|all (default: events until rules\n"
+            "                          are given)\n"
+            "  --dead-letter PATH      JSONL file for records that could not be decoded\n"
+            "  --no-raw                leave the raw line out of event output\n"
+            "decoding:\n"
+            "  --tz Area/City          district time zone for zone-less stamps (default UTC)\n"
+            "  --year YYYY             year for syslog stamps without one (default: inferred\n"
+            "                          from the clock, the most recent past date)\n"
+            "  --mappings DIR          vendor field mappings (default: rules/mappings)\n"
+            "  --max-record BYTES      longer records are dead-lettered (default 65536)\n"
+            "engine:\n"
+            "  --workers N             worker threads (default: number of cores)\n"
+            "  --batch N               records per batch (default 1024)\n"
+            "  --exit-on-idle D        exit once no input arrived for D (e.g. 5s)\n"
+            "  --stats                 print counters as JSON to stderr at exit (and on SIGUSR1)\n"
+            "  --help\n");
+}
+
+static void on_signal(int sig) {
+    if (sig == SIGUSR1) hm_engine_request_stats();
+    else hm_engine_request_stop();
+}
+
+int hm_cmd_run(int argc, char **argv) {
+    hm_engine_cfg cfg;
+    hm_engine_cfg_defaults(&cfg);
+    const char **inputs = calloc((size_t)argc + 1, sizeof(char *));
+    const char **outputs = calloc((size_t)argc + 1, sizeof(char *));
+    size_t ni = 0, no = 0;
+    const char *emit = NULL;
+    cfg.mappings_dir = NULL;
+    enum {
+        O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
+        O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP
+    };
+    static const struct option longopts[] = {
+        {"input", required_argument, 0, O_INPUT},
+        {"output", required_argument, 0, O_OUTPUT},
+        {"emit", required_argument, 0, O_EMIT},
+        {"dead-letter", required_argument, 0, O_DEAD},
+        {"tz", required_argument, 0, O_TZ},
+        {"year", required_argument, 0, O_YEAR},
+        {"mappings", required_argument, 0, O_MAPPINGS},
+        {"workers", required_argument, 0, O_WORKERS},
+        {"batch", required_argument, 0, O_BATCH},
+        {"exit-on-idle", required_argument, 0, O_IDLE},
+        {"stats", no_argument, 0, O_STATS},
+        {"follow", no_argument, 0, O_FOLLOW},
+        {"max-record", required_argument, 0, O_MAXREC},
+        {"no-raw", no_argument, 0, O_NORAW},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    int rc = 2, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_INPUT: inputs[ni++] = optarg; break;
+        case O_OUTPUT: outputs[no++] = optarg; break;
+        case O_EMIT: emit = optarg; break;
+        case O_DEAD: cfg.dead_letter = optarg; break;
+        case O_TZ: cfg.tz_name = optarg; break;
+        case O_YEAR:
+            cfg.fixed_year = atoi(optarg);
+            if (cfg.fixed_year < 1970 || cfg.fixed_year > 9999) {
+                fprintf(stderr, "hallmonitor run: --year %s: expected a year like 2024\n", optarg);
+                goto out;
+            }
+            break;
+        case O_MAPPINGS: cfg.mappings_dir = optarg; break;
+        case O_WORKERS:
+            cfg.workers = atoi(optarg);
+            if (cfg.workers < 1 || cfg.workers > 256) {
+                fprintf(stderr, "hallmonitor run: --workers %s: expected 1..256\n", optarg);
+                goto out;
+            }
+            break;
+        case O_BATCH:
+            cfg.batch_cap = (uint32_t)atoi(optarg);
+            if (cfg.batch_cap < 1 || cfg.batch_cap > 65536) {
+                fprintf(stderr, "hallmonitor run: --batch %s: expected 1..65536\n", optarg);
+                goto out;
+            }
+            break;
+        case O_IDLE:
+            if (!hm_parse_duration_ns(optarg, &cfg.exit_on_idle_ns)) {
+                fprintf(stderr, "hallmonitor run: --exit-on-idle %s: expected a duration like 5s\n",
+                        optarg);
+                goto out;
+            }
+            break;
+        case O_STATS: cfg.stats = true; break;
+        case O_FOLLOW: cfg.follow = true; break;
+        case O_MAXREC: {
+            long v = atol(optarg);
+            if (v < 64 || v > 16 * 1024 * 1024) {
+                fprintf(stderr, "hallmonitor run: --max-record %s: expected 64..16777216\n", optarg);
+                goto out;
+            }
+            cfg.max_record = (size_t)v;
+            break;
+        }
+        case O_NORAW: cfg.include_raw = false; break;
+        case O_HELP:
+            run_usage(stdout);
+            rc = 0;
+            goto out;
+        default:
+            fprintf(stderr, "hallmonitor run: unknown or incomplete option '%s'\n\n",
+                    argv[optind - 1]);
+            run_usage(stderr);
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hallmonitor run: unexpected argument '%s'\n", argv[optind]);
+        goto out;
+    }
+    if (!ni) {
+        fprintf(stderr, "hallmonitor run: at least one --input is required\n\n");
+        run_usage(stderr);
+        goto out;
+    }
+    if (!no) outputs[no++] = "-";
+    if (emit) {
+        if (!strcmp(emit, "events")) cfg.emit = HM_EMIT_EVENTS;
+        else if (!strcmp(emit, "alerts")) cfg.emit = HM_EMIT_ALERTS;
+        else if (!strcmp(emit, "incidents")) cfg.emit = HM_EMIT_INCIDENTS;
+        else if (!strcmp(emit, "all"))
+            cfg.emit = HM_EMIT_EVENTS | HM_EMIT_ALERTS | HM_EMIT_INCIDENTS;
+        else if (!strcmp(emit, "none")) cfg.emit = 0;
+        else {
+            fprintf(stderr, "hallmonitor run: --emit %s: expected events|alerts|incidents|all\n",
+                    emit);
+            goto out;
+        }
+    }
+    if (!cfg.mappings_dir) cfg.mappings_dir = hm_default_data_dir("rules/mappings");
+    cfg.inputs = inputs;
+    cfg.n_inputs = ni;
+    cfg.outputs = outputs;
+    cfg.n_outputs = no;
+
+    char err[1024] = "";
+    hm_engine *e = hm_engine_new(&cfg, err, sizeof err);
+    if (!e) {
+        fprintf(stderr, "hallmonitor run: %s\n", err);
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int r = hm_engine_run(e);
+    hm_engine_free(e);
+    rc = r == HM_OK ? 0 : 1;
+out:
+    free(inputs);
+    free(outputs);
+    return rc;
+}
+
+int hm_cmd_decoders(int argc, char **argv) {
+    HM_UNUSED(argc);
+    HM_UNUSED(argv);
+    for (size_t i = 0; i < hm_decoders_count; i++)
+        printf("%-12s %s\n", hm_decoders[i]->name, hm_decoders[i]->description);
+    return 0;
+}

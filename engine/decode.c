@@ -1,0 +1,383 @@
+#include "decode.h"
+
+#include <stdio.h>
+
+
+#define HM_DECODER(name) extern const hm_decoder_ops hm_dec_##name;
+#include "decoders/decoder_list.h"
+#undef HM_DECODER
+
+const hm_decoder_ops *const hm_decoders[] = {
+#define HM_DECODER(name) &hm_dec_##name,
+#include "decoders/decoder_list.h"
+#undef HM_DECODER
+};
+const size_t hm_decoders_count = HM_ARRAY_LEN(hm_decoders);
+
+int hm_decoder_index(const char *name) {
+    for (size_t i = 0; i < hm_decoders_count; i++)
+        if (!strcmp(hm_decoders[i]->name, name)) return (int)i;
+    return -1;
+}
+
+static const char *const small_numbers[] = {
+    "0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",  "10", "11",
+    "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23"};
+
+/* Flags raw bytes that are not plain UTF-8 text (decoded anyway; see docs/pipeline.md). */
+static uint8_t scan_raw(const char *p, size_t n) {
+    uint8_t flags = 0;
+    if (memchr(p, 0, n)) flags |= HM_EV_HAS_NUL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x80) continue;
+        size_t k = 0;
+        if (c >= 0xC2 && c <= 0xDF) k = 2;
+        else if (c >= 0xE0 && c <= 0xEF) k = 3;
+        else if (c >= 0xF0 && c <= 0xF4) k = 4;
+        if (!k || i + k > n) return flags | HM_EV_INVALID_UTF8;
+        for (size_t j = 1; j < k; j++)
+            if (((unsigned char)p[i + j] & 0xC0) != 0x80) return flags | HM_EV_INVALID_UTF8;
+        if ((c == 0xE0 && (unsigned char)p[i + 1] < 0xA0) ||
+            (c == 0xED && (unsigned char)p[i + 1] >= 0xA0) ||
+            (c == 0xF0 && (unsigned char)p[i + 1] < 0x90) ||
+            (c == 0xF4 && (unsigned char)p[i + 1] >= 0x90))
+            return flags | HM_EV_INVALID_UTF8;
+        i += k - 1;
+    }
+    return flags;
+}
+
+int hm_decode_record(hm_decode_ctx *ctx, const hm_field_map *const *maps, const hm_record *rec,
+                     hm_syslog_hdr *hdr, hm_event *ev) {
+    hm_syslog_parse(rec->data, rec->len, ctx->tc, hdr);
+    ctx->hdr = hdr;
+    ctx->ntok = 0;
+    ctx->json = NULL;
+    ctx->reason = NULL;
+    ctx->map = NULL;
+    hm_ev_clear(ev);
+    ev->rec = rec;
+    ev->recv_ns = rec->recv_ns;
+    ev->flags = scan_raw(rec->data, rec->len);
+    if (hdr->has_ts) {
+        ev->ts_ns = hdr->ts_has_zone ? hdr->ts_ns : hm_time_local_to_utc_ns(ctx->tc, hdr->ts_ns);
+    } else {
+        ev->ts_ns = rec->recv_ns;
+        ev->flags |= HM_EV_TS_FROM_RECV;
+    }
+    if (hdr->body.len == 0) {
+        ctx->reason = "empty record";
+        return HM_EPARSE;
+    }
+    int best = -1, best_score = 0;
+    for (size_t i = 0; i < hm_decoders_count; i++) {
+        int s = hm_decoders[i]->probe(ctx, hdr);
+        if (s > best_score) {
+            best_score = s;
+            best = (int)i;
+            if (s >= 100) break;
+        }
+    }
+    if (best < 0) {
+        ctx->reason = "no decoder recognizes this record";
+        return HM_EPARSE;
+    }
+    ctx->map = maps ? maps[best] : NULL;
+    ev->decoder = (uint16_t)best;
+    int rc = hm_decoders[best]->decode(ctx, ev);
+    if (rc != HM_OK) {
+        if (!ctx->reason) ctx->reason = "decoder rejected the record";
+        return HM_EPARSE;
+    }
+    if (hdr->host.len) hm_ev_set_default(ev, HM_F_HOST, hdr->host);
+    if (hdr->app.len) hm_ev_set_default(ev, HM_F_PROGRAM, hdr->app);
+    if (hdr->procid.len) hm_ev_set_default(ev, HM_F_PID, hdr->procid);
+    if (hdr->pri >= 0) {
+        hm_ev_set_c(ev, HM_F_FACILITY, small_numbers[hdr->pri >> 3]);
+        hm_ev_set_c(ev, HM_F_SYSLOG_SEVERITY, small_numbers[hdr->pri & 7]);
+    }
+    return HM_OK;
+}
+
+/* ---- helpers ---- */
+
+static inline bool is_key_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-' || c == ':';
+}
+
+bool hm_kv_next(hm_kv_iter *it, hm_str *key, hm_str *val) {
+    const char *p = it->p, *e = it->end;
+    for (;;) {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+        if (p >= e) {
+            it->p = p;
+            return false;
+        }
+        const char *k = p;
+        while (p < e && is_key_char(*p)) p++;
+        if (p < e && *p == '=' && p > k) {
+            *key = (hm_str){k, (uint32_t)(p - k)};
+            p++;
+            if (p < e && (*p == '"' || *p == '\'')) {
+                char q = *p++;
+                const char *v = p;
+                while (p < e && *p != q) {
+                    if (*p == '\\' && p + 1 < e) p++;
+                    p++;
+                }
+                *val = (hm_str){v, (uint32_t)(p - v)};
+                if (p < e) p++;
+            } else {
+                const char *v = p;
+                while (p < e && *p != ' ' && *p != '\t') p++;
+                *val = (hm_str){v, (uint32_t)(p - v)};
+            }
+            it->p = p;
+            return true;
+        }
+        /* not a key=value word: skip it */
+        while (p < e && *p != ' ' && *p != '\t') p++;
+    }
+}
+
+void hm_dec_extra(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
+    if (ev->n_extra >= HM_EVENT_MAX_EXTRA) return; /* bounded: later vendor fields are kept in raw */
+    /* capacity grows 8, 16, 32, 64, 96 inside the arena */
+    uint16_t n = ev->n_extra;
+    if (n == 0 || n == 8 || n == 16 || n == 32 || n == 64) {
+        uint16_t cap = n == 0 ? 8 : (n == 64 ? HM_EVENT_MAX_EXTRA : (uint16_t)(n * 2));
+        hm_kv *nk = hm_arena_alloc(ctx->arena, cap * sizeof(hm_kv));
+        if (n) memcpy(nk, ev->extra, n * sizeof(hm_kv));
+        ev->extra = nk;
+    }
+    ev->extra[n].key = key;
+    ev->extra[n].val = val;
+    ev->n_extra = (uint16_t)(n + 1);
+}
+
+void hm_dec_map(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
+    int id = hm_field_map_get(ctx->map, key.p, key.len);
+    if (id >= 0) {
+        if (!hm_ev_has(ev, (hm_field_id)id)) hm_ev_set(ev, (hm_field_id)id, val);
+        return;
+    }
+    hm_dec_extra(ctx, ev, key, val);
+}
+
+void hm_dec_time_local(hm_decode_ctx *ctx, hm_event *ev, int64_t local_ns) {
+    hm_dec_time_utc(ev, hm_time_local_to_utc_ns(ctx->tc, local_ns));
+}
+
+bool hm_dec_time_iso(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
+    int64_t ns;
+    bool zone;
+    size_t used = hm_parse_iso8601(v.p, v.len, &ns, &zone);
+    if (!used) return false;
+    if (zone) hm_dec_time_utc(ev, ns);
+    else hm_dec_time_local(ctx, ev, ns);
+    return true;
+}
+
+void hm_dec_origin(hm_event *ev, hm_src_type t, const char *vendor, const char *product,
+                   const char *category, const char *service) {
+    ev->src_type = (uint8_t)t;
+    hm_ev_set_c(ev, HM_F_SRC_TYPE, hm_src_type_names[t]);
+    if (vendor) hm_ev_set_c(ev, HM_F_VENDOR, vendor);
+    if (product) hm_ev_set_c(ev, HM_F_PRODUCT, product);
+    if (category) hm_ev_set_c(ev, HM_F_CATEGORY, category);
+    if (service) hm_ev_set_c(ev, HM_F_SERVICE, service);
+}
+
+const char *hm_outcome_from_word(hm_str w) {
+    static const char *const ok[] = {"success", "succeeded", "successful", "accept", "accepted",
+                                     "allow",   "allowed",   "ok",         "pass",   "passed",
+                                     "permit",  "permitted", "granted",    "true",   "0"};
+    static const char *const bad[] = {"failure", "failed", "fail",   "deny",     "denied",
+                                      "block",   "blocked", "drop",  "dropped",  "reject",
+                                      "rejected", "error",  "false", "invalid"};
+    for (size_t i = 0; i < HM_ARRAY_LEN(ok); i++)
+        if (hm_str_ieq_c(w, ok[i])) return "success";
+    for (size_t i = 0; i < HM_ARRAY_LEN(bad); i++)
+        if (hm_str_ieq_c(w, bad[i])) return "failure";
+    return "unknown";
+}
+
+/* ---- JSON ---- */
+
+int hm_dec_json(hm_decode_ctx *ctx, hm_str body) {
+    if (ctx->ntok > 0 && ctx->json == body.p) return 0;
+    if (ctx->ntok < 0 && ctx->json == body.p) return -1;
+    ctx->json = body.p;
+    jsmn_parser parser;
+    jsmn_init(&parser);
+    int r = jsmn_parse(&parser, body.p, body.len, ctx->tok, HM_JSON_MAX_TOKENS);
+    if (r <= 0 || ctx->tok[0].type != JSMN_OBJECT) {
+        ctx->ntok = r < 0 ? r : -2;
+        return -1;
+    }
+    /* jsmn accepts trailing bytes; require only blanks after the root object */
+    for (unsigned i = (unsigned)ctx->tok[0].end; i < body.len; i++) {
+        char c = body.p[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            ctx->ntok = -2;
+            return -1;
+        }
+    }
+    ctx->ntok = r;
+    return 0;
+}
+
+int hm_json_skip(const hm_decode_ctx *ctx, int t) {
+    int end = ctx->tok[t].end, j = t + 1;
+    while (j < ctx->ntok && ctx->tok[j].start < end) j++;
+    return j;
+}
+
+static int json_child(const hm_decode_ctx *ctx, int obj, const char *key, size_t klen) {
+    if (obj < 0 || obj >= ctx->ntok || ctx->tok[obj].type != JSMN_OBJECT) return -1;
+    int n = ctx->tok[obj].size, k = obj + 1;
+    for (int i = 0; i < n && k < ctx->ntok; i++) {
+        const jsmntok_t *kt = &ctx->tok[k];
+        if ((size_t)(kt->end - kt->start) == klen && !memcmp(ctx->json + kt->start, key, klen))
+            return k + 1;
+        k = hm_json_skip(ctx, k + 1);
+    }
+    return -1;
+}
+
+int hm_json_path(const hm_decode_ctx *ctx, int obj, const char *path) {
+    const char *p = path;
+    int cur = obj;
+    while (*p && cur >= 0) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        cur = json_child(ctx, cur, p, l);
+        p += l;
+        if (*p == '.') p++;
+    }
+    return cur;
+}
+
+static void put_utf8(char **o, uint32_t cp) {
+    char *d = *o;
+    if (cp < 0x80) {
+        *d++ = (char)cp;
+    } else if (cp < 0x800) {
+        *d++ = (char)(0xC0 | (cp >> 6));
+        *d++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *d++ = (char)(0xE0 | (cp >> 12));
+        *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *d++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *d++ = (char)(0xF0 | (cp >> 18));
+        *d++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *d++ = (char)(0x80 | (cp & 0x3F));
+    }
+    *o = d;
+}
+
+static int hex4(const char *p) {
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return -1;
+    }
+    return v;
+}
+
+hm_str hm_json_str(hm_decode_ctx *ctx, int t) {
+    if (t < 0 || t >= ctx->ntok) return (hm_str){NULL, 0};
+    const jsmntok_t *tk = &ctx->tok[t];
+    const char *s = ctx->json + tk->start;
+    size_t n = (size_t)(tk->end - tk->start);
+    if (tk->type != JSMN_STRING || !memchr(s, '\\', n)) return (hm_str){s, (uint32_t)n};
+    char *out = hm_arena_alloc(ctx->arena, n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\' || i + 1 >= n) {
+            *o++ = s[i];
+            continue;
+        }
+        char c = s[++i];
+        switch (c) {
+        case 'n': *o++ = '\n'; break;
+        case 't': *o++ = '\t'; break;
+        case 'r': *o++ = '\r'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'u': {
+            int cp = i + 4 < n ? hex4(s + i + 1) : -1;
+            if (cp < 0) {
+                *o++ = '?';
+                break;
+            }
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u') {
+                int lo = hex4(s + i + 3);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+            }
+            if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; /* lone surrogate */
+            put_utf8(&o, (uint32_t)cp);
+            break;
+        }
+        default: *o++ = c; /* \" \\ \/ */
+        }
+    }
+    *o = 0;
+    return (hm_str){out, (uint32_t)(o - out)};
+}
+
+bool hm_json_set(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *path, hm_field_id id) {
+    int t = hm_json_path(ctx, obj, path);
+    if (t < 0 || hm_json_is_null(ctx, t)) return false;
+    hm_str v = hm_json_str(ctx, t);
+    if (!v.len) return false;
+    hm_ev_set(ev, id, v);
+    return true;
+}
+
+static void flatten_rec(hm_decode_ctx *ctx, hm_event *ev, int t, const char *prefix, size_t plen,
+                        int depth) {
+    const jsmntok_t *tk = &ctx->tok[t];
+    if (tk->type == JSMN_OBJECT || tk->type == JSMN_ARRAY) {
+        if (depth > 8) return;
+        int n = tk->size, k = t + 1;
+        for (int i = 0; i < n && k < ctx->ntok; i++) {
+            char keybuf[256];
+            size_t kl;
+            int vt;
+            if (tk->type == JSMN_OBJECT) {
+                const jsmntok_t *kt = &ctx->tok[k];
+                size_t l = (size_t)(kt->end - kt->start);
+                kl = (size_t)snprintf(keybuf, sizeof keybuf, "%.*s%s%.*s", (int)plen, prefix,
+                                      plen ? "." : "", (int)l, ctx->json + kt->start);
+                vt = k + 1;
+            } else {
+                kl = (size_t)snprintf(keybuf, sizeof keybuf, "%.*s.%d", (int)plen, prefix, i);
+                vt = k;
+            }
+            if (kl >= sizeof keybuf) kl = sizeof keybuf - 1;
+            flatten_rec(ctx, ev, vt, keybuf, kl, depth + 1);
+            k = hm_json_skip(ctx, vt);
+        }
+        return;
+    }
+    if (hm_json_is_null(ctx, t)) return;
+    hm_str key = hm_dec_dup(ctx, prefix, plen);
+    hm_dec_map(ctx, ev, key, hm_json_str(ctx, t));
+}
+
+void hm_json_flatten(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *prefix) {
+    if (obj < 0 || obj >= ctx->ntok) return;
+    flatten_rec(ctx, ev, obj, prefix ? prefix : "", prefix ? strlen(prefix) : 0, 0);
+}

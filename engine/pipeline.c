@@ -1,0 +1,491 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connector.h"
+#include "sink.h"
+
+static volatile sig_atomic_t g_stop = 0;
+static volatile sig_atomic_t g_dump_stats = 0;
+static volatile int g_stop_int = 0; /* mirror readable by connectors */
+
+void hm_engine_request_stop(void) {
+    g_stop++;
+    g_stop_int = (int)g_stop;
+}
+void hm_engine_request_stats(void) { g_dump_stats = 1; }
+
+void hm_engine_cfg_defaults(hm_engine_cfg *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = n > 0 ? (int)n : 1;
+    cfg->batch_cap = HM_BATCH_CAP_DEFAULT;
+    cfg->emit = HM_EMIT_EVENTS;
+    cfg->tz_name = "UTC";
+    cfg->max_record = 64 * 1024;
+    cfg->hard_cap = 16 * 1024 * 1024;
+    cfg->include_raw = true;
+}
+
+/* A simple FIFO of batches guarded by one mutex: one lock per batch, not per event. */
+typedef struct bqueue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    hm_batch *head, *tail;
+    size_t n;
+} bqueue;
+
+static void bq_init(bqueue *q) {
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    q->head = q->tail = NULL;
+    q->n = 0;
+}
+static void bq_destroy(bqueue *q) {
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+}
+
+typedef struct worker {
+    struct hm_engine *e;
+    pthread_t th;
+    int index;
+    jsmntok_t *tok;
+    hm_syslog_hdr hdr;
+} worker;
+
+typedef struct source_thread {
+    struct hm_engine *e;
+    hm_source src;
+    pthread_t th;
+    bool finished;
+    int64_t last_data_ns;
+} source_thread;
+
+struct hm_engine {
+    hm_engine_cfg cfg;
+    hm_tz tz;
+    hm_time_ctx tc;
+    const hm_field_map **maps;
+    source_thread *sources;
+    size_t n_sources;
+    hm_sink *sinks;
+    size_t n_sinks;
+    hm_sink dead_sink;
+    bool has_dead_sink;
+    worker *workers;
+
+    /* batch pool (free list) and work queue */
+    bqueue pool, work;
+    hm_batch **all_batches;
+    size_t n_batches;
+    uint64_t next_seq;        /* under work.mu */
+    size_t sources_running;   /* under work.mu */
+
+    /* reorder ring for the writer */
+    pthread_mutex_t done_mu;
+    pthread_cond_t done_cv;
+    hm_batch **ring;          /* [n_batches] indexed by seq % n_batches */
+    bool workers_quit;
+
+    hm_engine_stats stats;
+    bool warned_no_dead;
+    int rc;
+};
+
+static void *source_main(void *arg);
+static void *worker_main(void *arg);
+
+hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
+    hm_engine *e = hm_xcalloc(1, sizeof(*e));
+    e->cfg = *cfg;
+    if (e->cfg.workers < 1) e->cfg.workers = 1;
+    if (e->cfg.workers > 256) e->cfg.workers = 256;
+    if (e->cfg.batch_cap < 1) e->cfg.batch_cap = HM_BATCH_CAP_DEFAULT;
+    int y = e->cfg.fixed_year > 0 ? e->cfg.fixed_year : 2024;
+    int ynow;
+    unsigned m, d;
+    hm_civil_from_days(hm_now_ns() / 1000000000LL / 86400, &ynow, &m, &d);
+    int y0 = (y < ynow ? y : ynow) - 2, y1 = (y > ynow ? y : ynow) + 1;
+    if (hm_tz_load(&e->tz, cfg->tz_name, y0, y1) != HM_OK) {
+        snprintf(err, errlen, "--tz %s: unknown time zone (expected Area/City, e.g. America/Chicago)",
+                 cfg->tz_name);
+        free(e);
+        return NULL;
+    }
+    e->tc.tz = &e->tz;
+    e->tc.fixed_year = cfg->fixed_year;
+    e->tc.ref_ns = 0;
+    e->maps = hm_xcalloc(hm_decoders_count, sizeof(*e->maps));
+    if (hm_field_maps_load_dir(cfg->mappings_dir, e->maps, err, errlen) != HM_OK) goto fail;
+
+    e->n_sources = cfg->n_inputs;
+    e->sources = hm_xcalloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(*e->sources));
+    e->stats.per_source = hm_xcalloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof(uint64_t));
+    hm_conn_opts copts = {.follow = cfg->follow,
+                          .max_record = cfg->max_record,
+                          .hard_cap = cfg->hard_cap,
+                          .stop = &g_stop_int};
+    for (size_t i = 0; i < cfg->n_inputs; i++) {
+        source_thread *st = &e->sources[i];
+        st->e = e;
+        const hm_connector_ops *ops = hm_connector_for_uri(cfg->inputs[i]);
+        if (!ops) {
+            snprintf(err, errlen, "--input %s: unknown input scheme (see hallmonitor run --help)",
+                     cfg->inputs[i]);
+            goto fail;
+        }
+        st->src.ops = ops;
+        st->src.uri = hm_xstrdup(cfg->inputs[i]);
+        st->src.index = (uint32_t)i;
+        st->src.opts = copts;
+        if (ops->open(&st->src, cfg->inputs[i], &copts, err, errlen) != HM_OK) {
+            st->src.ops = NULL;
+            goto fail;
+        }
+    }
+    e->n_sinks = cfg->n_outputs;
+    e->sinks = hm_xcalloc(cfg->n_outputs ? cfg->n_outputs : 1, sizeof(*e->sinks));
+    for (size_t i = 0; i < cfg->n_outputs; i++)
+        if (hm_sink_open(&e->sinks[i], cfg->outputs[i], err, errlen) != HM_OK) goto fail;
+    if (cfg->dead_letter) {
+        char uri[4096];
+        snprintf(uri, sizeof uri, "jsonl:%s", cfg->dead_letter);
+        if (hm_sink_open(&e->dead_sink, uri, err, errlen) != HM_OK) goto fail;
+        e->has_dead_sink = true;
+    }
+    return e;
+fail:
+    hm_engine_free(e);
+    return NULL;
+}
+
+static hm_batch *pool_get(hm_engine *e) {
+    pthread_mutex_lock(&e->pool.mu);
+    while (!e->pool.head) pthread_cond_wait(&e->pool.cv, &e->pool.mu); /* backpressure */
+    hm_batch *b = e->pool.head;
+    e->pool.head = b->next;
+    e->pool.n--;
+    pthread_mutex_unlock(&e->pool.mu);
+    hm_batch_reset(b);
+    return b;
+}
+
+static void pool_put(hm_engine *e, hm_batch *b) {
+    pthread_mutex_lock(&e->pool.mu);
+    b->next = e->pool.head;
+    e->pool.head = b;
+    e->pool.n++;
+    pthread_cond_signal(&e->pool.cv);
+    pthread_mutex_unlock(&e->pool.mu);
+}
+
+static void work_push(hm_engine *e, hm_batch *b) {
+    pthread_mutex_lock(&e->work.mu);
+    b->seq = e->next_seq++;
+    b->next = NULL;
+    if (e->work.tail) e->work.tail->next = b;
+    else e->work.head = b;
+    e->work.tail = b;
+    e->work.n++;
+    pthread_cond_signal(&e->work.cv);
+    pthread_mutex_unlock(&e->work.mu);
+}
+
+static void source_done(hm_engine *e) {
+    pthread_mutex_lock(&e->work.mu);
+    e->sources_running--;
+    pthread_cond_broadcast(&e->work.cv);
+    pthread_mutex_unlock(&e->work.mu);
+    pthread_mutex_lock(&e->done_mu);
+    pthread_cond_broadcast(&e->done_cv);
+    pthread_mutex_unlock(&e->done_mu);
+}
+
+static void *source_main(void *arg) {
+    source_thread *st = arg;
+    hm_engine *e = st->e;
+    hm_batch *b = NULL;
+    st->last_data_ns = hm_mono_ns();
+    while (!g_stop) {
+        if (!b) b = pool_get(e);
+        int rc = st->src.ops->read_batch(&st->src, b);
+        if (rc > 0) {
+            work_push(e, b);
+            b = NULL;
+            st->last_data_ns = hm_mono_ns();
+            continue;
+        }
+        if (rc == 0) {
+            if (e->cfg.exit_on_idle_ns && hm_mono_ns() - st->last_data_ns > e->cfg.exit_on_idle_ns)
+                break;
+            struct timespec ts = {0, 50 * 1000000L}; /* idle input: poll again shortly */
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (rc != HM_EOF) {
+            hm_error("input", "%s: stopped after an error", st->src.uri);
+            e->rc = HM_EIO;
+        }
+        break;
+    }
+    if (b) {
+        if (b->n) work_push(e, b);
+        else pool_put(e, b);
+    }
+    st->finished = true;
+    source_done(e);
+    return NULL;
+}
+
+static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
+    hm_decode_ctx ctx = {.arena = &b->arena, .tc = &e->tc, .tok = w->tok};
+    bool emit_events = e->cfg.emit & HM_EMIT_EVENTS;
+    hm_batch_stats *s = &b->stats;
+    for (uint32_t i = 0; i < b->n; i++) {
+        const hm_record *r = &b->rec[i];
+        hm_event *ev = &b->ev[i];
+        s->records++;
+        s->bytes += r->orig_len ? r->orig_len : r->len;
+        b->reason[i] = NULL;
+        if (HM_UNLIKELY(r->flags & HM_REC_OVERSIZE)) {
+            s->oversize++;
+            b->reason[i] = (r->flags & HM_REC_TRUNCATED) ? "record exceeds the hard size cap (truncated)"
+                                                         : "record exceeds --max-record";
+        } else if (hm_decode_record(&ctx, e->maps, r, &w->hdr, ev) != HM_OK) {
+            b->reason[i] = ctx.reason;
+        }
+        if (b->reason[i]) {
+            s->dead++;
+            hm_serialize_dead(&b->dead, r, b->origin, b->reason[i]);
+            continue;
+        }
+        s->decoded++;
+        if (ev->decoder < 64) s->per_decoder[ev->decoder]++;
+        if (ev->flags & HM_EV_INVALID_UTF8) s->invalid_utf8++;
+        if (ev->flags & HM_EV_HAS_NUL) s->nul_bytes++;
+        if (ev->flags & HM_EV_TS_FROM_RECV) s->ts_from_recv++;
+        if (emit_events) {
+            hm_serialize_event(&b->out, ev, b->origin, e->cfg.include_raw);
+            s->out_lines++;
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    hm_engine *e = w->e;
+    for (;;) {
+        pthread_mutex_lock(&e->work.mu);
+        while (!e->work.head && e->sources_running > 0) pthread_cond_wait(&e->work.cv, &e->work.mu);
+        hm_batch *b = e->work.head;
+        if (b) {
+            e->work.head = b->next;
+            if (!e->work.head) e->work.tail = NULL;
+            e->work.n--;
+        }
+        pthread_mutex_unlock(&e->work.mu);
+        if (!b) break; /* no more input */
+        process_batch(e, w, b);
+        pthread_mutex_lock(&e->done_mu);
+        e->ring[b->seq % e->n_batches] = b;
+        pthread_cond_broadcast(&e->done_cv);
+        pthread_mutex_unlock(&e->done_mu);
+    }
+    return NULL;
+}
+
+static void fold_stats(hm_engine *e, const hm_batch *b) {
+    hm_engine_stats *t = &e->stats;
+    const hm_batch_stats *s = &b->stats;
+    t->records += s->records;
+    t->bytes += s->bytes;
+    t->decoded += s->decoded;
+    t->dead += s->dead;
+    t->invalid_utf8 += s->invalid_utf8;
+    t->nul_bytes += s->nul_bytes;
+    t->oversize += s->oversize;
+    t->ts_from_recv += s->ts_from_recv;
+    t->out_lines += s->out_lines;
+    t->batches++;
+    for (size_t i = 0; i < hm_decoders_count && i < 64; i++) t->per_decoder[i] += s->per_decoder[i];
+    if (b->source_index < e->n_sources) t->per_source[b->source_index] += s->records;
+}
+
+static void write_batch(hm_engine *e, hm_batch *b) {
+    for (size_t i = 0; i < e->n_sinks; i++)
+        if (b->out.len &&
+            hm_sink_write(&e->sinks[i], b->out.p, b->out.len, b->stats.out_lines, &g_stop_int) !=
+                HM_OK) {
+            hm_error("output", "%s: giving up; stopping intake", e->sinks[i].uri);
+            e->rc = HM_EIO;
+            hm_engine_request_stop();
+        }
+    if (b->dead.len) {
+        if (e->has_dead_sink) {
+            if (hm_sink_write(&e->dead_sink, b->dead.p, b->dead.len, b->stats.dead, &g_stop_int) !=
+                HM_OK) {
+                hm_error("dead-letter", "%s: write failed; stopping intake", e->cfg.dead_letter);
+                e->rc = HM_EIO;
+                hm_engine_request_stop();
+            }
+        } else if (!e->warned_no_dead) {
+            e->warned_no_dead = true;
+            uint32_t i = 0;
+            while (i + 1 < b->n && !b->reason[i]) i++;
+            hm_warn("dead-letter",
+                    "records could not be decoded and no --dead-letter PATH is set; they are "
+                    "counted in --stats (first: %s, at %s:%llu)",
+                    b->reason[i] ? b->reason[i] : "?", b->origin, (unsigned long long)b->rec[i].pos);
+        }
+    }
+    fold_stats(e, b);
+}
+
+int hm_engine_run(hm_engine *e) {
+    size_t nw = (size_t)e->cfg.workers;
+    /* enough batches for every stage to hold a couple: bounded memory, no drops */
+    e->n_batches = nw * 2 + e->n_sources * 2 + 2;
+    e->all_batches = hm_xcalloc(e->n_batches, sizeof(hm_batch *));
+    e->ring = hm_xcalloc(e->n_batches, sizeof(hm_batch *));
+    bq_init(&e->pool);
+    bq_init(&e->work);
+    pthread_mutex_init(&e->done_mu, NULL);
+    pthread_cond_init(&e->done_cv, NULL);
+    for (size_t i = 0; i < e->n_batches; i++) {
+        e->all_batches[i] = hm_batch_new(e->cfg.batch_cap, 512 * 1024);
+        pool_put(e, e->all_batches[i]);
+    }
+    e->stats.started_ns = hm_mono_ns();
+    e->sources_running = e->n_sources;
+    e->workers = hm_xcalloc(nw, sizeof(worker));
+    for (size_t i = 0; i < nw; i++) {
+        e->workers[i].e = e;
+        e->workers[i].index = (int)i;
+        e->workers[i].tok = hm_xmalloc(HM_JSON_MAX_TOKENS * sizeof(jsmntok_t));
+        pthread_create(&e->workers[i].th, NULL, worker_main, &e->workers[i]);
+    }
+    for (size_t i = 0; i < e->n_sources; i++)
+        pthread_create(&e->sources[i].th, NULL, source_main, &e->sources[i]);
+
+    /* the calling thread is the writer: emit batches strictly in sequence order */
+    uint64_t next = 0;
+    for (;;) {
+        pthread_mutex_lock(&e->done_mu);
+        hm_batch *b;
+        for (;;) {
+            b = e->ring[next % e->n_batches];
+            if (b && b->seq == next) break;
+            b = NULL;
+            pthread_mutex_lock(&e->work.mu);
+            bool finished = e->sources_running == 0 && next >= e->next_seq;
+            pthread_mutex_unlock(&e->work.mu);
+            if (finished || g_dump_stats) break;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&e->done_cv, &e->done_mu, &ts);
+        }
+        if (b) e->ring[next % e->n_batches] = NULL;
+        pthread_mutex_unlock(&e->done_mu);
+        if (g_dump_stats) {
+            g_dump_stats = 0;
+            hm_engine_print_stats(e, stderr);
+        }
+        if (!b) {
+            pthread_mutex_lock(&e->work.mu);
+            bool finished = e->sources_running == 0 && next >= e->next_seq;
+            pthread_mutex_unlock(&e->work.mu);
+            if (finished) break;
+            continue;
+        }
+        write_batch(e, b);
+        next++;
+        pool_put(e, b);
+    }
+    for (size_t i = 0; i < e->n_sources; i++) pthread_join(e->sources[i].th, NULL);
+    for (size_t i = 0; i < nw; i++) pthread_join(e->workers[i].th, NULL);
+    e->stats.finished_ns = hm_mono_ns();
+    for (size_t i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i].ops->flush) e->sinks[i].ops->flush(e->sinks[i].state);
+    if (e->cfg.stats) hm_engine_print_stats(e, stderr);
+    return e->rc;
+}
+
+const hm_engine_stats *hm_engine_get_stats(const hm_engine *e) { return &e->stats; }
+
+void hm_engine_print_stats(const hm_engine *e, FILE *f) {
+    const hm_engine_stats *s = &e->stats;
+    int64_t end = s->finished_ns ? s->finished_ns : hm_mono_ns();
+    double secs = (double)(end - s->started_ns) / 1e9;
+    fprintf(f,
+            "{\"kind\":\"stats\",\"elapsed_s\":%.3f,\"records\":%llu,\"bytes\":%llu,"
+            "\"decoded\":%llu,\"dead_letter\":%llu,\"oversize\":%llu,\"invalid_utf8\":%llu,"
+            "\"nul_bytes\":%llu,\"time_from_receive\":%llu,\"output_lines\":%llu,"
+            "\"events_per_s\":%.0f,\"decoders\":{",
+            secs, (unsigned long long)s->records, (unsigned long long)s->bytes,
+            (unsigned long long)s->decoded, (unsigned long long)s->dead,
+            (unsigned long long)s->oversize, (unsigned long long)s->invalid_utf8,
+            (unsigned long long)s->nul_bytes, (unsigned long long)s->ts_from_recv,
+            (unsigned long long)s->out_lines, secs > 0 ? (double)s->records / secs : 0.0);
+    bool first = true;
+    for (size_t i = 0; i < hm_decoders_count && i < 64; i++) {
+        if (!s->per_decoder[i]) continue;
+        fprintf(f, "%s\"%s\":%llu", first ? "" : ",", hm_decoders[i]->name,
+                (unsigned long long)s->per_decoder[i]);
+        first = false;
+    }
+    fprintf(f, "},\"inputs\":{");
+    for (size_t i = 0; i < e->n_sources; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", e->sources[i].src.uri ? e->sources[i].src.uri : "",
+                (unsigned long long)s->per_source[i]);
+    fprintf(f, "},\"outputs\":{");
+    for (size_t i = 0; i < e->n_sinks; i++)
+        fprintf(f, "%s\"%s\":{\"lines\":%llu,\"retries\":%llu}", i ? "," : "", e->sinks[i].uri,
+                (unsigned long long)e->sinks[i].lines, (unsigned long long)e->sinks[i].retries);
+    fprintf(f, "}}\n");
+    fflush(f);
+}
+
+void hm_engine_free(hm_engine *e) {
+    if (!e) return;
+    for (size_t i = 0; i < e->n_sources; i++) {
+        if (e->sources[i].src.ops) e->sources[i].src.ops->close(&e->sources[i].src);
+        free(e->sources[i].src.uri);
+    }
+    free(e->sources);
+    for (size_t i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i].ops) hm_sink_close(&e->sinks[i]);
+    free(e->sinks);
+    if (e->has_dead_sink) hm_sink_close(&e->dead_sink);
+    if (e->workers) {
+        for (int i = 0; i < e->cfg.workers; i++) free(e->workers[i].tok);
+        free(e->workers);
+    }
+    if (e->all_batches) {
+        for (size_t i = 0; i < e->n_batches; i++) hm_batch_free(e->all_batches[i]);
+        free(e->all_batches);
+        free(e->ring);
+        bq_destroy(&e->pool);
+        bq_destroy(&e->work);
+        pthread_mutex_destroy(&e->done_mu);
+        pthread_cond_destroy(&e->done_cv);
+    }
+    if (e->maps) {
+        hm_field_maps_free(e->maps);
+        free(e->maps);
+    }
+    free(e->stats.per_source);
+    hm_tz_free(&e->tz);
+    free(e);
+}

@@ -1,0 +1,75 @@
+/* pipeline.h - the engine: connector threads -> bounded batch queue -> worker threads
+ * -> in-order writer.
+ *
+ * Backpressure: batches come from a fixed pool; when every batch is in flight, the
+ * connectors block until the writer returns one. Nothing is dropped.
+ * Ordering: batches carry a global sequence number assigned at enqueue; the writer
+ * emits them strictly in that order, so output keeps input order per source.
+ * Ownership: hm_engine owns its sources, sinks, batches and worker contexts. */
+#ifndef HM_PIPELINE_H
+#define HM_PIPELINE_H
+
+#include <stdio.h>
+
+#include "batch.h"
+#include "decode.h"
+#include "mapping.h"
+#include "syslog.h"
+#include "timeutil.h"
+
+typedef enum hm_emit {
+    HM_EMIT_EVENTS = 1 << 0,
+    HM_EMIT_ALERTS = 1 << 1,
+    HM_EMIT_INCIDENTS = 1 << 2,
+} hm_emit;
+
+typedef struct hm_engine_cfg {
+    const char **inputs;
+    size_t n_inputs;
+    const char **outputs;
+    size_t n_outputs;
+    const char *dead_letter;   /* JSONL path or NULL */
+    const char *mappings_dir;
+    const char *tz_name;       /* district time zone */
+    int fixed_year;            /* 0 = infer */
+    int workers;
+    uint32_t batch_cap;
+    unsigned emit;             /* hm_emit bits */
+    bool follow;
+    bool stats;                /* print stats at exit */
+    bool include_raw;          /* write `raw` in event output */
+    int64_t exit_on_idle_ns;   /* 0 = never */
+    size_t max_record;
+    size_t hard_cap;
+} hm_engine_cfg;
+
+void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
+
+/* Totals folded by the writer; printed by --stats and on SIGUSR1. */
+typedef struct hm_engine_stats {
+    uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
+    uint64_t out_lines, batches;
+    uint64_t per_decoder[64];
+    uint64_t *per_source;      /* [n_inputs] records */
+    int64_t started_ns, finished_ns;
+} hm_engine_stats;
+
+typedef struct hm_engine hm_engine;
+
+/* Builds the engine (opens inputs/outputs, loads mappings). Returns NULL with err. */
+hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen);
+/* Runs until inputs end (or stop is requested). Returns 0 or a negative hm_err. */
+int hm_engine_run(hm_engine *e);
+/* Async-signal-safe: request a clean stop / a stats dump. */
+void hm_engine_request_stop(void);
+void hm_engine_request_stats(void);
+const hm_engine_stats *hm_engine_get_stats(const hm_engine *e);
+void hm_engine_print_stats(const hm_engine *e, FILE *f);
+void hm_engine_free(hm_engine *e);
+
+/* Serializes one decoded event as a JSONL line (kind "event"). */
+void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, bool include_raw);
+/* Serializes a dead-letter line for record r. */
+void hm_serialize_dead(hm_buf *out, const hm_record *r, const char *origin, const char *reason);
+
+#endif

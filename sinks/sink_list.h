@@ -1,0 +1,2 @@
+/* sink_list.h - the sink registry (X-macro): one line per sink. */
+HM_SINK(jsonl)
