@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -453,7 +454,9 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     for (size_t i = 0; i < e->n_sinks; i++)
         fprintf(f, "%s\"%s\":{\"lines\":%llu,\"retries\":%llu}", i ? "," : "", e->sinks[i].uri,
                 (unsigned long long)e->sinks[i].lines, (unsigned long long)e->sinks[i].retries);
-    fprintf(f, "}}\n");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(f, "},\"max_rss_kb\":%ld}\n", ru.ru_maxrss);
     fflush(f);
 }
 
