@@ -36,6 +36,7 @@ static void usage(FILE *f) {
             "\n"
             "commands:\n"
             "  run         read inputs, decode, detect, correlate, write alerts/incidents\n"
+            "  rules       check Sigma rules (lint + compile)\n"
             "  decoders    list the payload decoders\n"
             "\n"
             "  hallmonitor --version | --help | COMMAND --help\n",
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "run")) return hm_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rules")) return hm_cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "decoders")) return hm_cmd_decoders(argc - 1, argv + 1);
     fprintf(stderr, "hallmonitor: unknown command '%s'\n\n", cmd);
     usage(stderr);

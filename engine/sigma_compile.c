@@ -1,0 +1,196 @@
+/* sigma_compile.c - predicates -> one Hyperscan database per field; which rules must be
+ * evaluated even when no Hyperscan predicate fires. Start-up only. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sigma_int.h"
+
+/* Escape a literal byte for a Hyperscan pattern. */
+static void put_lit(hm_buf *b, unsigned char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+        c == ' ')
+        hm_buf_putc(b, (char)c);
+    else
+        hm_buf_printf(b, "\\x%02x", c);
+}
+
+/* Pattern text for a string predicate (NUL-terminated in b). */
+static void str_pattern(const sg_pred *p, hm_buf *b) {
+    b->len = 0;
+    bool anchor_start = p->match == SG_M_EXACT || p->match == SG_M_STARTS || p->match == SG_M_GLOB;
+    bool anchor_end = p->match == SG_M_EXACT || p->match == SG_M_ENDS || p->match == SG_M_GLOB;
+    if (anchor_start) hm_buf_puts(b, "\\A");
+    for (size_t i = 0; i < p->vlen; i++) {
+        if (p->wild && p->wild[i] == 1) hm_buf_puts(b, ".*");
+        else if (p->wild && p->wild[i] == 2) hm_buf_putc(b, '.');
+        else put_lit(b, (unsigned char)p->val[i]);
+    }
+    if (anchor_end) hm_buf_puts(b, "\\z");
+    hm_buf_putc(b, 0);
+}
+
+typedef struct exprs {
+    char **pat;
+    unsigned *flags, *ids;
+    size_t n, cap;
+} exprs;
+
+static void ex_push(exprs *e, const char *pat, unsigned flags, unsigned id) {
+    if (e->n == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 64;
+        e->pat = hm_xrealloc(e->pat, e->cap * sizeof(char *));
+        e->flags = hm_xrealloc(e->flags, e->cap * sizeof(unsigned));
+        e->ids = hm_xrealloc(e->ids, e->cap * sizeof(unsigned));
+    }
+    e->pat[e->n] = hm_xstrdup(pat);
+    e->flags[e->n] = flags;
+    e->ids[e->n] = id;
+    e->n++;
+}
+
+static unsigned regex_hs_flags(const sg_pred *p) {
+    unsigned f = HS_FLAG_SINGLEMATCH;
+    if (p->re_flags & PCRE2_CASELESS) f |= HS_FLAG_CASELESS;
+    if (p->re_flags & PCRE2_MULTILINE) f |= HS_FLAG_MULTILINE;
+    if (p->re_flags & PCRE2_DOTALL) f |= HS_FLAG_DOTALL;
+    return f;
+}
+
+int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
+    /* decide per predicate whether Hyperscan can serve it */
+    hs_compile_error_t *cerr = NULL;
+    for (size_t i = 0; i < rs->n_preds; i++) {
+        sg_pred *p = &rs->preds[i];
+        p->in_hs = false;
+        if (p->kind == SG_P_STR) {
+            p->in_hs = true;
+        } else if (p->kind == SG_P_REGEX) {
+            /* Hyperscan is the prefilter for regexes; every hit is confirmed by PCRE2, so
+             * `$`-before-newline and other flavour differences cannot change a result. */
+            hs_database_t *db = NULL;
+            unsigned f = regex_hs_flags(p);
+            if (hs_compile(p->val, f, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+                p->in_hs = true;
+            } else {
+                hs_free_compile_error(cerr);
+                cerr = NULL;
+                if (hs_compile(p->val, f | HS_FLAG_PREFILTER, HS_MODE_BLOCK, NULL, &db, &cerr) ==
+                    HS_SUCCESS) {
+                    p->in_hs = true;
+                    p->prefilter = true;
+                    rs->info.regexes_prefilter++;
+                } else {
+                    hs_free_compile_error(cerr);
+                    cerr = NULL;
+                    rs->info.regexes_pcre_only++;
+                }
+            }
+            if (db) hs_free_database(db);
+        }
+        if (p->in_hs) rs->info.hs_predicates++;
+    }
+    /* group by field */
+    exprs *per_field = hm_xcalloc(rs->n_fields + 1, sizeof(exprs));
+    hm_buf b = {0};
+    for (size_t i = 0; i < rs->n_preds; i++) {
+        sg_pred *p = &rs->preds[i];
+        if (!p->in_hs || !rs->rules[p->rule].enabled) continue;
+        /* predicates of rules that failed to load are not in rs->rules range */
+        if (p->kind == SG_P_STR) {
+            str_pattern(p, &b);
+            unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL;
+            if (!p->cased) f |= HS_FLAG_CASELESS;
+            ex_push(&per_field[p->field], b.p, f, (unsigned)i);
+        } else {
+            unsigned f = regex_hs_flags(p);
+            if (p->prefilter) f |= HS_FLAG_PREFILTER;
+            ex_push(&per_field[p->field], p->val, f, (unsigned)i);
+        }
+    }
+    hm_buf_free(&b);
+    int rc = HM_OK;
+    rs->dbs = hm_xcalloc(rs->n_fields + 1, sizeof(sg_db));
+    for (size_t fi = 0; fi < rs->n_fields; fi++) {
+        exprs *e = &per_field[fi];
+        if (!e->n) continue;
+        unsigned *local_ids = hm_xmalloc(e->n * sizeof(unsigned));
+        for (size_t k = 0; k < e->n; k++) local_ids[k] = (unsigned)k;
+        hs_database_t *db = NULL;
+        if (hs_compile_multi((const char *const *)e->pat, e->flags, local_ids, (unsigned)e->n,
+                             HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
+            const sg_pred *p = cerr->expression >= 0 ? &rs->preds[e->ids[cerr->expression]] : NULL;
+            hm_diags_add(d, HM_DIAG_ERROR, p ? rs->rules[p->rule].meta.file : "-", p ? p->line : 0,
+                         p ? p->col : 0, p ? rs->rules[p->rule].meta.id : NULL, "compile",
+                         "cannot compile pattern database for field '%s': %s", rs->fields[fi].name,
+                         cerr->message);
+            hs_free_compile_error(cerr);
+            cerr = NULL;
+            rc = HM_ERR;
+        } else {
+            sg_db *sd = &rs->dbs[rs->n_dbs];
+            sd->field = (int)fi;
+            sd->db = db;
+            sd->n = (uint32_t)e->n;
+            sd->pred_of_id = hm_xmalloc(e->n * sizeof(uint32_t));
+            for (size_t k = 0; k < e->n; k++) sd->pred_of_id[k] = e->ids[k];
+            rs->fields[fi].db = (int)rs->n_dbs;
+            size_t sz = 0;
+            hs_database_size(db, &sz);
+            rs->info.db_bytes += sz;
+            if (hs_alloc_scratch(db, &rs->proto_scratch) != HS_SUCCESS) rc = HM_ENOMEM;
+            rs->n_dbs++;
+        }
+        free(local_ids);
+        for (size_t k = 0; k < e->n; k++) free(e->pat[k]);
+        free(e->pat);
+        free(e->flags);
+        free(e->ids);
+    }
+    free(per_field);
+    rs->info.databases = rs->n_dbs;
+    return rc;
+}
+
+/* Three-valued evaluation: 0 false, 1 true, 2 unknown. Hyperscan predicates are false
+ * (nothing marked); every other predicate is unknown. */
+static int tri(const hm_ruleset *rs, uint32_t n) {
+    const sg_node *nd = &rs->nodes[n];
+    switch (nd->kind) {
+    case SG_N_TRUE: return 1;
+    case SG_N_FALSE: return 0;
+    case SG_N_PRED: return rs->preds[nd->pred].in_hs ? 0 : 2;
+    case SG_N_NOT: {
+        int v = tri(rs, rs->kids[nd->kid0]);
+        return v == 2 ? 2 : !v;
+    }
+    case SG_N_AND: {
+        int r = 1;
+        for (uint32_t i = 0; i < nd->nkids; i++) {
+            int v = tri(rs, rs->kids[nd->kid0 + i]);
+            if (v == 0) return 0;
+            if (v == 2) r = 2;
+        }
+        return r;
+    }
+    default: {
+        int r = 0;
+        for (uint32_t i = 0; i < nd->nkids; i++) {
+            int v = tri(rs, rs->kids[nd->kid0 + i]);
+            if (v == 1) return 1;
+            if (v == 2) r = 2;
+        }
+        return r;
+    }
+    }
+}
+
+void sg_compute_always(hm_ruleset *rs) {
+    free(rs->always);
+    rs->always = hm_xcalloc(rs->n_rules + 1, sizeof(uint32_t));
+    rs->n_always = 0;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        sg_rule *r = &rs->rules[i];
+        r->always = tri(rs, r->root) != 0;
+        if (r->always && r->enabled) rs->always[rs->n_always++] = (uint32_t)i;
+    }
+}

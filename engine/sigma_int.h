@@ -1,0 +1,149 @@
+/* sigma_int.h - internal structures shared by the Sigma parser, compiler, matcher and
+ * reference evaluator. Not a public interface. */
+#ifndef HM_SIGMA_INT_H
+#define HM_SIGMA_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <pcre2.h>
+
+#include "sigma.h"
+
+/* How a string predicate matches the field value. */
+typedef enum { SG_M_EXACT, SG_M_CONTAINS, SG_M_STARTS, SG_M_ENDS, SG_M_GLOB } sg_match;
+
+typedef enum {
+    SG_P_STR,      /* literal / wildcard string (exact, contains, startswith, endswith, glob) */
+    SG_P_REGEX,    /* |re */
+    SG_P_CIDR,     /* |cidr */
+    SG_P_NUM,      /* |lt |lte |gt |gte (and eq for time parts) */
+    SG_P_EXISTS,   /* |exists: true (field present) */
+    SG_P_NULL,     /* value null: field absent */
+    SG_P_EMPTY,    /* value '': field present and empty */
+    SG_P_PRESENT,  /* contains '' or '*': field present (any value) */
+    SG_P_FIELDREF, /* |fieldref: equal to (or contains...) another field */
+    SG_P_TIMEPART, /* |hour |minute ... compared numerically */
+    SG_P_YARA,     /* |yara: a YARA rule matches the field */
+} sg_pkind;
+
+typedef enum { SG_CMP_LT, SG_CMP_LTE, SG_CMP_GT, SG_CMP_GTE, SG_CMP_EQ } sg_cmp;
+typedef enum { SG_TP_MINUTE, SG_TP_HOUR, SG_TP_DAY, SG_TP_WEEK, SG_TP_MONTH, SG_TP_YEAR, SG_TP_WEEKDAY } sg_tpart;
+
+/* A field reference: a taxonomy field, a vendor field by name (slot), the raw record
+ * (keywords) or the event time. */
+enum { SG_F_RAW = -2, SG_F_TIME = -3 };
+typedef struct sg_field {
+    char *name;
+    int tax;   /* taxonomy id, SG_F_RAW, SG_F_TIME, or -1 = vendor field */
+    int slot;  /* vendor-field slot (tax == -1) */
+    int db;    /* Hyperscan database index or -1 */
+} sg_field;
+
+typedef struct sg_pred {
+    uint8_t kind;     /* sg_pkind */
+    uint8_t match;    /* sg_match for SG_P_STR / FIELDREF */
+    bool cased;       /* case-sensitive */
+    bool in_hs;       /* decided by the field's Hyperscan scan */
+    bool prefilter;   /* Hyperscan approximates; confirm with PCRE2 */
+    uint32_t rule;
+    int field;        /* index in ruleset fields */
+    char *val;        /* STR: bytes (may contain NUL); REGEX: pattern source */
+    size_t vlen;
+    uint8_t *wild;    /* STR glob: per byte 0 literal, 1 '*', 2 '?' (NULL if none) */
+    pcre2_code *re;   /* REGEX (always compiled, for confirm/reference) */
+    uint32_t re_flags;
+    /* CIDR */
+    uint8_t family;   /* 4 or 6 */
+    uint8_t addr[16];
+    int prefix;
+    /* NUM / TIMEPART */
+    uint8_t cmp;      /* sg_cmp */
+    uint8_t tpart;    /* sg_tpart */
+    double num;
+    /* FIELDREF */
+    int field2;
+    /* YARA */
+    char *yara_rule;
+    int line, col;    /* where in the rule file */
+} sg_pred;
+
+/* Condition tree, flat: nodes refer to children by index into ruleset->kids. */
+typedef enum { SG_N_PRED, SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_TRUE, SG_N_FALSE } sg_nkind;
+typedef struct sg_node {
+    uint8_t kind;
+    int16_t sel;        /* search identifier index this node is the root of, or -1 */
+    uint32_t pred;      /* SG_N_PRED */
+    uint32_t kid0, nkids; /* children: ruleset->kids[kid0 .. kid0+nkids) */
+} sg_node;
+
+typedef struct sg_rule {
+    hm_rule_meta meta;
+    uint32_t root;        /* condition root node */
+    uint32_t *sel_roots;  /* per search identifier, its node (for evidence) */
+    uint16_t ls_product, ls_category, ls_service; /* interned logsource ids; 0 = any */
+    bool always;          /* can be true with no Hyperscan predicate marked */
+    bool enabled;
+} sg_rule;
+
+typedef struct sg_db {
+    int field;
+    hs_database_t *db;
+    uint32_t *pred_of_id; /* Hyperscan expression id -> predicate index */
+    uint32_t n;
+} sg_db;
+
+struct hm_ruleset {
+    sg_rule *rules;
+    size_t n_rules, cap_rules;
+    sg_pred *preds;
+    size_t n_preds, cap_preds;
+    sg_node *nodes;
+    size_t n_nodes, cap_nodes;
+    uint32_t *kids;
+    size_t n_kids, cap_kids;
+    sg_field *fields;
+    size_t n_fields, cap_fields;
+    size_t n_slots;             /* vendor-field slots */
+    int tax_field[HM_F_COUNT];  /* taxonomy id -> field index or -1 */
+    int raw_field, time_field;  /* field index or -1 */
+    /* vendor field name -> slot: open addressing */
+    char **slot_names;
+    uint32_t *slot_hash_idx;    /* [slot_cap] slot+1 or 0 */
+    size_t slot_cap;
+    /* logsource value interning */
+    char **ls_names;
+    size_t n_ls;
+    sg_db *dbs;
+    size_t n_dbs;
+    hs_scratch_t *proto_scratch;
+    uint32_t max_regex_groups;
+    /* rules that must always be evaluated, and per-pred rule marks */
+    uint32_t *always;
+    size_t n_always;
+    hm_ruleset_info info;
+    const struct hm_tz *tz;
+    void *yara_rules;           /* YR_RULES* */
+    size_t n_filters, n_correlations;
+};
+
+/* Interned logsource value id (0 = unknown / not used by any rule). */
+uint16_t sg_ls_lookup(const hm_ruleset *rs, hm_str v);
+/* Field value of an event for a ruleset field; false when absent. */
+bool sg_field_value(const hm_ruleset *rs, const hm_event *ev, int field, const hm_str *slots,
+                    const uint8_t *slot_set, hm_str *out);
+/* Vendor-field slot by name or -1. */
+int sg_slot_lookup(const hm_ruleset *rs, const char *name, size_t n);
+/* Shared non-Hyperscan predicate evaluation (used by matcher and reference evaluator). */
+bool sg_eval_cidr(const sg_pred *p, hm_str v);
+bool sg_eval_num(const sg_pred *p, hm_str v);
+bool sg_eval_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *ev, hm_str v,
+                      bool is_event_time);
+bool sg_parse_double(hm_str v, double *out);
+/* IPv4/IPv6 text -> 4 or 16 bytes; family 4 or 6. No allocation. */
+bool sg_parse_ip(const char *p, size_t n, uint8_t addr[16], uint8_t *family);
+
+/* Compile steps (sigma_compile.c), called by the loader. */
+int sg_compile_databases(hm_ruleset *rs, hm_diags *d);
+void sg_compute_always(hm_ruleset *rs);
+
+#endif

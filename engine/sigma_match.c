@@ -1,0 +1,283 @@
+/* sigma_match.c - the per-worker matcher: one Hyperscan scan per present field that any
+ * rule tests, then only candidate rules (a marked predicate, or `always`) evaluate their
+ * condition tree. Generation counters replace per-event clearing, so the cost of an
+ * event does not grow with the number of rules. */
+#include <stdlib.h>
+
+#include "sigma_int.h"
+
+struct hm_detector {
+    const hm_ruleset *rs;
+    hs_scratch_t *scratch;
+    pcre2_match_data *md;
+    uint32_t gen;
+    uint32_t *pred_gen;     /* == gen: predicate state known this event */
+    uint8_t *pred_val;      /* its value */
+    uint32_t *rule_gen;     /* == gen: rule already a candidate */
+    uint32_t *cand;
+    size_t n_cand;
+    hm_str *slot_val;
+    uint32_t *slot_gen;
+    const hm_event *ev;
+    void *yara_scanner;     /* YR_SCANNER* */
+};
+
+bool sg_yara_match(hm_detector *d, const sg_pred *p, hm_str v);
+void *sg_yara_scanner_new(const hm_ruleset *rs);
+void sg_yara_scanner_free(void *s);
+
+hm_detector *hm_detector_new(const hm_ruleset *rs) {
+    hm_detector *d = hm_xcalloc(1, sizeof(*d));
+    d->rs = rs;
+    if (rs->proto_scratch && hs_clone_scratch(rs->proto_scratch, &d->scratch) != HS_SUCCESS) {
+        free(d);
+        return NULL;
+    }
+    d->md = pcre2_match_data_create(rs->max_regex_groups + 1, NULL);
+    d->pred_gen = hm_xcalloc(rs->n_preds + 1, sizeof(uint32_t));
+    d->pred_val = hm_xcalloc(rs->n_preds + 1, 1);
+    d->rule_gen = hm_xcalloc(rs->n_rules + 1, sizeof(uint32_t));
+    d->cand = hm_xcalloc(rs->n_rules + 1, sizeof(uint32_t));
+    d->slot_val = hm_xcalloc(rs->n_slots + 1, sizeof(hm_str));
+    d->slot_gen = hm_xcalloc(rs->n_slots + 1, sizeof(uint32_t));
+    d->yara_scanner = sg_yara_scanner_new(rs);
+    return d;
+}
+
+void hm_detector_free(hm_detector *d) {
+    if (!d) return;
+    if (d->scratch) hs_free_scratch(d->scratch);
+    pcre2_match_data_free(d->md);
+    free(d->pred_gen);
+    free(d->pred_val);
+    free(d->rule_gen);
+    free(d->cand);
+    free(d->slot_val);
+    free(d->slot_gen);
+    sg_yara_scanner_free(d->yara_scanner);
+    free(d);
+}
+
+bool sg_field_value(const hm_ruleset *rs, const hm_event *ev, int field, const hm_str *slots,
+                    const uint8_t *slot_set, hm_str *out) {
+    (void)slot_set;
+    const sg_field *f = &rs->fields[field];
+    if (f->tax >= 0) {
+        if (!hm_ev_has(ev, (hm_field_id)f->tax)) return false;
+        *out = ev->f[f->tax];
+        return true;
+    }
+    if (f->tax == SG_F_RAW) {
+        *out = (hm_str){ev->rec->data, ev->rec->len};
+        return true;
+    }
+    if (f->tax == SG_F_TIME) {
+        *out = (hm_str){"", 0};
+        return true;
+    }
+    if (slots) {
+        *out = slots[f->slot];
+        return out->p != NULL;
+    }
+    const char *name = f->name;
+    size_t n = strlen(name);
+    for (uint16_t i = 0; i < ev->n_extra; i++)
+        if (ev->extra[i].key.len == n && !memcmp(ev->extra[i].key.p, name, n)) {
+            *out = ev->extra[i].val;
+            return true;
+        }
+    return false;
+}
+
+static inline bool get_value(hm_detector *d, int field, hm_str *out) {
+    const sg_field *f = &d->rs->fields[field];
+    if (f->tax >= 0) {
+        if (!hm_ev_has(d->ev, (hm_field_id)f->tax)) return false;
+        *out = d->ev->f[f->tax];
+        return true;
+    }
+    if (f->tax == SG_F_RAW) {
+        *out = (hm_str){d->ev->rec->data, d->ev->rec->len};
+        return true;
+    }
+    if (f->tax == SG_F_TIME) {
+        *out = (hm_str){"", 0};
+        return true;
+    }
+    if (d->slot_gen[f->slot] != d->gen) return false;
+    *out = d->slot_val[f->slot];
+    return true;
+}
+
+typedef struct scan_ctx {
+    hm_detector *d;
+    const sg_db *db;
+} scan_ctx;
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx) {
+    (void)from;
+    (void)to;
+    (void)flags;
+    scan_ctx *sc = ctx;
+    hm_detector *d = sc->d;
+    uint32_t p = sc->db->pred_of_id[id];
+    const sg_pred *pr = &d->rs->preds[p];
+    if (pr->kind == SG_P_REGEX) {
+        /* confirmed lazily by PCRE2 when the rule evaluates */
+        d->pred_gen[p] = d->gen;
+        d->pred_val[p] = 2;
+    } else {
+        d->pred_gen[p] = d->gen;
+        d->pred_val[p] = 1;
+    }
+    uint32_t r = pr->rule;
+    if (d->rule_gen[r] != d->gen) {
+        d->rule_gen[r] = d->gen;
+        d->cand[d->n_cand++] = r;
+    }
+    return 0;
+}
+
+/* glob/string fallback (only for predicates Hyperscan could not take) */
+bool sg_str_match(const sg_pred *p, hm_str v);
+
+static bool regex_match(hm_detector *d, const sg_pred *p, hm_str v) {
+    int rc = pcre2_match(p->re, (PCRE2_SPTR)(v.p ? v.p : ""), v.len, 0, 0, d->md, NULL);
+    return rc >= 0;
+}
+
+static bool eval_pred(hm_detector *d, uint32_t pi) {
+    const sg_pred *p = &d->rs->preds[pi];
+    if (d->pred_gen[pi] == d->gen) {
+        if (d->pred_val[pi] != 2) return d->pred_val[pi];
+        /* regex marked by Hyperscan: confirm */
+        hm_str v;
+        bool r = get_value(d, p->field, &v) && regex_match(d, p, v);
+        d->pred_val[pi] = r;
+        return r;
+    }
+    bool r = false;
+    hm_str v;
+    if (p->in_hs) {
+        r = false; /* not marked by the scan */
+    } else {
+        bool has = get_value(d, p->field, &v);
+        switch (p->kind) {
+        case SG_P_NULL: r = !has; break;
+        case SG_P_EXISTS:
+        case SG_P_PRESENT: r = has; break;
+        case SG_P_EMPTY: r = has && v.len == 0; break;
+        case SG_P_STR: r = has && sg_str_match(p, v); break;
+        case SG_P_REGEX: r = has && regex_match(d, p, v); break;
+        case SG_P_CIDR: r = has && sg_eval_cidr(p, v); break;
+        case SG_P_NUM: r = has && sg_eval_num(p, v); break;
+        case SG_P_TIMEPART:
+            r = has && sg_eval_timepart(d->rs, p, d->ev, v, d->rs->fields[p->field].tax == SG_F_TIME);
+            break;
+        case SG_P_FIELDREF: {
+            hm_str w;
+            if (has && get_value(d, p->field2, &w)) {
+                sg_pred tmp = *p;
+                tmp.val = (char *)w.p;
+                tmp.vlen = w.len;
+                tmp.wild = NULL;
+                r = sg_str_match(&tmp, v);
+            }
+            break;
+        }
+        case SG_P_YARA: r = has && sg_yara_match(d, p, v); break;
+        }
+    }
+    d->pred_gen[pi] = d->gen;
+    d->pred_val[pi] = r;
+    return r;
+}
+
+static bool eval_node(hm_detector *d, uint32_t n) {
+    const hm_ruleset *rs = d->rs;
+    const sg_node *nd = &rs->nodes[n];
+    switch (nd->kind) {
+    case SG_N_PRED: return eval_pred(d, nd->pred);
+    case SG_N_TRUE: return true;
+    case SG_N_FALSE: return false;
+    case SG_N_NOT: return !eval_node(d, rs->kids[nd->kid0]);
+    case SG_N_AND:
+        for (uint32_t i = 0; i < nd->nkids; i++)
+            if (!eval_node(d, rs->kids[nd->kid0 + i])) return false;
+        return true;
+    default:
+        for (uint32_t i = 0; i < nd->nkids; i++)
+            if (eval_node(d, rs->kids[nd->kid0 + i])) return true;
+        return false;
+    }
+}
+
+static inline bool ls_ok(const sg_rule *r, uint16_t p, uint16_t c, uint16_t s) {
+    return (!r->ls_product || r->ls_product == p) && (!r->ls_category || r->ls_category == c) &&
+           (!r->ls_service || r->ls_service == s);
+}
+
+size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) {
+    const hm_ruleset *rs = d->rs;
+    if (++d->gen == 0) { /* wrapped: reset generations */
+        memset(d->pred_gen, 0, rs->n_preds * sizeof(uint32_t));
+        memset(d->rule_gen, 0, rs->n_rules * sizeof(uint32_t));
+        memset(d->slot_gen, 0, rs->n_slots * sizeof(uint32_t));
+        d->gen = 1;
+    }
+    d->ev = ev;
+    d->n_cand = 0;
+    uint16_t lp = hm_ev_has(ev, HM_F_PRODUCT) ? sg_ls_lookup(rs, ev->f[HM_F_PRODUCT]) : 0;
+    uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? sg_ls_lookup(rs, ev->f[HM_F_CATEGORY]) : 0;
+    uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? sg_ls_lookup(rs, ev->f[HM_F_SERVICE]) : 0;
+    /* vendor fields: resolve slots, scan those with a database */
+    for (uint16_t i = 0; i < ev->n_extra; i++) {
+        int s = sg_slot_lookup(rs, ev->extra[i].key.p, ev->extra[i].key.len);
+        if (s < 0 || d->slot_gen[s] == d->gen) continue;
+        d->slot_gen[s] = d->gen;
+        d->slot_val[s] = ev->extra[i].val;
+    }
+    for (size_t k = 0; k < rs->n_dbs; k++) {
+        const sg_db *db = &rs->dbs[k];
+        hm_str v;
+        if (get_value(d, db->field, &v)) {
+            scan_ctx sc = {d, db};
+            hs_scan(db->db, v.len ? v.p : "", v.len, 0, d->scratch, on_match, &sc);
+        }
+    }
+    for (size_t i = 0; i < rs->n_always; i++) {
+        uint32_t r = rs->always[i];
+        if (d->rule_gen[r] != d->gen) {
+            d->rule_gen[r] = d->gen;
+            d->cand[d->n_cand++] = r;
+        }
+    }
+    /* rule order for deterministic output */
+    for (size_t i = 1; i < d->n_cand; i++) {
+        uint32_t x = d->cand[i];
+        size_t j = i;
+        while (j > 0 && d->cand[j - 1] > x) {
+            d->cand[j] = d->cand[j - 1];
+            j--;
+        }
+        d->cand[j] = x;
+    }
+    size_t matched = 0;
+    for (size_t i = 0; i < d->n_cand; i++) {
+        const sg_rule *r = &rs->rules[d->cand[i]];
+        if (!r->enabled || !ls_ok(r, lp, lc, lsv)) continue;
+        if (!eval_node(d, r->root)) continue;
+        if (matched < max) {
+            uint64_t sel = 0;
+            for (size_t k = 0; k < r->meta.n_selections && k < 64; k++)
+                if (eval_node(d, r->sel_roots[k])) sel |= 1ULL << k;
+            out[matched].rule = d->cand[i];
+            out[matched].selections = sel;
+        }
+        matched++;
+    }
+    return matched;
+}
+
+void *sg_detector_yara(hm_detector *d) { return d->yara_scanner; }
