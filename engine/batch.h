@@ -16,7 +16,7 @@
 /* Counters a worker fills for one batch; the writer folds them into the totals. */
 typedef struct hm_batch_stats {
     uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
-    uint64_t out_lines;
+    uint64_t out_lines, alerts;
     uint64_t per_decoder[64];
 } hm_batch_stats;
 

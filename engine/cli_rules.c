@@ -61,12 +61,13 @@ int hm_cmd_rules(int argc, char **argv) {
         fprintf(stderr, "hallmonitor rules check: name at least one rule file or folder\n");
         return 2;
     }
+    char *def_yara = NULL;
     if (!opts.yara_dir) {
-        const char *def = hm_default_data_dir("rules/yara");
-        FILE *probe = fopen(def, "r");
+        def_yara = hm_default_data_dir("rules/yara");
+        FILE *probe = fopen(def_yara, "r");
         if (probe) {
             fclose(probe);
-            opts.yara_dir = def;
+            opts.yara_dir = def_yara;
         }
     }
     opts.skip_bad_rules = true; /* report everything, not just the first bad rule */
@@ -87,5 +88,6 @@ int hm_cmd_rules(int argc, char **argv) {
     int rc = d.errors ? 1 : 0;
     hm_diags_free(&d);
     hm_ruleset_free(rs);
+    free(def_yara);
     return rc;
 }

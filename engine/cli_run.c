@@ -8,9 +8,10 @@
 
 #include "cli.h"
 #include "pipeline.h"
+#include "sigma.h"
 
-const char *hm_default_data_dir(const char *rel) {
-    static char buf[PATH_MAX + 64];
+char *hm_default_data_dir(const char *rel) {
+    char buf[PATH_MAX + 64];
     char exe[PATH_MAX - 64];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -19,17 +20,21 @@ const char *hm_default_data_dir(const char *rel) {
         if (slash) {
             *slash = 0;
             snprintf(buf, sizeof buf, "%s/../%s", exe, rel);
-            if (access(buf, R_OK) == 0) return buf;
+            if (access(buf, R_OK) == 0) return hm_xstrdup(buf);
         }
     }
-    snprintf(buf, sizeof buf, "%s", rel);
-    return buf;
+    return hm_xstrdup(rel);
 }
 
 static void run_usage(FILE *f) {
     fprintf(f,
             "usage: hallmonitor run --input URI... [options]\n"
             "\n"
+            "detection:\n"
+            "  --rules PATH            Sigma rule file or folder (repeatable)\n"
+            "  --skip-bad-rules        load the rules that compile, report the rest\n"
+            "  --placeholders FILE     values for %%name%% placeholders (|expand)\n"
+            "  --yara DIR              YARA rules for the |yara modifier (default rules/yara)\n"
             "inputs (repeatable):\n"
             "  --input file:PATH       a file; globs allowed (quote them): file:'/var/log/*.log'\n"
             "  --input -               standard input\n"
@@ -69,7 +74,7 @@ int hm_cmd_run(int argc, char **argv) {
     cfg.mappings_dir = NULL;
     enum {
         O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
-        O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP
+        O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA
     };
     static const struct option longopts[] = {
         {"input", required_argument, 0, O_INPUT},
@@ -87,8 +92,18 @@ int hm_cmd_run(int argc, char **argv) {
         {"max-record", required_argument, 0, O_MAXREC},
         {"no-raw", no_argument, 0, O_NORAW},
         {"help", no_argument, 0, O_HELP},
+        {"rules", required_argument, 0, O_RULES},
+        {"skip-bad-rules", no_argument, 0, O_SKIPBAD},
+        {"placeholders", required_argument, 0, O_PH},
+        {"yara", required_argument, 0, O_YARA},
         {0, 0, 0, 0},
     };
+    const char **rule_paths = calloc((size_t)argc + 1, sizeof(char *));
+    size_t nr = 0;
+    hm_rules_opts ropts = {0};
+    hm_ruleset *rs = NULL;
+    hm_tz rule_tz = {0};
+    char *default_mappings = NULL, *default_yara = NULL;
     int rc = 2, c;
     optind = 1;
     opterr = 0;
@@ -140,6 +155,10 @@ int hm_cmd_run(int argc, char **argv) {
             break;
         }
         case O_NORAW: cfg.include_raw = false; break;
+        case O_RULES: rule_paths[nr++] = optarg; break;
+        case O_SKIPBAD: ropts.skip_bad_rules = true; break;
+        case O_PH: ropts.placeholders_file = optarg; break;
+        case O_YARA: ropts.yara_dir = optarg; break;
         case O_HELP:
             run_usage(stdout);
             rc = 0;
@@ -161,6 +180,7 @@ int hm_cmd_run(int argc, char **argv) {
         goto out;
     }
     if (!no) outputs[no++] = "-";
+    if (nr) cfg.emit = HM_EMIT_ALERTS; /* with rules, alerts by default */
     if (emit) {
         if (!strcmp(emit, "events")) cfg.emit = HM_EMIT_EVENTS;
         else if (!strcmp(emit, "alerts")) cfg.emit = HM_EMIT_ALERTS;
@@ -174,12 +194,37 @@ int hm_cmd_run(int argc, char **argv) {
             goto out;
         }
     }
-    if (!cfg.mappings_dir) cfg.mappings_dir = hm_default_data_dir("rules/mappings");
+    if (!cfg.mappings_dir) cfg.mappings_dir = default_mappings = hm_default_data_dir("rules/mappings");
     cfg.inputs = inputs;
     cfg.n_inputs = ni;
     cfg.outputs = outputs;
     cfg.n_outputs = no;
 
+    if (nr) {
+        if (hm_tz_load(&rule_tz, cfg.tz_name, 2000, 2100) != HM_OK) {
+            fprintf(stderr, "hallmonitor run: --tz %s: unknown time zone\n", cfg.tz_name);
+            goto out;
+        }
+        ropts.tz = &rule_tz;
+        if (!ropts.yara_dir) {
+            default_yara = hm_default_data_dir("rules/yara");
+            if (access(default_yara, R_OK) == 0) ropts.yara_dir = default_yara;
+        }
+        hm_diags d = {0};
+        rs = hm_ruleset_load(rule_paths, nr, &ropts, &d);
+        if (d.n) hm_diags_print_text(&d, stderr);
+        if (!rs) {
+            fprintf(stderr, "hallmonitor run: %zu rule error(s); not starting (fix them, or pass "
+                            "--skip-bad-rules to load the rest)\n", d.errors);
+            hm_diags_free(&d);
+            goto out;
+        }
+        if (d.errors)
+            fprintf(stderr, "hallmonitor run: skipped rules with %zu error(s) (listed above)\n",
+                    d.errors);
+        hm_diags_free(&d);
+        cfg.rules = rs;
+    }
     char err[1024] = "";
     hm_engine *e = hm_engine_new(&cfg, err, sizeof err);
     if (!e) {
@@ -197,6 +242,11 @@ int hm_cmd_run(int argc, char **argv) {
     hm_engine_free(e);
     rc = r == HM_OK ? 0 : 1;
 out:
+    hm_ruleset_free(rs);
+    hm_tz_free(&rule_tz);
+    free(default_mappings);
+    free(default_yara);
+    free(rule_paths);
     free(inputs);
     free(outputs);
     return rc;

@@ -59,6 +59,8 @@ typedef struct worker {
     int index;
     jsmntok_t *tok;
     hm_syslog_hdr hdr;
+    hm_detector *det;
+    hm_match matches[64];
 } worker;
 
 typedef struct source_thread {
@@ -248,6 +250,7 @@ static void *source_main(void *arg) {
 static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
     hm_decode_ctx ctx = {.arena = &b->arena, .tc = &e->tc, .tok = w->tok};
     bool emit_events = e->cfg.emit & HM_EMIT_EVENTS;
+    bool emit_alerts = e->cfg.emit & HM_EMIT_ALERTS;
     hm_batch_stats *s = &b->stats;
     for (uint32_t i = 0; i < b->n; i++) {
         const hm_record *r = &b->rec[i];
@@ -275,6 +278,19 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
         if (emit_events) {
             hm_serialize_event(&b->out, ev, b->origin, e->cfg.include_raw);
             s->out_lines++;
+        }
+        if (w->det) {
+            size_t nm = hm_detect(w->det, ev, w->matches, HM_ARRAY_LEN(w->matches));
+            if (nm > HM_ARRAY_LEN(w->matches)) nm = HM_ARRAY_LEN(w->matches);
+            for (size_t k = 0; k < nm; k++) {
+                const hm_rule_meta *rm = hm_ruleset_rule(e->cfg.rules, w->matches[k].rule);
+                if (!rm->generate) continue;
+                s->alerts++;
+                if (emit_alerts) {
+                    hm_serialize_alert(&b->out, rm, &w->matches[k], ev, b->origin);
+                    s->out_lines++;
+                }
+            }
         }
     }
 }
@@ -314,6 +330,7 @@ static void fold_stats(hm_engine *e, const hm_batch *b) {
     t->oversize += s->oversize;
     t->ts_from_recv += s->ts_from_recv;
     t->out_lines += s->out_lines;
+    t->alerts += s->alerts;
     t->batches++;
     for (size_t i = 0; i < hm_decoders_count && i < 64; i++) t->per_decoder[i] += s->per_decoder[i];
     if (b->source_index < e->n_sources) t->per_source[b->source_index] += s->records;
@@ -370,6 +387,13 @@ int hm_engine_run(hm_engine *e) {
         e->workers[i].e = e;
         e->workers[i].index = (int)i;
         e->workers[i].tok = hm_xmalloc(HM_JSON_MAX_TOKENS * sizeof(jsmntok_t));
+        if (e->cfg.rules) {
+            e->workers[i].det = hm_detector_new(e->cfg.rules);
+            if (!e->workers[i].det) {
+                hm_error("detect", "cannot allocate matcher scratch for worker %zu", i);
+                return HM_ENOMEM;
+            }
+        }
         pthread_create(&e->workers[i].th, NULL, worker_main, &e->workers[i]);
     }
     for (size_t i = 0; i < e->n_sources; i++)
@@ -432,13 +456,13 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     fprintf(f,
             "{\"kind\":\"stats\",\"elapsed_s\":%.3f,\"records\":%llu,\"bytes\":%llu,"
             "\"decoded\":%llu,\"dead_letter\":%llu,\"oversize\":%llu,\"invalid_utf8\":%llu,"
-            "\"nul_bytes\":%llu,\"time_from_receive\":%llu,\"output_lines\":%llu,"
+            "\"nul_bytes\":%llu,\"time_from_receive\":%llu,\"alerts\":%llu,\"output_lines\":%llu,"
             "\"events_per_s\":%.0f,\"decoders\":{",
             secs, (unsigned long long)s->records, (unsigned long long)s->bytes,
             (unsigned long long)s->decoded, (unsigned long long)s->dead,
             (unsigned long long)s->oversize, (unsigned long long)s->invalid_utf8,
             (unsigned long long)s->nul_bytes, (unsigned long long)s->ts_from_recv,
-            (unsigned long long)s->out_lines, secs > 0 ? (double)s->records / secs : 0.0);
+            (unsigned long long)s->alerts, (unsigned long long)s->out_lines, secs > 0 ? (double)s->records / secs : 0.0);
     bool first = true;
     for (size_t i = 0; i < hm_decoders_count && i < 64; i++) {
         if (!s->per_decoder[i]) continue;
@@ -472,7 +496,10 @@ void hm_engine_free(hm_engine *e) {
     free(e->sinks);
     if (e->has_dead_sink) hm_sink_close(&e->dead_sink);
     if (e->workers) {
-        for (int i = 0; i < e->cfg.workers; i++) free(e->workers[i].tok);
+        for (int i = 0; i < e->cfg.workers; i++) {
+            free(e->workers[i].tok);
+            hm_detector_free(e->workers[i].det);
+        }
         free(e->workers);
     }
     if (e->all_batches) {

@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "decode.h"
 #include "mapping.h"
+#include "sigma.h"
 #include "syslog.h"
 #include "timeutil.h"
 
@@ -41,6 +42,7 @@ typedef struct hm_engine_cfg {
     int64_t exit_on_idle_ns;   /* 0 = never */
     size_t max_record;
     size_t hard_cap;
+    const hm_ruleset *rules;   /* compiled detection rules (borrowed), or NULL */
 } hm_engine_cfg;
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
@@ -48,7 +50,7 @@ void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
 /* Totals folded by the writer; printed by --stats and on SIGUSR1. */
 typedef struct hm_engine_stats {
     uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
-    uint64_t out_lines, batches;
+    uint64_t out_lines, batches, alerts;
     uint64_t per_decoder[64];
     uint64_t *per_source;      /* [n_inputs] records */
     int64_t started_ns, finished_ns;
@@ -69,6 +71,9 @@ void hm_engine_free(hm_engine *e);
 
 /* Serializes one decoded event as a JSONL line (kind "event"). */
 void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, bool include_raw);
+/* Serializes one alert for a single-event rule match (kind "alert"). */
+void hm_serialize_alert(hm_buf *out, const hm_rule_meta *rule, const hm_match *m,
+                        const hm_event *ev, const char *origin);
 /* Serializes a dead-letter line for record r. */
 void hm_serialize_dead(hm_buf *out, const hm_record *r, const char *origin, const char *reason);
 

@@ -19,16 +19,8 @@ static bool is_json_int(hm_str v) {
     return true;
 }
 
-void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, bool include_raw) {
-    hm_buf_puts(out, "{\"kind\":\"event\",\"id\":");
-    put_id(out, origin, ev->rec->pos);
-    hm_buf_puts(out, ",\"time\":\"");
-    hm_buf_put_time(out, ev->ts_ns);
-    hm_buf_puts(out, "\",\"recv_time\":\"");
-    hm_buf_put_time(out, ev->recv_ns);
-    hm_buf_puts(out, "\",\"decoder\":\"");
-    hm_buf_puts(out, hm_decoders[ev->decoder]->name);
-    hm_buf_putc(out, '"');
+/* taxonomy fields then vendor fields, each preceded by a comma */
+static void put_fields(hm_buf *out, const hm_event *ev) {
     for (int i = 0; i < HM_F_COUNT; i++) {
         if (!hm_ev_has(ev, (hm_field_id)i)) continue;
         hm_buf_puts(out, ",\"");
@@ -48,6 +40,19 @@ void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, boo
         }
         hm_buf_putc(out, '}');
     }
+}
+
+void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, bool include_raw) {
+    hm_buf_puts(out, "{\"kind\":\"event\",\"id\":");
+    put_id(out, origin, ev->rec->pos);
+    hm_buf_puts(out, ",\"time\":\"");
+    hm_buf_put_time(out, ev->ts_ns);
+    hm_buf_puts(out, "\",\"recv_time\":\"");
+    hm_buf_put_time(out, ev->recv_ns);
+    hm_buf_puts(out, "\",\"decoder\":\"");
+    hm_buf_puts(out, hm_decoders[ev->decoder]->name);
+    hm_buf_putc(out, '"');
+    put_fields(out, ev);
     if (ev->flags & (HM_EV_INVALID_UTF8 | HM_EV_HAS_NUL | HM_EV_TS_FROM_RECV)) {
         hm_buf_puts(out, ",\"flags\":[");
         bool first = true;
@@ -86,4 +91,38 @@ void hm_serialize_dead(hm_buf *out, const hm_record *r, const char *origin, cons
     hm_buf_puts(out, ",\"raw\":");
     hm_buf_put_json_str(out, (hm_str){r->data, r->len});
     hm_buf_puts(out, "}\n");
+}
+
+void hm_serialize_alert(hm_buf *out, const hm_rule_meta *rule, const hm_match *m,
+                        const hm_event *ev, const char *origin) {
+    hm_buf_puts(out, "{\"kind\":\"alert\",\"rule\":{\"id\":");
+    hm_buf_put_json_str(out, hm_str_c(rule->id));
+    hm_buf_puts(out, ",\"title\":");
+    hm_buf_put_json_str(out, hm_str_c(rule->title));
+    hm_buf_puts(out, ",\"level\":\"");
+    hm_buf_puts(out, hm_level_names[rule->level]);
+    hm_buf_puts(out, "\",\"tags\":[");
+    for (size_t i = 0; i < rule->n_tags; i++) {
+        if (i) hm_buf_putc(out, ',');
+        hm_buf_put_json_str(out, hm_str_c(rule->tags[i]));
+    }
+    hm_buf_puts(out, "]},\"time\":\"");
+    hm_buf_put_time(out, ev->ts_ns);
+    hm_buf_puts(out, "\",\"event_ids\":[");
+    put_id(out, origin, ev->rec->pos);
+    hm_buf_puts(out, "],\"group\":null,\"fields\":{\"decoder\":\"");
+    hm_buf_puts(out, hm_decoders[ev->decoder]->name);
+    hm_buf_putc(out, '"');
+    put_fields(out, ev);
+    hm_buf_puts(out, "},\"evidence\":{\"selections\":[");
+    bool first = true;
+    for (size_t i = 0; i < rule->n_selections && i < 64; i++) {
+        if (!(m->selections >> i & 1)) continue;
+        if (!first) hm_buf_putc(out, ',');
+        first = false;
+        hm_buf_put_json_str(out, hm_str_c(rule->selection_names[i]));
+    }
+    hm_buf_puts(out, "],\"raw\":");
+    hm_buf_put_json_str(out, (hm_str){ev->rec->data, ev->rec->len});
+    hm_buf_puts(out, "}}\n");
 }

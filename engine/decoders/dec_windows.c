@@ -449,6 +449,16 @@ static void system_fields(hm_decode_ctx *ctx, hm_event *ev, int sys) {
             /* attribute of <System> itself: none expected */
         } else if (tok_is_scalar(ctx, v)) {
             if (!hm_json_is_null(ctx, v)) put(ctx, ev, tag, hm_json_str(ctx, v));
+        } else if (ctx->tok[v].type == JSMN_OBJECT && tag.len > 11 &&
+                   !memcmp(tag.p + tag.len - 11, "_attributes", 11)) {
+            /* evtx_dump --separate-json-attributes: "Provider_attributes":{"Name":..} */
+            hm_str base = {tag.p, tag.len - 11};
+            int bk = v + 1;
+            for (int m = 0; m < ctx->tok[v].size && bk < ctx->ntok; m++) {
+                if (tok_is_scalar(ctx, bk + 1) && !hm_json_is_null(ctx, bk + 1))
+                    put(ctx, ev, join2(ctx, base, key_str(ctx, bk)), hm_json_str(ctx, bk + 1));
+                bk = hm_json_skip(ctx, bk + 1);
+            }
         } else if (ctx->tok[v].type == JSMN_OBJECT) {
             int ak = v + 1;
             for (int j = 0; j < ctx->tok[v].size && ak < ctx->ntok; j++) {
@@ -504,8 +514,11 @@ static const struct {
     {"SourceName", "Provider_Name"},
     {"ProviderGuid", "Provider_Guid"},
     {"RecordNumber", "EventRecordID"},
-    {"ProcessID", "Execution_ProcessID"},
+    {"ProcessID", "Execution_ProcessID"},        /* NXLog < 5 */
     {"ThreadID", "Execution_ThreadID"},
+    {"ExecutionProcessID", "Execution_ProcessID"}, /* NXLog >= 5 */
+    {"ExecutionThreadID", "Execution_ThreadID"},
+    {"ActivityID", "Correlation_ActivityID"},
     {"UserID", "Security_UserID"},
 };
 
@@ -572,6 +585,12 @@ static void identity(hm_event *ev, uint8_t who) {
     case WW_SERVICE: set_if(ev, HM_F_RUN_AS, xget(ev, "AccountName")); break;
     default: break;
     }
+    /* logon session: the one the table's actor belongs to ("0x0" = none) */
+    hm_str sid = {0};
+    if (who == WW_TARGET) sid = xget(ev, "TargetLogonId");
+    else if (who == WW_SYSMON) sid = xget(ev, "LogonId");
+    if (!usable(sid) || hm_str_eq_c(sid, "0x0")) sid = xget(ev, "SubjectLogonId");
+    if (usable(sid) && !hm_str_eq_c(sid, "0x0")) set_if(ev, HM_F_SESSION_ID, sid);
     /* generic fallback for events not in the table */
     set_user(ev, xget(ev, "SubjectUserName"), xget(ev, "SubjectDomainName"));
     if (!hm_ev_has(ev, HM_F_USER)) set_user_split(ev, xget(ev, "User"));
@@ -794,6 +813,7 @@ static int win_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_str key = ev->extra[i].key, val = ev->extra[i].val;
             int id = hm_field_map_get(ctx->map, key.p, key.len);
             if (id < 0 || !usable(val) || hm_ev_has(ev, (hm_field_id)id)) continue;
+            if ((id == HM_F_SRC_PORT || id == HM_F_DST_PORT) && hm_str_eq_c(val, "0")) continue;
             if (hm_field_types[id] == HM_T_I && val.len > 7 && !strncasecmp(val.p, "::ffff:", 7) &&
                 memchr(val.p + 7, '.', val.len - 7)) {
                 val.p += 7;

@@ -4,6 +4,7 @@
 HM_DECODER(fortigate)
 HM_DECODER(sonicwall)
 HM_DECODER(pfsense)
+HM_DECODER(panos)
 /* auth, K-12 sources and identity providers */
 HM_DECODER(sis)
 HM_DECODER(doorctl)
@@ -14,6 +15,9 @@ HM_DECODER(ise)
 HM_DECODER(dhcpd)
 HM_DECODER(sudo)
 HM_DECODER(cron)
+HM_DECODER(gworkspace)
+HM_DECODER(entra)
+HM_DECODER(m365)
 HM_DECODER(windows)
 /* generic fallbacks: keep last */
 HM_DECODER(kv)
