@@ -1,7 +1,9 @@
 /* sigma_compile.c - predicates -> one Hyperscan database per field; which rules must be
  * evaluated even when no Hyperscan predicate fires. Start-up only. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sigma_int.h"
 
@@ -29,6 +31,8 @@ static void str_pattern(const sg_pred *p, hm_buf *b) {
     hm_buf_putc(b, 0);
 }
 
+#define HM_HS_STR_FLAGS (HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL)
+
 typedef struct exprs {
     char **pat;
     unsigned *flags, *ids;
@@ -46,6 +50,44 @@ static void ex_push(exprs *e, const char *pat, unsigned flags, unsigned id) {
     e->flags[e->n] = flags;
     e->ids[e->n] = id;
     e->n++;
+}
+
+typedef struct compile_job {
+    int field;
+    exprs *e;
+    hs_database_t *db;
+    int err_expr;
+    char err_msg[256];
+} compile_job;
+
+typedef struct compile_pool {
+    compile_job *jobs;
+    size_t n, next;
+    pthread_mutex_t mu;
+} compile_pool;
+
+static void *compile_worker(void *arg) {
+    compile_pool *pool = arg;
+    for (;;) {
+        pthread_mutex_lock(&pool->mu);
+        size_t k = pool->next++;
+        pthread_mutex_unlock(&pool->mu);
+        if (k >= pool->n) return NULL;
+        compile_job *jb = &pool->jobs[k];
+        exprs *e = jb->e;
+        unsigned *local_ids = hm_xmalloc(e->n * sizeof(unsigned));
+        for (size_t q = 0; q < e->n; q++) local_ids[q] = (unsigned)q;
+        hs_compile_error_t *cerr = NULL;
+        jb->err_expr = -1;
+        if (hs_compile_multi((const char *const *)e->pat, e->flags, local_ids, (unsigned)e->n,
+                             HS_MODE_BLOCK, NULL, &jb->db, &cerr) != HS_SUCCESS) {
+            jb->db = NULL;
+            jb->err_expr = cerr ? cerr->expression : -1;
+            snprintf(jb->err_msg, sizeof jb->err_msg, "%s", cerr ? cerr->message : "unknown error");
+            if (cerr) hs_free_compile_error(cerr);
+        }
+        free(local_ids);
+    }
 }
 
 static unsigned regex_hs_flags(const sg_pred *p) {
@@ -89,63 +131,120 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         }
         if (p->in_hs) rs->info.hs_predicates++;
     }
-    /* group by field */
+    /* group by field; identical (pattern, flags) in one field share one expression id,
+     * chained through rs->pred_next (the corpus repeats many endswith/contains values) */
     exprs *per_field = hm_xcalloc(rs->n_fields + 1, sizeof(exprs));
+    rs->pred_next = hm_xmalloc((rs->n_preds + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < rs->n_preds; i++) rs->pred_next[i] = UINT32_MAX;
+    /* dedupe table: hash -> (field, expr index) */
+    size_t dcap = 1;
+    while (dcap < rs->n_preds * 2 + 2) dcap <<= 1;
+    typedef struct dslot {
+        uint64_t h;
+        int field;
+        uint32_t expr, last_pred;
+        bool used;
+    } dslot;
+    dslot *dt = hm_xcalloc(dcap, sizeof(dslot));
     hm_buf b = {0};
     for (size_t i = 0; i < rs->n_preds; i++) {
         sg_pred *p = &rs->preds[i];
         if (!p->in_hs || !rs->rules[p->rule].enabled) continue;
-        /* predicates of rules that failed to load are not in rs->rules range */
+        const char *pat;
+        unsigned f;
         if (p->kind == SG_P_STR) {
             str_pattern(p, &b);
-            unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL;
+            pat = b.p;
+            f = HM_HS_STR_FLAGS;
             if (!p->cased) f |= HS_FLAG_CASELESS;
-            ex_push(&per_field[p->field], b.p, f, (unsigned)i);
         } else {
-            unsigned f = regex_hs_flags(p);
+            pat = p->val;
+            f = regex_hs_flags(p);
             if (p->prefilter) f |= HS_FLAG_PREFILTER;
-            ex_push(&per_field[p->field], p->val, f, (unsigned)i);
         }
+        exprs *e = &per_field[p->field];
+        uint64_t h = hm_hash64(pat, strlen(pat), (uint64_t)f * 31 + (uint64_t)p->field);
+        size_t j = h & (dcap - 1);
+        bool dup = false;
+        while (dt[j].used) {
+            if (dt[j].h == h && dt[j].field == p->field && e->flags[dt[j].expr] == f &&
+                !strcmp(e->pat[dt[j].expr], pat)) {
+                rs->pred_next[dt[j].last_pred] = (uint32_t)i;
+                dt[j].last_pred = (uint32_t)i;
+                dup = true;
+                break;
+            }
+            j = (j + 1) & (dcap - 1);
+        }
+        if (dup) continue;
+        dt[j] = (dslot){h, p->field, (uint32_t)e->n, (uint32_t)i, true};
+        ex_push(e, pat, f, (unsigned)i);
     }
+    free(dt);
     hm_buf_free(&b);
+
+    /* compile the field databases on every core: Hyperscan compiles are independent */
+    size_t nf = 0;
+    compile_job *jobs = hm_xcalloc(rs->n_fields + 1, sizeof(compile_job));
+    for (size_t fi = 0; fi < rs->n_fields; fi++)
+        if (per_field[fi].n) jobs[nf++] = (compile_job){.field = (int)fi, .e = &per_field[fi]};
+    /* biggest first so the long ones do not finish last */
+    for (size_t i = 1; i < nf; i++) {
+        compile_job x = jobs[i];
+        size_t j = i;
+        while (j > 0 && jobs[j - 1].e->n < x.e->n) {
+            jobs[j] = jobs[j - 1];
+            j--;
+        }
+        jobs[j] = x;
+    }
+    compile_pool pool = {.jobs = jobs, .n = nf};
+    pthread_mutex_init(&pool.mu, NULL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
+    pthread_t th[8];
+    int started = 0;
+    for (int t = 1; t < nth; t++)
+        if (pthread_create(&th[started], NULL, compile_worker, &pool) == 0) started++;
+    compile_worker(&pool);
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&pool.mu);
+
     int rc = HM_OK;
     rs->dbs = hm_xcalloc(rs->n_fields + 1, sizeof(sg_db));
-    for (size_t fi = 0; fi < rs->n_fields; fi++) {
-        exprs *e = &per_field[fi];
-        if (!e->n) continue;
-        unsigned *local_ids = hm_xmalloc(e->n * sizeof(unsigned));
-        for (size_t k = 0; k < e->n; k++) local_ids[k] = (unsigned)k;
-        hs_database_t *db = NULL;
-        if (hs_compile_multi((const char *const *)e->pat, e->flags, local_ids, (unsigned)e->n,
-                             HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
-            const sg_pred *p = cerr->expression >= 0 ? &rs->preds[e->ids[cerr->expression]] : NULL;
+    for (size_t k = 0; k < nf; k++) {
+        compile_job *jb = &jobs[k];
+        exprs *e = jb->e;
+        if (!jb->db) {
+            const sg_pred *p = jb->err_expr >= 0 ? &rs->preds[e->ids[jb->err_expr]] : NULL;
             hm_diags_add(d, HM_DIAG_ERROR, p ? rs->rules[p->rule].meta.file : "-", p ? p->line : 0,
                          p ? p->col : 0, p ? rs->rules[p->rule].meta.id : NULL, "compile",
-                         "cannot compile pattern database for field '%s': %s", rs->fields[fi].name,
-                         cerr->message);
-            hs_free_compile_error(cerr);
-            cerr = NULL;
+                         "cannot compile pattern database for field '%s': %s",
+                         rs->fields[jb->field].name, jb->err_msg);
             rc = HM_ERR;
-        } else {
-            sg_db *sd = &rs->dbs[rs->n_dbs];
-            sd->field = (int)fi;
-            sd->db = db;
-            sd->n = (uint32_t)e->n;
-            sd->pred_of_id = hm_xmalloc(e->n * sizeof(uint32_t));
-            for (size_t k = 0; k < e->n; k++) sd->pred_of_id[k] = e->ids[k];
-            rs->fields[fi].db = (int)rs->n_dbs;
-            size_t sz = 0;
-            hs_database_size(db, &sz);
-            rs->info.db_bytes += sz;
-            if (hs_alloc_scratch(db, &rs->proto_scratch) != HS_SUCCESS) rc = HM_ENOMEM;
-            rs->n_dbs++;
+            continue;
         }
-        free(local_ids);
+        sg_db *sd = &rs->dbs[rs->n_dbs];
+        sd->field = jb->field;
+        sd->db = jb->db;
+        sd->n = (uint32_t)e->n;
+        sd->pred_of_id = hm_xmalloc(e->n * sizeof(uint32_t));
+        for (size_t q = 0; q < e->n; q++) sd->pred_of_id[q] = e->ids[q];
+        rs->fields[jb->field].db = (int)rs->n_dbs;
+        size_t sz = 0;
+        hs_database_size(jb->db, &sz);
+        rs->info.db_bytes += sz;
+        if (hs_alloc_scratch(jb->db, &rs->proto_scratch) != HS_SUCCESS) rc = HM_ENOMEM;
+        rs->n_dbs++;
+    }
+    for (size_t fi = 0; fi < rs->n_fields; fi++) {
+        exprs *e = &per_field[fi];
         for (size_t k = 0; k < e->n; k++) free(e->pat[k]);
         free(e->pat);
         free(e->flags);
         free(e->ids);
     }
+    free(jobs);
     free(per_field);
     rs->info.databases = rs->n_dbs;
     return rc;

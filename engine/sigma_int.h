@@ -115,6 +115,7 @@ struct hm_ruleset {
     size_t n_ls;
     sg_db *dbs;
     size_t n_dbs;
+    uint32_t *pred_next;        /* next predicate sharing a Hyperscan expression, or UINT32_MAX */
     hs_scratch_t *proto_scratch;
     uint32_t max_regex_groups;
     /* rules that must always be evaluated, and per-pred rule marks */

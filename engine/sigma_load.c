@@ -1635,6 +1635,7 @@ void hm_ruleset_free(hm_ruleset *rs) {
         free(rs->dbs[i].pred_of_id);
     }
     free(rs->dbs);
+    free(rs->pred_next);
     if (rs->proto_scratch) hs_free_scratch(rs->proto_scratch);
     free(rs->always);
     sg_yara_free(rs);

@@ -121,20 +121,15 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)flags;
     scan_ctx *sc = ctx;
     hm_detector *d = sc->d;
-    uint32_t p = sc->db->pred_of_id[id];
-    const sg_pred *pr = &d->rs->preds[p];
-    if (pr->kind == SG_P_REGEX) {
-        /* confirmed lazily by PCRE2 when the rule evaluates */
+    for (uint32_t p = sc->db->pred_of_id[id]; p != UINT32_MAX; p = d->rs->pred_next[p]) {
+        const sg_pred *pr = &d->rs->preds[p];
         d->pred_gen[p] = d->gen;
-        d->pred_val[p] = 2;
-    } else {
-        d->pred_gen[p] = d->gen;
-        d->pred_val[p] = 1;
-    }
-    uint32_t r = pr->rule;
-    if (d->rule_gen[r] != d->gen) {
-        d->rule_gen[r] = d->gen;
-        d->cand[d->n_cand++] = r;
+        d->pred_val[p] = pr->kind == SG_P_REGEX ? 2 : 1; /* regex: PCRE2 confirms lazily */
+        uint32_t r = pr->rule;
+        if (d->rule_gen[r] != d->gen) {
+            d->rule_gen[r] = d->gen;
+            d->cand[d->n_cand++] = r;
+        }
     }
     return 0;
 }

@@ -140,8 +140,8 @@ static const asa_tpl asa_tpls[] = {
     {111001, "Begin configuration: %S writing to %W", "config_change", "success", NULL, K_CONFIG},
     {111002, "Begin configuration: %S reading from %W", "config_change", "success", NULL, K_CONFIG},
     {111003, "%S Erase configuration", "config_change", "success", NULL, K_CONFIG},
-    {111004, "%S end configuration: %R", "config_change", "failure", NULL, K_CONFIG},
-    {111005, "%S end configuration: %R", "config_change", "success", NULL, K_CONFIG},
+    {111004, "%S end configuration", "config_change", "failure", NULL, K_CONFIG},
+    {111005, "%S end configuration", "config_change", "success", NULL, K_CONFIG},
     {111007, "Begin configuration: %S reading from %W", "config_change", "success", NULL, K_CONFIG},
     {111008, "User %U executed the %C command", "command_exec", "success", NULL, K_AAA},
     {111009, "User %U executed cmd:%C", "command_exec", "success", NULL, K_AAA},
@@ -170,7 +170,8 @@ static const asa_tpl asa_tpls[] = {
     {302020, "Built %W ICMP connection for faddr %S gaddr %M laddr %D", "traffic_allow", "success", "icmp", K_FW},
     {302021, "Teardown ICMP connection for faddr %S gaddr %M laddr %D", "traffic_end", "success", "icmp", K_FW},
     {302021, "Teardown ICMP connection %N from %S%* to %D", "traffic_end", "success", "icmp", K_FW},
-    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B%R", "traffic_end", "success", NULL, K_FW},
+    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B reason %R", "traffic_end", "success", NULL, K_FW},
+    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B", "traffic_end", "success", NULL, K_FW},
     {303002, "FTP connection from %S to %D, user %U %A file %R", "file_transfer", "success", "tcp", K_FW},
     {304001, "%S Accessed URL %L", "web_allow", "success", NULL, K_WEB},
     {304002, "Access denied URL %L SRC %S DEST %D", "web_block", "failure", NULL, K_WEB},
@@ -204,7 +205,7 @@ static const asa_tpl asa_tpls[] = {
     {338310, NULL, "system_event", NULL, NULL, K_SYS},
     {400000, "IPS:%F %*from %S to %D", "ips_alert", "unknown", NULL, K_IDS},
     {401004, "Shunned packet: %S = %D", "traffic_deny", "failure", NULL, K_FW},
-    {405001, "Received ARP %W collision from %S", "arp_collision", NULL, NULL, K_IDS},
+    {405001, NULL, "arp_collision", NULL, NULL, K_IDS},
     {405003, "IP address collision detected between host %S", "arp_collision", NULL, NULL, K_IDS},
     {409023, "Attempting AAA Fallback method %W for %W request for user %U", "aaa_fallback", NULL, NULL, K_AUTH},
     {410001, "Dropped UDP DNS %W from %S to %D", "traffic_deny", "failure", "udp", K_FW},
@@ -632,6 +633,18 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (tid.len) hm_ev_set(ev, HM_F_SESSION_ID, tid);
         break;
     }
+    case 405001: { /* "collision from 10.1.1.1/0016.a421.94ef on interface X" */
+        hm_str w = asa_after(text, "collision from ");
+        int64_t sp = hm_str_find(w, ' ');
+        if (sp > 0) w.len = (uint32_t)sp;
+        int64_t sl = hm_str_find(w, '/');
+        if (sl > 0) {
+            hm_str ip = {w.p, (uint32_t)sl};
+            if (asa_is_ip(ip)) hm_ev_set(ev, HM_F_SRC_IP, ip);
+            hm_ev_set(ev, HM_F_SRC_MAC, (hm_str){w.p + sl + 1, w.len - (uint32_t)sl - 1});
+        }
+        break;
+    }
     case 304001: { /* "ip:url" */
         hm_str u = hm_ev_get(ev, HM_F_URL);
         int64_t c = hm_str_find(u, ':');
@@ -642,11 +655,9 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
         break;
     }
     case 605004: case 605005: { /* the service is the management protocol */
-        hm_str dp = hm_ev_get(ev, HM_F_DST_PORT);
         asa_ep de = asa_parse_ep(CAP(&caps, 'D'));
         if (de.port.len && !((unsigned)(de.port.p[0] - '0') <= 9))
             hm_ev_set(ev, HM_F_AUTH_METHOD, asa_lower(ctx, de.port));
-        (void)dp;
         break;
     }
     default:

@@ -304,7 +304,10 @@ static int m365_decode(hm_decode_ctx *ctx, hm_event *ev) {
     for (int i = 0; i < n && k + 1 < ctx->ntok; i++) {
         hm_str key = hm_json_str(ctx, k);
         int vt = k + 1;
-        if (!hm_json_is_null(ctx, vt)) {
+        bool empty = ctx->tok[vt].type == JSMN_STRING && ctx->tok[vt].end == ctx->tok[vt].start;
+        if (empty && hm_field_map_get(ctx->map, key.p, key.len) >= 0) {
+            /* an empty value never fills a taxonomy field */
+        } else if (!hm_json_is_null(ctx, vt)) {
             if (ctx->tok[vt].type == JSMN_ARRAY && is_name_value_array(key))
                 name_values(ctx, ev, key, vt, &forwarding);
             else if (ctx->tok[vt].type == JSMN_OBJECT || ctx->tok[vt].type == JSMN_ARRAY)

@@ -5,6 +5,7 @@ HM_DECODER(fortigate)
 HM_DECODER(sonicwall)
 HM_DECODER(pfsense)
 HM_DECODER(panos)
+HM_DECODER(asa)
 /* auth, K-12 sources and identity providers */
 HM_DECODER(sis)
 HM_DECODER(doorctl)
