@@ -6,6 +6,7 @@
 #ifndef HM_CONNECTOR_H
 #define HM_CONNECTOR_H
 
+#include "arena.h"
 #include "batch.h"
 
 #define HM_CONNECTOR_ABI 1
@@ -30,6 +31,16 @@ typedef struct hm_connector_ops {
      * 0 when nothing is available now (idle; caller waits), HM_EOF when finished,
      * or another negative hm_err on failure. */
     int (*read_batch)(hm_source *src, hm_batch *b);
+    /* Optional. Called by the writer thread, in batch order, once every output line and
+     * dead letter of batch b is written: the source may commit b's positions (Kafka
+     * offsets). Not called for batches lost to a crash, so they are read again. The
+     * writer thread is not the connector thread: implementations hand positions over
+     * (e.g. a locked queue) and commit from their own thread. */
+    void (*ack)(hm_source *src, const hm_batch *b);
+    /* Optional: append connector counters as JSON members ("\"k\":v,...", no braces) for
+     * --stats (per-sender counts, kernel drops, lag). Called from the writer thread while
+     * the connector runs: read counters the connector updates atomically. */
+    void (*stats_json)(hm_source *src, hm_buf *out);
     void (*close)(hm_source *src);
 } hm_connector_ops;
 

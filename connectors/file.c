@@ -142,6 +142,10 @@ static void add_record(hm_source *src, hm_batch *b, const char *p, size_t len, u
     r->recv_ns = now;
     r->orig_len = orig_len;
     r->flags = flags;
+    r->origin = NULL;
+    r->partition = -1;
+    r->key = NULL;
+    r->key_len = 0;
     if (len > src->opts.max_record) r->flags |= HM_REC_OVERSIZE;
 }
 

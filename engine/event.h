@@ -52,6 +52,12 @@ typedef struct hm_record {
     uint64_t pos;     /* byte offset (files), offset (Kafka), receive sequence (sockets) */
     int64_t recv_ns;  /* wall clock when read */
     uint64_t orig_len; /* full length when truncated */
+    const char *origin; /* source name for the event id when it differs per record (Kafka
+                         * "kafka:topic/partition", syslog sender); NULL = the batch origin.
+                         * Must live as long as the engine (connectors intern them). */
+    int32_t partition;  /* Kafka partition, -1 otherwise */
+    const char *key;    /* Kafka record key / source-type hint (batch buffer), may be NULL */
+    uint32_t key_len;
 } hm_record;
 
 /* A vendor field kept under its own name (not in the taxonomy), for rules that use

@@ -267,7 +267,7 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
         }
         if (b->reason[i]) {
             s->dead++;
-            hm_serialize_dead(&b->dead, r, b->origin, b->reason[i]);
+            hm_serialize_dead(&b->dead, r, r->origin ? r->origin : b->origin, b->reason[i]);
             continue;
         }
         s->decoded++;
@@ -276,7 +276,7 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
         if (ev->flags & HM_EV_HAS_NUL) s->nul_bytes++;
         if (ev->flags & HM_EV_TS_FROM_RECV) s->ts_from_recv++;
         if (emit_events) {
-            hm_serialize_event(&b->out, ev, b->origin, e->cfg.include_raw);
+            hm_serialize_event(&b->out, ev, r->origin ? r->origin : b->origin, e->cfg.include_raw);
             s->out_lines++;
         }
         if (w->det) {
@@ -287,7 +287,7 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
                 if (!rm->generate) continue;
                 s->alerts++;
                 if (emit_alerts) {
-                    hm_serialize_alert(&b->out, rm, &w->matches[k], ev, b->origin);
+                    hm_serialize_alert(&b->out, rm, &w->matches[k], ev, r->origin ? r->origin : b->origin);
                     s->out_lines++;
                 }
             }
@@ -364,6 +364,11 @@ static void write_batch(hm_engine *e, hm_batch *b) {
         }
     }
     fold_stats(e, b);
+    /* everything the batch produced is written: the source may now commit its position */
+    if (b->source_index < e->n_sources) {
+        hm_source *src = &e->sources[b->source_index].src;
+        if (src->ops->ack) src->ops->ack(src, b);
+    }
 }
 
 int hm_engine_run(hm_engine *e) {
@@ -474,6 +479,17 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     for (size_t i = 0; i < e->n_sources; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", e->sources[i].src.uri ? e->sources[i].src.uri : "",
                 (unsigned long long)s->per_source[i]);
+    fprintf(f, "},\"input_details\":{");
+    bool firstd = true;
+    for (size_t i = 0; i < e->n_sources; i++) {
+        const hm_source *src = &e->sources[i].src;
+        if (!src->ops || !src->ops->stats_json) continue;
+        hm_buf b = {0};
+        src->ops->stats_json((hm_source *)src, &b);
+        fprintf(f, "%s\"%s\":{%.*s}", firstd ? "" : ",", src->uri, (int)b.len, b.p ? b.p : "");
+        firstd = false;
+        hm_buf_free(&b);
+    }
     fprintf(f, "},\"outputs\":{");
     for (size_t i = 0; i < e->n_sinks; i++)
         fprintf(f, "%s\"%s\":{\"lines\":%llu,\"retries\":%llu}", i ? "," : "", e->sinks[i].uri,

@@ -6,6 +6,7 @@ HM_DECODER(sonicwall)
 HM_DECODER(pfsense)
 HM_DECODER(panos)
 HM_DECODER(asa)
+HM_DECODER(meraki)
 /* auth, K-12 sources and identity providers */
 HM_DECODER(sis)
 HM_DECODER(doorctl)
