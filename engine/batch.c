@@ -20,6 +20,7 @@ void hm_batch_reset(hm_batch *b) {
     b->origin = NULL;
     b->out.len = 0;
     b->dead.len = 0;
+    b->n_hits = 0;
     memset(&b->stats, 0, sizeof(b->stats));
     hm_arena_reset(&b->arena);
 }
@@ -44,5 +45,6 @@ void hm_batch_free(hm_batch *b) {
     hm_arena_free(&b->arena);
     hm_buf_free(&b->out);
     hm_buf_free(&b->dead);
+    free(b->hits);
     free(b);
 }

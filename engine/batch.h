@@ -34,6 +34,8 @@ typedef struct hm_batch {
     hm_buf out;              /* serialized JSONL for the outputs */
     hm_buf dead;             /* serialized dead-letter JSONL */
     hm_batch_stats stats;
+    struct hm_corr_hit *hits; /* correlation hits found by the worker (correlate.h) */
+    size_t n_hits, cap_hits;
     struct hm_batch *next;   /* queue / free-list link */
 } hm_batch;
 

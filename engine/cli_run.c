@@ -35,6 +35,10 @@ static void run_usage(FILE *f) {
             "  --skip-bad-rules        load the rules that compile, report the rest\n"
             "  --placeholders FILE     values for %%name%% placeholders (|expand)\n"
             "  --yara DIR              YARA rules for the |yara modifier (default rules/yara)\n"
+            "correlation:\n"
+            "  --state memory|redis://[user:pass@]host:port/db   state backend (default memory)\n"
+            "  --lateness D            accept out-of-order events up to D (default 60s)\n"
+            "  --instance NAME         this instance's name when sharing Redis (default host:pid)\n"
             "inputs (repeatable):\n"
             "  --input file:PATH       a file; globs allowed (quote them): file:'/var/log/*.log'\n"
             "  --input -               standard input\n"
@@ -74,7 +78,8 @@ int hm_cmd_run(int argc, char **argv) {
     cfg.mappings_dir = NULL;
     enum {
         O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
-        O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA
+        O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA,
+        O_STATE, O_LATENESS, O_INSTANCE
     };
     static const struct option longopts[] = {
         {"input", required_argument, 0, O_INPUT},
@@ -96,6 +101,9 @@ int hm_cmd_run(int argc, char **argv) {
         {"skip-bad-rules", no_argument, 0, O_SKIPBAD},
         {"placeholders", required_argument, 0, O_PH},
         {"yara", required_argument, 0, O_YARA},
+        {"state", required_argument, 0, O_STATE},
+        {"lateness", required_argument, 0, O_LATENESS},
+        {"instance", required_argument, 0, O_INSTANCE},
         {0, 0, 0, 0},
     };
     const char **rule_paths = calloc((size_t)argc + 1, sizeof(char *));
@@ -159,6 +167,14 @@ int hm_cmd_run(int argc, char **argv) {
         case O_SKIPBAD: ropts.skip_bad_rules = true; break;
         case O_PH: ropts.placeholders_file = optarg; break;
         case O_YARA: ropts.yara_dir = optarg; break;
+        case O_STATE: cfg.corr.state = optarg; break;
+        case O_INSTANCE: cfg.corr.instance = optarg; break;
+        case O_LATENESS:
+            if (!hm_parse_duration_ns(optarg, &cfg.corr.lateness_ns)) {
+                fprintf(stderr, "hallmonitor run: --lateness %s: expected a duration like 60s\n", optarg);
+                goto out;
+            }
+            break;
         case O_HELP:
             run_usage(stdout);
             rc = 0;

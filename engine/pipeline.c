@@ -98,6 +98,8 @@ struct hm_engine {
     bool workers_quit;
 
     hm_engine_stats stats;
+    hm_correlator *corr;
+    hm_buf corr_out, corr_dead;
     bool warned_no_dead;
     int rc;
 };
@@ -157,6 +159,10 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     e->sinks = hm_xcalloc(cfg->n_outputs ? cfg->n_outputs : 1, sizeof(*e->sinks));
     for (size_t i = 0; i < cfg->n_outputs; i++)
         if (hm_sink_open(&e->sinks[i], cfg->outputs[i], err, errlen) != HM_OK) goto fail;
+    if (cfg->rules && hm_ruleset_correlations(cfg->rules)) {
+        e->corr = hm_correlator_new(cfg->rules, &cfg->corr, err, errlen);
+        if (!e->corr) goto fail;
+    }
     if (cfg->dead_letter) {
         char uri[4096];
         snprintf(uri, sizeof uri, "jsonl:%s", cfg->dead_letter);
@@ -284,6 +290,15 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
             if (nm > HM_ARRAY_LEN(w->matches)) nm = HM_ARRAY_LEN(w->matches);
             for (size_t k = 0; k < nm; k++) {
                 const hm_rule_meta *rm = hm_ruleset_rule(e->cfg.rules, w->matches[k].rule);
+                if (e->corr) {
+                    if (b->n_hits + 16 > b->cap_hits) {
+                        b->cap_hits = b->cap_hits ? b->cap_hits * 2 : 256;
+                        b->hits = hm_xrealloc(b->hits, b->cap_hits * sizeof(hm_corr_hit));
+                    }
+                    b->n_hits += hm_corr_extract(e->cfg.rules, w->matches[k].rule, ev,
+                                                 r->origin ? r->origin : b->origin, &b->arena,
+                                                 b->hits + b->n_hits, 16);
+                }
                 if (!rm->generate) continue;
                 s->alerts++;
                 if (emit_alerts) {
@@ -336,7 +351,45 @@ static void fold_stats(hm_engine *e, const hm_batch *b) {
     if (b->source_index < e->n_sources) t->per_source[b->source_index] += s->records;
 }
 
+/* Correlation runs here, in batch order, so results do not depend on worker count. A
+ * backend that is down (Redis) holds the writer - and so all input - until it returns. */
+static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, bool finish) {
+    int64_t backoff_ms = 100;
+    for (int attempt = 0;; attempt++) {
+        e->corr_out.len = 0;
+        e->corr_dead.len = 0;
+        uint64_t written = 0;
+        int rc = finish ? hm_correlator_finish(e->corr, &e->corr_out, &written)
+                        : hm_correlator_push(e->corr, hits, n, &e->corr_out, &e->corr_dead, &written);
+        if (rc == HM_OK) {
+            e->stats.corr_alerts += written;
+            for (size_t i = 0; i < e->n_sinks && e->corr_out.len; i++)
+                if (hm_sink_write(&e->sinks[i], e->corr_out.p, e->corr_out.len, written, &g_stop_int) != HM_OK) {
+                    hm_error("output", "%s: giving up; stopping intake", e->sinks[i].uri);
+                    e->rc = HM_EIO;
+                    hm_engine_request_stop();
+                }
+            if (e->corr_dead.len && e->has_dead_sink)
+                hm_sink_write(&e->dead_sink, e->corr_dead.p, e->corr_dead.len, 0, &g_stop_int);
+            if (attempt) hm_info("correlate", "state backend is back after %d retries", attempt);
+            return;
+        }
+        if (g_stop > 1) {
+            hm_error("correlate", "state backend unavailable; stopping without applying the last batch");
+            e->rc = HM_EIO;
+            return;
+        }
+        if (attempt == 0 || attempt % 20 == 0)
+            hm_warn("correlate", "state backend unavailable; input is paused, retrying (attempt %d)",
+                    attempt + 1);
+        struct timespec ts = {backoff_ms / 1000, (backoff_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+    }
+}
+
 static void write_batch(hm_engine *e, hm_batch *b) {
+    if (e->corr) correlate_batch(e, b->hits, b->n_hits, false);
     for (size_t i = 0; i < e->n_sinks; i++)
         if (b->out.len &&
             hm_sink_write(&e->sinks[i], b->out.p, b->out.len, b->stats.out_lines, &g_stop_int) !=
@@ -445,6 +498,7 @@ int hm_engine_run(hm_engine *e) {
     }
     for (size_t i = 0; i < e->n_sources; i++) pthread_join(e->sources[i].th, NULL);
     for (size_t i = 0; i < nw; i++) pthread_join(e->workers[i].th, NULL);
+    if (e->corr) correlate_batch(e, NULL, 0, true); /* end of input: close every window */
     e->stats.finished_ns = hm_mono_ns();
     for (size_t i = 0; i < e->n_sinks; i++)
         if (e->sinks[i].ops->flush) e->sinks[i].ops->flush(e->sinks[i].state);
@@ -479,6 +533,19 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     for (size_t i = 0; i < e->n_sources; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", e->sources[i].src.uri ? e->sources[i].src.uri : "",
                 (unsigned long long)s->per_source[i]);
+    fprintf(f, "},\"correlation\":{");
+    if (e->corr) {
+        hm_corr_stats cs;
+        hm_correlator_stats(e->corr, &cs);
+        fprintf(f, "\"alerts\":%llu,\"hits\":%llu,\"late\":%llu,\"fired\":%llu,\"groups\":%llu,"
+                   "\"groups_expired\":%llu,\"state_bytes\":%zu,\"round_trips\":%llu,"
+                   "\"backend_errors\":%llu",
+                (unsigned long long)s->corr_alerts, (unsigned long long)cs.hits,
+                (unsigned long long)cs.late, (unsigned long long)cs.fired,
+                (unsigned long long)cs.groups, (unsigned long long)cs.groups_expired,
+                cs.memory_bytes, (unsigned long long)cs.backend_round_trips,
+                (unsigned long long)cs.backend_errors);
+    }
     fprintf(f, "},\"input_details\":{");
     bool firstd = true;
     for (size_t i = 0; i < e->n_sources; i++) {
@@ -532,6 +599,9 @@ void hm_engine_free(hm_engine *e) {
         free(e->maps);
     }
     free(e->stats.per_source);
+    hm_correlator_free(e->corr);
+    hm_buf_free(&e->corr_out);
+    hm_buf_free(&e->corr_dead);
     hm_tz_free(&e->tz);
     free(e);
 }

@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "mapping.h"
 #include "sigma.h"
+#include "correlate.h"
 #include "syslog.h"
 #include "timeutil.h"
 
@@ -43,6 +44,7 @@ typedef struct hm_engine_cfg {
     size_t max_record;
     size_t hard_cap;
     const hm_ruleset *rules;   /* compiled detection rules (borrowed), or NULL */
+    hm_corr_opts corr;         /* correlation state backend, lateness */
 } hm_engine_cfg;
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
@@ -50,7 +52,7 @@ void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
 /* Totals folded by the writer; printed by --stats and on SIGUSR1. */
 typedef struct hm_engine_stats {
     uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
-    uint64_t out_lines, batches, alerts;
+    uint64_t out_lines, batches, alerts, corr_alerts;
     uint64_t per_decoder[64];
     uint64_t *per_source;      /* [n_inputs] records */
     int64_t started_ns, finished_ns;

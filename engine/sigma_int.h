@@ -124,6 +124,7 @@ struct hm_ruleset {
     hm_ruleset_info info;
     const struct hm_tz *tz;
     void *yara_rules;           /* YR_RULES* */
+    struct hm_corr_set *corrs;  /* correlation rules (correlate.h), may be NULL */
     size_t n_filters, n_correlations;
 };
 
@@ -142,6 +143,14 @@ bool sg_eval_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *ev
 bool sg_parse_double(hm_str v, double *out);
 /* IPv4/IPv6 text -> 4 or 16 bytes; family 4 or 6. No allocation. */
 bool sg_parse_ip(const char *p, size_t n, uint8_t addr[16], uint8_t *family);
+
+/* Correlations (corr_load.c). */
+struct hm_ydoc;
+struct hm_ynode;
+void sg_load_correlations(hm_ruleset *rs, hm_diags *d, const char **files, struct hm_ydoc **docs,
+                          const int *ndocs, size_t nfiles);
+void sg_corr_free(hm_ruleset *rs);
+int sg_add_meta_rule(hm_ruleset *rs, hm_diags *d, const char *file, const struct hm_ynode *doc);
 
 /* Compile steps (sigma_compile.c), called by the loader. */
 int sg_compile_databases(hm_ruleset *rs, hm_diags *d);

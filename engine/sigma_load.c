@@ -219,11 +219,6 @@ static void ss_free(sstr *s) {
     free(s->w);
     memset(s, 0, sizeof(*s));
 }
-static sstr ss_copy(const sstr *s) {
-    sstr r = {0};
-    for (size_t i = 0; i < s->n; i++) ss_push(&r, s->b[i], s->w[i]);
-    return r;
-}
 
 /* Sigma escaping (S-VAL-04, pySigma reading): \* \? \\ are escapes; a backslash before
  * anything else (or at the end) is literal; * and ? are wildcards. */
@@ -361,35 +356,62 @@ static bool parse_mods(loadctx *c, const hm_ynode *at, char **parts, int nparts,
 
 /* ---------- value transformations ---------- */
 
-static bool is_word(char ch) { return isalnum((unsigned char)ch) || ch == '_'; }
+/* Word characters as Python's \w sees them (pySigma's windash regex): ASCII letters,
+ * digits, '_' and, approximately, every non-ASCII byte (letters of other scripts). */
+static bool is_word(char ch) { return isalnum((unsigned char)ch) || ch == '_' || (unsigned char)ch >= 0x80; }
 
-/* windash: variants with '-' or '/' starting a flag replaced by each dash character. */
-static size_t windash_variants(const sstr *in, sstr *out /* [5] */) {
+/* growable list of Sigma strings (value variants) */
+typedef struct svec {
+    sstr *v;
+    size_t n, cap;
+} svec;
+static void sv_push(svec *s, sstr x) {
+    GROW(s->v, s->n, s->cap);
+    s->v[s->n++] = x;
+}
+static void sv_free(svec *s) {
+    for (size_t i = 0; i < s->n; i++) ss_free(&s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Most variants one rule value may expand to (windash x encodings x placeholders). */
+#define SG_MAX_VARIANTS 4096
+
+/* A '-' or '/' that starts a flag: pySigma's \B[-/]\b applied to each literal run, i.e.
+ * a non-word character (or a wildcard, or the start) before it and a literal word character
+ * after it. */
+static bool windash_at(const sstr *in, size_t i) {
+    return !in->w[i] && (in->b[i] == '-' || in->b[i] == '/') &&
+           (i == 0 || in->w[i - 1] || !is_word(in->b[i - 1])) && i + 1 < in->n && !in->w[i + 1] &&
+           is_word(in->b[i + 1]);
+}
+
+/* windash: every flag character independently replaced by each of the five dashes (all
+ * combinations, as pySigma's placeholder expansion). False when there are too many. */
+static bool windash_variants(const sstr *in, svec *out) {
     static const char *const dashes[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94", "\xe2\x80\x95"};
-    bool any = false;
+    size_t k = 0, total = 1;
     for (size_t i = 0; i < in->n; i++)
-        if (!in->w[i] && (in->b[i] == '-' || in->b[i] == '/') &&
-            (i == 0 || !is_word(in->b[i - 1]) || in->w[i - 1]) && i + 1 < in->n &&
-            (is_word(in->b[i + 1]) || in->w[i + 1]))
-            any = true;
-    if (!any) {
-        out[0] = ss_copy(in);
-        return 1;
-    }
-    for (int v = 0; v < 5; v++) {
+        if (windash_at(in, i)) {
+            k++;
+            total *= 5;
+            if (total > SG_MAX_VARIANTS) return false;
+        }
+    for (size_t combo = 0; combo < total; combo++) {
         sstr s = {0};
+        size_t digits = combo;
         for (size_t i = 0; i < in->n; i++) {
-            if (!in->w[i] && (in->b[i] == '-' || in->b[i] == '/') &&
-                (i == 0 || !is_word(in->b[i - 1]) || in->w[i - 1]) && i + 1 < in->n &&
-                (is_word(in->b[i + 1]) || in->w[i + 1])) {
-                for (const char *q = dashes[v]; *q; q++) ss_push(&s, *q, 0);
+            if (windash_at(in, i)) {
+                for (const char *q = dashes[digits % 5]; *q; q++) ss_push(&s, *q, 0);
+                digits /= 5;
             } else {
                 ss_push(&s, in->b[i], in->w[i]);
             }
         }
-        out[v] = s;
+        sv_push(out, s);
     }
-    return 5;
+    return true;
 }
 
 static void utf16_encode(const sstr *in, sstr *out, int kind) {
@@ -774,32 +796,39 @@ static bool value_node(loadctx *c, int field, const mods *m, const hm_ynode *v, 
     idvec kids = {0};
     bool ok = true;
     for (size_t bi = 0; bi < nb && ok; bi++) {
-        sstr cur[64];
-        size_t ncur = 1;
-        cur[0] = ss_parse(bases[bi], strlen(bases[bi]));
+        svec cur = {0};
+        sv_push(&cur, ss_parse(bases[bi], strlen(bases[bi])));
         for (int e = 0; e < m->n_enc && ok; e++) {
-            sstr next[64];
-            size_t nn = 0;
-            for (size_t k = 0; k < ncur; k++) {
-                if (m->enc[e] != 99 && cur[k].has_wild) {
+            svec next = {0};
+            for (size_t k = 0; k < cur.n && ok; k++) {
+                if (m->enc[e] != 99 && cur.v[k].has_wild) {
                     lerr(c, v, "bad-value", "wildcards cannot be combined with encoding modifiers");
                     ok = false;
-                    break;
+                } else if (m->enc[e] == 99) {
+                    if (!windash_variants(&cur.v[k], &next)) {
+                        lerr(c, v, "too-many-variants", "windash: too many flag characters in one value");
+                        ok = false;
+                    }
+                } else if (m->enc[e] == ENC_B64 || m->enc[e] == ENC_B64OFF) {
+                    sstr b[3];
+                    size_t nv = b64_variants(&cur.v[k], m->enc[e] == ENC_B64OFF, b);
+                    for (size_t j = 0; j < nv; j++) sv_push(&next, b[j]);
+                } else {
+                    sstr u;
+                    utf16_encode(&cur.v[k], &u, m->enc[e]);
+                    sv_push(&next, u);
                 }
-                if (nn + 5 > 64) continue;
-                if (m->enc[e] == 99) nn += windash_variants(&cur[k], next + nn);
-                else if (m->enc[e] == ENC_B64) nn += b64_variants(&cur[k], false, next + nn);
-                else if (m->enc[e] == ENC_B64OFF) nn += b64_variants(&cur[k], true, next + nn);
-                else utf16_encode(&cur[k], &next[nn++], m->enc[e]);
             }
-            for (size_t k = 0; k < ncur; k++) ss_free(&cur[k]);
-            memcpy(cur, next, nn * sizeof(sstr));
-            ncur = nn;
+            sv_free(&cur);
+            cur = next;
+            if (ok && cur.n * nb > SG_MAX_VARIANTS) {
+                lerr(c, v, "too-many-variants", "value expands to more than %d variants", SG_MAX_VARIANTS);
+                ok = false;
+            }
         }
-        for (size_t k = 0; k < ncur; k++) {
-            if (ok) idv_push(&kids, node_pred(rs, pred_from_sstr(c, field, &cur[k], f, v)));
-            ss_free(&cur[k]);
-        }
+        for (size_t k = 0; k < cur.n && ok; k++)
+            idv_push(&kids, node_pred(rs, pred_from_sstr(c, field, &cur.v[k], f, v)));
+        sv_free(&cur);
     }
     for (size_t i = 0; i < nb; i++) free(bases[i]);
     free(bases);
@@ -827,6 +856,12 @@ static bool item_node(loadctx *c, const hm_ynode *key, const hm_ynode *val, uint
         lerr(c, key, "bad-modifier-chain", "'exists' needs a field");
         ok = false;
     }
+    /* keyword with modifiers ('|all', '|cased'...): values are still searched as substrings
+     * of the raw record, like plain keywords (S-DET-07), unless a modifier says otherwise */
+    if (ok && !first[0] &&
+        !(m.flags & (MOD_CONTAINS | MOD_STARTS | MOD_ENDS | MOD_RE | MOD_CIDR | MOD_NUM | MOD_TIME |
+                     MOD_FIELDREF | MOD_YARA | MOD_EXISTS)))
+        m.flags |= MOD_CONTAINS;
     int field = ok ? field_intern(c->rs, first) : -1;
     if (ok) {
         idvec kids = {0};
@@ -917,6 +952,10 @@ static bool selection_node(loadctx *c, const hm_ynode *body, uint32_t *node, int
         if (ok) *node = node_list(rs, SG_N_OR, kids.v, kids.n);
         free(kids.v);
         return ok;
+    }
+    if (body->is_null) {
+        lerr(c, body, "empty-detection", "search identifier is empty");
+        return false;
     }
     /* a single scalar keyword */
     mods m = {.flags = MOD_CONTAINS};
@@ -1526,10 +1565,7 @@ hm_ruleset *hm_ruleset_load(const char *const *paths, size_t npaths, const hm_ru
                 lerr(&c, doc, "bad-document", "a rule document must be a YAML map");
                 continue;
             }
-            if (hm_ymap_get(doc, "correlation")) {
-                rs->n_correlations++;
-                continue; /* handled by the correlation loader */
-            }
+            if (hm_ymap_get(doc, "correlation")) continue; /* pass 3 */
             if (hm_ymap_get(doc, "filter") && !hm_ymap_get(doc, "detection")) continue;
             if (!hm_ymap_get(doc, "detection")) {
                 if (hm_ymap_get(doc, "action")) continue; /* legacy collection actions */
@@ -1563,6 +1599,21 @@ hm_ruleset *hm_ruleset_load(const char *const *paths, size_t npaths, const hm_ru
                 apply_filter(&c, doc);
         }
     }
+    /* pass 3: correlations (they reference rules by id or name, across files) */
+    {
+        const char **cf = hm_xcalloc(fs.n + 1, sizeof(char *));
+        hm_ydoc **cd = hm_xcalloc(fs.n + 1, sizeof(hm_ydoc *));
+        int *cn = hm_xcalloc(fs.n + 1, sizeof(int));
+        for (size_t i = 0; i < fs.n; i++) {
+            cf[i] = ld[i].file;
+            cd[i] = ld[i].docs;
+            cn[i] = ld[i].n;
+        }
+        sg_load_correlations(rs, d, cf, cd, cn, fs.n);
+        free(cf);
+        free(cd);
+        free(cn);
+    }
     for (size_t i = 0; i < fs.n; i++) {
         hm_ydocs_free(ld[i].docs, ld[i].n);
         free(ld[i].file);
@@ -1590,7 +1641,7 @@ hm_ruleset *hm_ruleset_load(const char *const *paths, size_t npaths, const hm_ru
     }
     sg_compute_always(rs);
     rs->info.rules += rs->n_rules;
-    rs->info.detection_rules = rs->n_rules;
+    rs->info.detection_rules = rs->n_rules - rs->n_correlations;
     rs->info.correlation_rules = rs->n_correlations;
     rs->info.filters = rs->n_filters;
     rs->info.predicates = rs->n_preds;
@@ -1639,5 +1690,30 @@ void hm_ruleset_free(hm_ruleset *rs) {
     if (rs->proto_scratch) hs_free_scratch(rs->proto_scratch);
     free(rs->always);
     sg_yara_free(rs);
+    sg_corr_free(rs);
     free(rs);
+}
+
+/* A disabled rule entry carrying a correlation's metadata (alerts need title, level,
+ * tags...). Returns its index, or -1 after reporting errors. */
+int sg_add_meta_rule(hm_ruleset *rs, hm_diags *d, const char *file, const hm_ynode *doc) {
+    loadctx c = {.rs = rs, .d = d, .file = file};
+    const hm_ynode *t = hm_ymap_get(doc, "title");
+    const hm_ynode *idn = hm_ymap_get(doc, "id");
+    c.rule_label = hm_y_is_scalar(idn) ? idn->str : hm_y_is_scalar(t) ? t->str : NULL;
+    sg_rule *r = rule_push(rs);
+    if (!parse_meta(&c, doc, &r->meta)) {
+        meta_free(&r->meta);
+        return -1;
+    }
+    if (!r->meta.id) {
+        char buf[64];
+        uint64_t h = hm_hash64(r->meta.title, strlen(r->meta.title), hm_hash64(file, strlen(file), 0));
+        snprintf(buf, sizeof buf, "noid-%016llx", (unsigned long long)h);
+        r->meta.id = hm_xstrdup(buf);
+    }
+    r->meta.is_correlation = true;
+    r->enabled = false;
+    r->root = node_new(rs, SG_N_FALSE);
+    return (int)rs->n_rules++;
 }

@@ -53,6 +53,8 @@ bool sg_str_match(const sg_pred *p, hm_str v) {
     }
 }
 
+bool sg_yara_match_ref(const hm_ruleset *rs, const sg_pred *p, hm_str v); /* sigma_yara.c */
+
 typedef struct refctx {
     const hm_ruleset *rs;
     const hm_event *ev;
@@ -86,7 +88,7 @@ static bool ref_pred(refctx *c, const sg_pred *p) {
         tmp.vlen = w.len;
         return sg_str_match(&tmp, v);
     }
-    case SG_P_YARA: return false; /* the reference evaluator does not run YARA */
+    case SG_P_YARA: return has && sg_yara_match_ref(c->rs, p, v);
     }
     return false;
 }

@@ -159,3 +159,14 @@ bool sg_yara_match(struct hm_detector *d, const sg_pred *p, hm_str v) {
     (void)rc;
     return m.hit;
 }
+
+/* For the reference evaluator (no detector): a one-off scan of the shared rules with the
+ * same flags and timeout as the per-worker scanner. */
+bool sg_yara_match_ref(const hm_ruleset *rs, const sg_pred *p, hm_str v) {
+    yara_state *ys = rs->yara_rules;
+    if (!ys) return false;
+    ymatch m = {p->yara_rule, false};
+    yr_rules_scan_mem(ys->rules, (const uint8_t *)(v.p ? v.p : ""), v.len, SCAN_FLAGS_FAST_MODE,
+                      scan_cb, &m, 1);
+    return m.hit;
+}

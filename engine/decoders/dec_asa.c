@@ -449,9 +449,18 @@ static int64_t asa_find(hm_str b) {
     uint32_t lim = b.len < 96 ? b.len : 96;
     for (uint32_t i = 0; i + 6 <= lim; i++) {
         if (b.p[i] != '%') continue;
-        if ((!memcmp(b.p + i + 1, "ASA-", 4) || !memcmp(b.p + i + 1, "FTD-", 4) ||
-             !memcmp(b.p + i + 1, "PIX-", 4) || !memcmp(b.p + i + 1, "FWSM-", 5)) &&
-            (i == 0 || asa_space(b.p[i - 1]) || b.p[i - 1] == ':'))
+        uint32_t t;
+        if (!memcmp(b.p + i + 1, "ASA-", 4) || !memcmp(b.p + i + 1, "FTD-", 4) ||
+            !memcmp(b.p + i + 1, "PIX-", 4))
+            t = i + 5;
+        else if (i + 7 <= lim && !memcmp(b.p + i + 1, "FWSM-", 5))
+            t = i + 6;
+        else
+            continue;
+        if (i && !asa_space(b.p[i - 1]) && b.p[i - 1] != ':') continue;
+        /* <sev>-<digits> */
+        if (t + 2 < b.len && (unsigned)(b.p[t] - '0') <= 7 && b.p[t + 1] == '-' &&
+            (unsigned)(b.p[t + 2] - '0') <= 9)
             return i;
     }
     return -1;

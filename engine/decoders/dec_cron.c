@@ -9,14 +9,22 @@
 static const struct {
     const char *action, *event;
 } cron_actions[] = {
-    {"CMD", "cron_command"},          {"CMDOUT", "cron_output"},
-    {"CMDEND", "cron_command_end"},   {"RELOAD", "cron_reload"},
-    {"REPLACE", "crontab_replace"},   {"BEGIN EDIT", "crontab_edit_begin"},
-    {"END EDIT", "crontab_edit_end"}, {"DELETE", "crontab_delete"},
-    {"LIST", "crontab_list"},         {"INFO", "cron_info"},
-    {"MAIL", "cron_mail"},            {"STARTUP", "cron_startup"},
-    {"ORPHAN", "cron_orphan"},        {"AUTH", "cron_auth"},
-    {"ERROR", "cron_error"},          {"BAD FILE MODE", "cron_bad_file_mode"},
+    {"CMD", "cron_command"},
+    {"CMDOUT", "cron_output"},
+    {"CMDEND", "cron_command_end"},
+    {"RELOAD", "cron_reload"},
+    {"REPLACE", "crontab_replace"},
+    {"BEGIN EDIT", "crontab_edit_begin"},
+    {"END EDIT", "crontab_edit_end"},
+    {"DELETE", "crontab_delete"},
+    {"LIST", "crontab_list"},
+    {"INFO", "cron_info"},
+    {"MAIL", "cron_mail"},
+    {"STARTUP", "cron_startup"},
+    {"ORPHAN", "cron_orphan"},
+    {"AUTH", "cron_auth"},
+    {"ERROR", "cron_error"},
+    {"BAD FILE MODE", "cron_bad_file_mode"},
     {"WRONG FILE OWNER", "cron_wrong_file_owner"},
 };
 
@@ -60,8 +68,10 @@ static int cron_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (lp) {
             const char *rp = e;
             while (rp > lp && rp[-1] != ')') rp--;
-            if (rp > lp + 1) detail = (hm_str){lp + 1, (uint32_t)(rp - 1 - (lp + 1))};
-            else detail = (hm_str){lp + 1, (uint32_t)(e - lp - 1)}; /* unbalanced: to the end */
+            if (rp > lp + 1)
+                detail = (hm_str){lp + 1, (uint32_t)(rp - 1 - (lp + 1))};
+            else
+                detail = (hm_str){lp + 1, (uint32_t)(e - lp - 1)}; /* unbalanced: to the end */
         }
         const char *event = NULL;
         for (size_t i = 0; i < HM_ARRAY_LEN(cron_actions); i++)
@@ -80,8 +90,10 @@ static int cron_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_ev_set(ev, HM_F_USER, user);
         if (action.len) hm_ev_set(ev, HM_F_ACTION, action);
         if (detail.len) {
-            if (is_cmd) hm_ev_set(ev, HM_F_COMMAND, hm_str_trim(detail));
-            else hm_ev_set(ev, HM_F_MESSAGE, detail);
+            if (is_cmd)
+                hm_ev_set(ev, HM_F_COMMAND, hm_str_trim(detail));
+            else
+                hm_ev_set(ev, HM_F_MESSAGE, detail);
         }
         return HM_OK;
     }
@@ -110,7 +122,8 @@ generic:
 const hm_decoder_ops hm_dec_cron = {
     .abi = HM_DECODER_ABI,
     .name = "cron",
-    .description = "cron daemon lines: (user) CMD (command) and crontab actions (tag CRON/cron/crond)",
+    .description =
+        "cron daemon lines: (user) CMD (command) and crontab actions (tag CRON/cron/crond)",
     .probe = cron_probe,
     .decode = cron_decode,
 };

@@ -1,6 +1,6 @@
 /* dec_dhcpd.c - ISC dhcpd lease messages, tag `dhcpd`:
- *   DHCPDISCOVER from 5c:e7:7e:ef:dc:1b (CHROMEBOOK-5895) via 10.38.57.1[: network ...: no free leases]
- *   DHCPOFFER on 10.38.57.241 to 5c:e7:7e:ef:dc:1b (CHROMEBOOK-5895) via 10.38.57.1
+ *   DHCPDISCOVER from 5c:e7:7e:ef:dc:1b (CHROMEBOOK-5895) via 10.38.57.1[: network ...: no free
+ * leases] DHCPOFFER on 10.38.57.241 to 5c:e7:7e:ef:dc:1b (CHROMEBOOK-5895) via 10.38.57.1
  *   DHCPREQUEST for 10.38.57.241 (10.0.0.5) from 5c:e7:7e:ef:dc:1b (CHROMEBOOK-5895) via eth0
  *   DHCPACK on 10.38.57.241 to 5c:e7:7e:ef:dc:1b (CHROMEBOOK-5895) via 10.38.57.1
  *   DHCPACK to 10.1.2.3 (5c:e7:7e:ef:dc:1b) via eth0          (reply to DHCPINFORM)
@@ -62,19 +62,20 @@ static bool is_mac(hm_str s) {
 static const struct {
     const char *vendor, *event, *outcome;
 } dhcp_types[] = {
-    {"DHCPDISCOVER", "dhcp_discover", NULL},  {"DHCPOFFER", "dhcp_offer", NULL},
-    {"DHCPREQUEST", "dhcp_request", NULL},    {"DHCPACK", "dhcp_ack", "success"},
-    {"DHCPNAK", "dhcp_nak", "failure"},       {"DHCPRELEASE", "dhcp_release", NULL},
-    {"DHCPINFORM", "dhcp_inform", NULL},      {"DHCPDECLINE", "dhcp_decline", "failure"},
-    {"DHCPEXPIRE", "dhcp_expire", NULL},      {"DHCPLEASEQUERY", "dhcp_leasequery", NULL},
-    {"BOOTREQUEST", "bootp_request", NULL},   {"BOOTREPLY", "bootp_reply", NULL},
+    {"DHCPDISCOVER", "dhcp_discover", NULL}, {"DHCPOFFER", "dhcp_offer", NULL},
+    {"DHCPREQUEST", "dhcp_request", NULL},   {"DHCPACK", "dhcp_ack", "success"},
+    {"DHCPNAK", "dhcp_nak", "failure"},      {"DHCPRELEASE", "dhcp_release", NULL},
+    {"DHCPINFORM", "dhcp_inform", NULL},     {"DHCPDECLINE", "dhcp_decline", "failure"},
+    {"DHCPEXPIRE", "dhcp_expire", NULL},     {"DHCPLEASEQUERY", "dhcp_leasequery", NULL},
+    {"BOOTREQUEST", "bootp_request", NULL},  {"BOOTREPLY", "bootp_reply", NULL},
 };
 
 static int dhcpd_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     if (hm_str_eq_c(h->app, "dhcpd")) return 100;
-    if (!h->app.len && (hm_str_starts(h->body, "DHCPACK on ") || hm_str_starts(h->body, "DHCPREQUEST for ") ||
-                        hm_str_starts(h->body, "DHCPDISCOVER from ")))
+    if (!h->app.len &&
+        (hm_str_starts(h->body, "DHCPACK on ") || hm_str_starts(h->body, "DHCPREQUEST for ") ||
+         hm_str_starts(h->body, "DHCPDISCOVER from ")))
         return 60;
     return 0;
 }
@@ -122,12 +123,16 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
             if (!c) c = e;
             hm_str in = {q, (uint32_t)(c - q)};
             if (in.len) {
-                if (is_mac(in)) hm_ev_set_default(ev, HM_F_SRC_MAC, in);
-                else if (last == 1 && is_request && is_ip(in)) hm_ev_set_default(ev, HM_F_DST_IP, in);
+                if (is_mac(in))
+                    hm_ev_set_default(ev, HM_F_SRC_MAC, in);
+                else if (last == 1 && is_request && is_ip(in))
+                    hm_ev_set_default(ev, HM_F_DST_IP, in);
                 else if (hm_str_eq_c(in, "found") || hm_str_eq_c(in, "not found"))
                     hm_dec_extra(ctx, ev, HM_STR_LIT("lease_status"), in);
-                else if (last == 2) hm_ev_set_default(ev, HM_F_DEVICE_ID, in);
-                else hm_dec_extra(ctx, ev, HM_STR_LIT("detail"), in);
+                else if (last == 2)
+                    hm_ev_set_default(ev, HM_F_DEVICE_ID, in);
+                else
+                    hm_dec_extra(ctx, ev, HM_STR_LIT("detail"), in);
             }
             p = c < e ? c + 1 : e;
             last = 0;
@@ -171,7 +176,8 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_str r = hm_str_trim((hm_str){p, (uint32_t)(e - p)});
             if (r.len) {
                 hm_ev_set(ev, HM_F_REASON, r);
-                if (hm_str_find_s(r, "no free leases") >= 0) hm_ev_set_c(ev, HM_F_OUTCOME, "failure");
+                if (hm_str_find_s(r, "no free leases") >= 0)
+                    hm_ev_set_c(ev, HM_F_OUTCOME, "failure");
             }
             break;
         }
@@ -182,7 +188,8 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
 const hm_decoder_ops hm_dec_dhcpd = {
     .abi = HM_DECODER_ABI,
     .name = "dhcpd",
-    .description = "ISC dhcpd DHCPDISCOVER/OFFER/REQUEST/ACK/NAK/RELEASE/INFORM/DECLINE lines (tag dhcpd)",
+    .description =
+        "ISC dhcpd DHCPDISCOVER/OFFER/REQUEST/ACK/NAK/RELEASE/INFORM/DECLINE lines (tag dhcpd)",
     .probe = dhcpd_probe,
     .decode = dhcpd_decode,
 };

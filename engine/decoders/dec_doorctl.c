@@ -72,8 +72,10 @@ static int door_decode(hm_decode_ctx *ctx, hm_event *ev) {
             outcome = door_events[i].outcome;
             break;
         }
-    if (event) hm_ev_set_c(ev, HM_F_EVENT, event);
-    else hm_ev_set(ev, HM_F_EVENT, lower_dup(ctx, evt));
+    if (event)
+        hm_ev_set_c(ev, HM_F_EVENT, event);
+    else
+        hm_ev_set(ev, HM_F_EVENT, lower_dup(ctx, evt));
     if (outcome) hm_ev_set_c(ev, HM_F_OUTCOME, outcome);
 
     /* door class and site prefix from the door id: <SITE>-Dnn / <SITE>-Xnn */

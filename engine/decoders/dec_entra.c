@@ -21,7 +21,8 @@ static int first_tok(hm_decode_ctx *ctx, const char *const *paths, size_t n) {
     return -1;
 }
 
-static bool set_first(hm_decode_ctx *ctx, hm_event *ev, hm_field_id id, const char *const *paths, size_t n) {
+static bool set_first(hm_decode_ctx *ctx, hm_event *ev, hm_field_id id, const char *const *paths,
+                      size_t n) {
     int t = first_tok(ctx, paths, n);
     if (t < 0) return false;
     hm_str v = hm_json_str(ctx, t);
@@ -30,16 +31,29 @@ static bool set_first(hm_decode_ctx *ctx, hm_event *ev, hm_field_id id, const ch
     return true;
 }
 
-#define SET_FIRST(id, ...)                                                                        \
-    do {                                                                                          \
-        static const char *const p_[] = {__VA_ARGS__};                                            \
-        set_first(ctx, ev, id, p_, HM_ARRAY_LEN(p_));                                             \
+#define SET_FIRST(id, ...)                                                                         \
+    do {                                                                                           \
+        static const char *const p_[] = {__VA_ARGS__};                                             \
+        set_first(ctx, ev, id, p_, HM_ARRAY_LEN(p_));                                              \
     } while (0)
 
+/* jsmn accepts an object member without a value ({"a"} or {"a","b":1}); the JSON helpers
+ * would then index one token past the parse. Every direct child of an object must be a
+ * string key holding exactly one value. */
+static bool json_keys_ok(const hm_decode_ctx *ctx) {
+    for (int i = 1; i < ctx->ntok; i++) {
+        int p = ctx->tok[i].parent;
+        if (p >= 0 && ctx->tok[p].type == JSMN_OBJECT &&
+            (ctx->tok[i].type != JSMN_STRING || ctx->tok[i].size != 1))
+            return false;
+    }
+    return true;
+}
 static int entra_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     hm_str b = h->body;
     uint32_t i = 0;
+    if (!b.p) return 0;
     while (i < b.len && (b.p[i] == ' ' || b.p[i] == '\t')) i++;
     if (i >= b.len || b.p[i] != '{') return 0;
     if (memmem(b.p, b.len, "SignInLogs\"", 11)) return 90;
@@ -56,6 +70,10 @@ static int entra_decode(hm_decode_ctx *ctx, hm_event *ev) {
     hm_str body = hm_str_trim(ctx->hdr->body);
     if (hm_dec_json(ctx, body) < 0) {
         ctx->reason = "entra: body is not a complete JSON object";
+        return HM_EPARSE;
+    }
+    if (!json_keys_ok(ctx)) {
+        ctx->reason = "entra: malformed JSON (object member without a value)";
         return HM_EPARSE;
     }
     hm_dec_origin(ev, HM_SRC_IDP, "microsoft", "azure", "authentication", "signinlogs");
@@ -76,7 +94,8 @@ static int entra_decode(hm_decode_ctx *ctx, hm_event *ev) {
     SET_FIRST(HM_F_APP, "properties.appDisplayName");
     SET_FIRST(HM_F_USER_AGENT, "properties.userAgent");
     SET_FIRST(HM_F_GEO_COUNTRY, "properties.location.countryOrRegion", "location");
-    SET_FIRST(HM_F_REASON, "properties.status.failureReason", "resultDescription", "resultdescription");
+    SET_FIRST(HM_F_REASON, "properties.status.failureReason", "resultDescription",
+              "resultdescription");
     SET_FIRST(HM_F_AUTH_METHOD, "properties.authenticationProtocol");
     SET_FIRST(HM_F_SESSION_ID, "properties.sessionId");
 
@@ -89,8 +108,10 @@ static int entra_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (rt >= 0) {
         hm_str v = hm_str_trim(hm_json_str(ctx, rt));
         int64_t code;
-        if (is_zero(v) || hm_str_ieq_c(v, "success")) outcome = "success";
-        else if (hm_str_ieq_c(v, "failure") || (hm_str_to_i64(v, &code) && code != 0)) outcome = "failure";
+        if (is_zero(v) || hm_str_ieq_c(v, "success"))
+            outcome = "success";
+        else if (hm_str_ieq_c(v, "failure") || (hm_str_to_i64(v, &code) && code != 0))
+            outcome = "failure";
         if (hm_str_to_i64(v, &code)) hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v);
     }
     if (ec >= 0) {
@@ -107,9 +128,10 @@ static int entra_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
     if (!outcome) outcome = "unknown";
     hm_ev_set_c(ev, HM_F_OUTCOME, outcome);
-    hm_ev_set_c(ev, HM_F_EVENT, !strcmp(outcome, "success")   ? "login_success"
-                                : !strcmp(outcome, "failure") ? "login_failure"
-                                                              : "login_attempt");
+    hm_ev_set_c(ev, HM_F_EVENT,
+                !strcmp(outcome, "success")   ? "login_success"
+                : !strcmp(outcome, "failure") ? "login_failure"
+                                              : "login_attempt");
 
     /* every other vendor field under its dotted name (mapped keys already set are skipped) */
     hm_json_flatten(ctx, ev, 0, NULL);

@@ -95,8 +95,8 @@ static bool fgt_civil(hm_str d, hm_str t, int64_t *secs) {
         return false;
     int y1 = fgt_2(d.p), y2 = fgt_2(d.p + 2), mo = fgt_2(d.p + 5), dd = fgt_2(d.p + 8);
     int hh = fgt_2(t.p), mi = fgt_2(t.p + 3), ss = fgt_2(t.p + 6);
-    if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh < 0 || hh > 23 ||
-        mi < 0 || mi > 59 || ss < 0 || ss > 60)
+    if (y1 < 19 || y1 > 21 || y2 < 0 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh < 0 ||
+        hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60)
         return false;
     *secs = hm_civil_to_epoch(y1 * 100 + y2, mo, dd, hh, mi, ss);
     return true;

@@ -43,8 +43,10 @@ static bool is_mac(hm_str s) {
     int hex = 0;
     for (uint32_t i = 0; i < s.len; i++) {
         char c = s.p[i];
-        if (is_hex(c)) hex++;
-        else if (c != '-' && c != ':' && c != '.') return false;
+        if (is_hex(c))
+            hex++;
+        else if (c != '-' && c != ':' && c != '.')
+            return false;
     }
     return hex == 12 && (s.len == 12 || s.len == 14 || s.len == 17);
 }
@@ -136,7 +138,8 @@ static int radius_decode(hm_decode_ctx *ctx, hm_event *ev) {
                hm_str_starts(result, "Rejected")) {
         hm_ev_set_c(ev, HM_F_EVENT, "login_failure");
         hm_ev_set_c(ev, HM_F_OUTCOME, "failure");
-        if (!reason.len && hm_str_starts(result, "Invalid user")) reason = HM_STR_LIT("invalid user");
+        if (!reason.len && hm_str_starts(result, "Invalid user"))
+            reason = HM_STR_LIT("invalid user");
     } else {
         hm_ev_set_c(ev, HM_F_EVENT, "radius_auth");
     }
@@ -201,11 +204,15 @@ static int radius_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (hm_str_eq_c(tok, "port")) {
             hm_dec_extra(ctx, ev, HM_STR_LIT("nas_port"), val);
         } else if (hm_str_eq_c(tok, "cli")) {
-            if (is_mac(val)) hm_ev_set(ev, HM_F_SRC_MAC, val); /* before is_ip: aa:bb:.. */
-            else if (is_ip(val)) hm_ev_set(ev, HM_F_SRC_IP, val);
-            else hm_dec_extra(ctx, ev, HM_STR_LIT("calling_station_id"), val);
+            if (is_mac(val))
+                hm_ev_set(ev, HM_F_SRC_MAC, val); /* before is_ip: aa:bb:.. */
+            else if (is_ip(val))
+                hm_ev_set(ev, HM_F_SRC_IP, val);
+            else
+                hm_dec_extra(ctx, ev, HM_STR_LIT("calling_station_id"), val);
         } else if (hm_str_eq_c(tok, "via")) {
-            hm_dec_extra(ctx, ev, HM_STR_LIT("via"), hm_str_trim((hm_str){va, (uint32_t)(pe - va)}));
+            hm_dec_extra(ctx, ev, HM_STR_LIT("via"),
+                         hm_str_trim((hm_str){va, (uint32_t)(pe - va)}));
             break;
         }
     }

@@ -1,7 +1,7 @@
 /* dec_gworkspace.c - Google Workspace Admin SDK Reports API activities (login, admin and
  * other applications), one JSON object per line, optionally behind a syslog header.
  * Three shapes are accepted:
- *   API:      {"kind":"admin#reports#activity","id":{"time",..,"applicationName"},"actor":{"email"},
+ *   API: {"kind":"admin#reports#activity","id":{"time",..,"applicationName"},"actor":{"email"},
  *              "ipAddress", "events":[{"type","name","parameters":[{"name","value"|"intValue"|
  *              "boolValue"|"multiValue"...}]}]}
  *   Elastic:  the same with "events" as one object
@@ -9,7 +9,8 @@
  * Every shape yields the same vendor field names: "type", "parameters.<name>" (multi values
  * joined with ','), and the remaining keys flattened with dotted names ("id.customerId").
  * The Google event name -> event_id_vendor and a normalized event verb (table below, else the
- * lowercased name); time from id.time (RFC 3339, or "YYYY-MM-DD HH:MM:SS.fffffffff" read as UTC). */
+ * lowercased name); time from id.time (RFC 3339, or "YYYY-MM-DD HH:MM:SS.fffffffff" read as UTC).
+ */
 #include "../decode.h"
 
 static const struct {
@@ -127,16 +128,19 @@ static hm_str join_array(hm_decode_ctx *ctx, int arr) {
 static void param_out(hm_decode_ctx *ctx, hm_event *ev, hm_str name, int vt) {
     if (vt < 0 || hm_json_is_null(ctx, vt)) return;
     hm_str key = join2(ctx, "parameters.", name);
-    if (ctx->tok[vt].type == JSMN_ARRAY) hm_dec_map(ctx, ev, key, join_array(ctx, vt));
-    else if (ctx->tok[vt].type == JSMN_OBJECT) hm_json_flatten(ctx, ev, vt, key.p);
-    else hm_dec_map(ctx, ev, key, hm_json_str(ctx, vt));
+    if (ctx->tok[vt].type == JSMN_ARRAY)
+        hm_dec_map(ctx, ev, key, join_array(ctx, vt));
+    else if (ctx->tok[vt].type == JSMN_OBJECT)
+        hm_json_flatten(ctx, ev, vt, key.p);
+    else
+        hm_dec_map(ctx, ev, key, hm_json_str(ctx, vt));
 }
 
 /* parameters: API list [{name, value|...}] or Panther object {name: value} */
 static void params_out(hm_decode_ctx *ctx, hm_event *ev, int pt) {
-    static const char *const vkeys[] = {"value",        "intValue",     "boolValue",
-                                        "multiValue",   "multiIntValue", "messageValue",
-                                        "multiMessageValue"};
+    static const char *const vkeys[] = {
+        "value",         "intValue",     "boolValue",        "multiValue",
+        "multiIntValue", "messageValue", "multiMessageValue"};
     if (pt < 0) return;
     int n = ctx->tok[pt].size, k = pt + 1;
     if (ctx->tok[pt].type == JSMN_ARRAY) {
@@ -165,7 +169,8 @@ static void params_out(hm_decode_ctx *ctx, hm_event *ev, int pt) {
 }
 
 /* Flatten the members of obj except those named in skip[] (dotted names from the top). */
-static void flatten_except(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *const *skip, size_t nskip) {
+static void flatten_except(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *const *skip,
+                           size_t nskip) {
     int n = ctx->tok[obj].size, k = obj + 1;
     for (int i = 0; i < n && k + 1 < ctx->ntok; i++) {
         hm_str key = hm_json_str(ctx, k);
@@ -197,10 +202,23 @@ static bool has_id_object(hm_str b) {
     return false;
 }
 
+/* jsmn accepts an object member without a value ({"a"} or {"a","b":1}); the JSON helpers
+ * would then index one token past the parse. Every direct child of an object must be a
+ * string key holding exactly one value. */
+static bool json_keys_ok(const hm_decode_ctx *ctx) {
+    for (int i = 1; i < ctx->ntok; i++) {
+        int p = ctx->tok[i].parent;
+        if (p >= 0 && ctx->tok[p].type == JSMN_OBJECT &&
+            (ctx->tok[i].type != JSMN_STRING || ctx->tok[i].size != 1))
+            return false;
+    }
+    return true;
+}
 static int gw_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     hm_str b = h->body;
     uint32_t i = 0;
+    if (!b.p) return 0;
     while (i < b.len && (b.p[i] == ' ' || b.p[i] == '\t')) i++;
     if (i >= b.len || b.p[i] != '{') return 0;
     if (memmem(b.p, b.len, "admin#reports#activity", 22)) return 90;
@@ -212,6 +230,10 @@ static int gw_decode(hm_decode_ctx *ctx, hm_event *ev) {
     hm_str body = hm_str_trim(ctx->hdr->body);
     if (hm_dec_json(ctx, body) < 0) {
         ctx->reason = "gworkspace: body is not a complete JSON object";
+        return HM_EPARSE;
+    }
+    if (!json_keys_ok(ctx)) {
+        ctx->reason = "gworkspace: malformed JSON (object member without a value)";
         return HM_EPARSE;
     }
     int root = 0;
@@ -231,11 +253,14 @@ static int gw_decode(hm_decode_ctx *ctx, hm_event *ev) {
     hm_str type = tt >= 0 && !hm_json_is_null(ctx, tt) ? hm_json_str(ctx, tt) : (hm_str){NULL, 0};
 
     bool is_login = hm_str_eq_c(app, "login");
-    hm_dec_origin(ev, HM_SRC_IDP, "google", "google_workspace", is_login ? "authentication" : "application",
-                  NULL);
-    if (is_login) hm_ev_set_c(ev, HM_F_SERVICE, "google_workspace.login");
-    else if (hm_str_eq_c(app, "admin")) hm_ev_set_c(ev, HM_F_SERVICE, "google_workspace.admin");
-    else if (app.len) hm_ev_set(ev, HM_F_SERVICE, join2(ctx, "google_workspace.", app));
+    hm_dec_origin(ev, HM_SRC_IDP, "google", "google_workspace",
+                  is_login ? "authentication" : "application", NULL);
+    if (is_login)
+        hm_ev_set_c(ev, HM_F_SERVICE, "google_workspace.login");
+    else if (hm_str_eq_c(app, "admin"))
+        hm_ev_set_c(ev, HM_F_SERVICE, "google_workspace.admin");
+    else if (app.len)
+        hm_ev_set(ev, HM_F_SERVICE, join2(ctx, "google_workspace.", app));
 
     /* time */
     int tm = hm_json_path(ctx, root, "id.time");
@@ -243,7 +268,8 @@ static int gw_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_str ts = hm_json_str(ctx, tm);
         int64_t ns;
         bool zone;
-        if (hm_parse_iso8601(ts.p, ts.len, &ns, &zone)) hm_dec_time_utc(ev, ns); /* zone-less = UTC */
+        if (hm_parse_iso8601(ts.p, ts.len, &ns, &zone))
+            hm_dec_time_utc(ev, ns); /* zone-less = UTC */
     }
     hm_json_set(ctx, ev, root, "actor.email", HM_F_USER);
     hm_json_set(ctx, ev, root, "ipAddress", HM_F_SRC_IP);
@@ -283,7 +309,8 @@ static int gw_decode(hm_decode_ctx *ctx, hm_event *ev) {
             break;
         }
     if (!event && tname.len > 8 &&
-        (!memcmp(tname.p + tname.len - 8, "_SETTING", 8) || (tname.len > 9 && !memcmp(tname.p + tname.len - 9, "_SETTINGS", 9)))) {
+        (!memcmp(tname.p + tname.len - 8, "_SETTING", 8) ||
+         (tname.len > 9 && !memcmp(tname.p + tname.len - 9, "_SETTINGS", 9)))) {
         event = "config_change";
         outcome = "success";
     }
@@ -294,16 +321,22 @@ static int gw_decode(hm_decode_ctx *ctx, hm_event *ev) {
              hm_str_find_s(setting, "Forward") >= 0))
             event = "mail_forwarding_change";
     }
-    if (!outcome && (hm_str_eq_c(tname, "login_challenge") || hm_str_eq_c(tname, "login_verification"))) {
+    if (!outcome &&
+        (hm_str_eq_c(tname, "login_challenge") || hm_str_eq_c(tname, "login_verification"))) {
         hm_str st;
         if (hm_ev_lookup(ev, "parameters.login_challenge_status", 33, &st)) {
-            if (hm_str_find_s(st, "assed") >= 0) outcome = "success";      /* "passed", "Challenge Passed." */
-            else if (hm_str_find_s(st, "ailed") >= 0) outcome = "failure"; /* "failed", "Challenge Failed." */
+            if (hm_str_find_s(st, "assed") >= 0)
+                outcome = "success"; /* "passed", "Challenge Passed." */
+            else if (hm_str_find_s(st, "ailed") >= 0)
+                outcome = "failure"; /* "failed", "Challenge Failed." */
         }
     }
-    if (event) hm_ev_set_c(ev, HM_F_EVENT, event);
-    else if (tname.len) hm_ev_set(ev, HM_F_EVENT, lower_trim_dup(ctx, tname));
-    else hm_ev_set_c(ev, HM_F_EVENT, "activity");
+    if (event)
+        hm_ev_set_c(ev, HM_F_EVENT, event);
+    else if (tname.len)
+        hm_ev_set(ev, HM_F_EVENT, lower_trim_dup(ctx, tname));
+    else
+        hm_ev_set_c(ev, HM_F_EVENT, "activity");
     /* records of other applications (admin ...) are completed actions */
     hm_ev_set_c(ev, HM_F_OUTCOME, outcome ? outcome : is_login ? "unknown" : "success");
     return HM_OK;

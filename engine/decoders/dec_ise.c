@@ -46,8 +46,10 @@ static bool is_mac(hm_str s) {
     int hex = 0;
     for (uint32_t i = 0; i < s.len; i++) {
         char c = s.p[i];
-        if (is_hex(c)) hex++;
-        else if (c != '-' && c != ':' && c != '.') return false;
+        if (is_hex(c))
+            hex++;
+        else if (c != '-' && c != ':' && c != '.')
+            return false;
     }
     return hex == 12 && (s.len == 12 || s.len == 14 || s.len == 17);
 }
@@ -64,16 +66,16 @@ static const struct {
     int code;
     const char *event, *outcome;
 } ise_codes[] = {
-    {5200, "login_success", "success"},              /* Authentication succeeded */
-    {5231, "login_success", "success"},              /* Guest Authentication Passed */
-    {5236, "login_success", "success"},              /* Authorize-Only succeeded */
-    {5400, "login_failure", "failure"},              /* Authentication failed */
-    {5418, "login_failure", "failure"},              /* Guest Authentication Failed */
-    {5405, "radius_request_dropped", "failure"},     /* RADIUS Request dropped */
-    {5411, "supplicant_not_responding", "failure"},  /* Supplicant stopped responding */
-    {5435, "radius_repeated_failures", "failure"},   /* NAS conducted several failed auths */
-    {5440, "eap_session_abandoned", "failure"},      /* Endpoint abandoned EAP session */
-    {5239, "nas_problem_fixed", NULL},               /* NAS problem was fixed */
+    {5200, "login_success", "success"},             /* Authentication succeeded */
+    {5231, "login_success", "success"},             /* Guest Authentication Passed */
+    {5236, "login_success", "success"},             /* Authorize-Only succeeded */
+    {5400, "login_failure", "failure"},             /* Authentication failed */
+    {5418, "login_failure", "failure"},             /* Guest Authentication Failed */
+    {5405, "radius_request_dropped", "failure"},    /* RADIUS Request dropped */
+    {5411, "supplicant_not_responding", "failure"}, /* Supplicant stopped responding */
+    {5435, "radius_repeated_failures", "failure"},  /* NAS conducted several failed auths */
+    {5440, "eap_session_abandoned", "failure"},     /* Endpoint abandoned EAP session */
+    {5239, "nas_problem_fixed", NULL},              /* NAS problem was fixed */
     {3000, "accounting_start", NULL},
     {3001, "accounting_stop", NULL},
     {3002, "accounting_update", NULL},
@@ -103,8 +105,8 @@ static bool key_ok(hm_str k) {
     if (!((c0 >= 'A' && c0 <= 'Z') || (c0 >= 'a' && c0 <= 'z'))) return false;
     for (uint32_t i = 0; i < k.len; i++) {
         char c = k.p[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
-              c == '-' || c == '_' || c == '.'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == ' ' || c == '-' || c == '_' || c == '.'))
             return false;
     }
     return k.p[k.len - 1] != ' ';
@@ -175,7 +177,8 @@ static void emit_pairs(hm_decode_ctx *ctx, hm_event *ev, pair *pr, int n) {
         size_t total = val.len;
         int dups = 0;
         for (int j = i + 1; j < n; j++)
-            if (pr[j].key.len == pr[i].key.len && !memcmp(pr[j].key.p, pr[i].key.p, pr[i].key.len)) {
+            if (pr[j].key.len == pr[i].key.len &&
+                !memcmp(pr[j].key.p, pr[i].key.p, pr[i].key.len)) {
                 total += 1 + pr[j].val.len;
                 dups++;
             }
@@ -184,7 +187,8 @@ static void emit_pairs(hm_decode_ctx *ctx, hm_event *ev, pair *pr, int n) {
             memcpy(o, val.p, val.len);
             o += val.len;
             for (int j = i + 1; j < n; j++)
-                if (pr[j].key.len == pr[i].key.len && !memcmp(pr[j].key.p, pr[i].key.p, pr[i].key.len)) {
+                if (pr[j].key.len == pr[i].key.len &&
+                    !memcmp(pr[j].key.p, pr[i].key.p, pr[i].key.len)) {
                     *o++ = ',';
                     memcpy(o, pr[j].val.p, pr[j].val.len);
                     o += pr[j].val.len;
@@ -196,8 +200,10 @@ static void emit_pairs(hm_decode_ctx *ctx, hm_event *ev, pair *pr, int n) {
         if (!val.len) continue;
         hm_str k = pr[i].key;
         if (hm_str_eq_c(k, "Calling-Station-ID")) {
-            if (is_mac(val)) hm_ev_set_default(ev, HM_F_SRC_MAC, val);
-            else if (is_ip(val)) hm_ev_set_default(ev, HM_F_SRC_IP, val);
+            if (is_mac(val))
+                hm_ev_set_default(ev, HM_F_SRC_MAC, val);
+            else if (is_ip(val))
+                hm_ev_set_default(ev, HM_F_SRC_IP, val);
             hm_dec_extra(ctx, ev, k, val);
             continue;
         }
@@ -258,9 +264,11 @@ static int ise_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (!zone) {
         hm_str off = next_tok(&p, e);
         int sign = 0;
-        if (off.len == 6 && (off.p[0] == '+' || off.p[0] == '-') && off.p[3] == ':') sign = off.p[0] == '-' ? -1 : 1;
+        if (off.len == 6 && (off.p[0] == '+' || off.p[0] == '-') && off.p[3] == ':')
+            sign = off.p[0] == '-' ? -1 : 1;
         if (sign) {
-            int oh = (off.p[1] - '0') * 10 + (off.p[2] - '0'), om = (off.p[4] - '0') * 10 + (off.p[5] - '0');
+            int oh = (off.p[1] - '0') * 10 + (off.p[2] - '0'),
+                om = (off.p[4] - '0') * 10 + (off.p[5] - '0');
             if (oh >= 0 && oh <= 23 && om >= 0 && om <= 59) {
                 hm_dec_time_utc(ev, ns - (int64_t)sign * (oh * 3600 + om * 60) * 1000000000LL);
                 zone = true;
@@ -298,7 +306,8 @@ static int ise_decode(hm_decode_ctx *ctx, hm_event *ev) {
 const hm_decoder_ops hm_dec_ise = {
     .abi = HM_DECODER_ABI,
     .name = "ise",
-    .description = "Cisco ISE syslog (CISE_Passed_Authentications, CISE_Failed_Attempts, accounting ...)",
+    .description =
+        "Cisco ISE syslog (CISE_Passed_Authentications, CISE_Failed_Attempts, accounting ...)",
     .probe = ise_probe,
     .decode = ise_decode,
 };

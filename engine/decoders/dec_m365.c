@@ -127,8 +127,10 @@ static bool is_ipv6(hm_str s) {
     if (s.len < 2 || s.len > 45) return false;
     for (uint32_t i = 0; i < s.len; i++) {
         char c = s.p[i];
-        if (c == ':') colons++;
-        else if (!is_hex(c) && c != '.') return false;
+        if (c == ':')
+            colons++;
+        else if (!is_hex(c) && c != '.')
+            return false;
     }
     return colons >= 2;
 }
@@ -225,9 +227,12 @@ static void name_values(hm_decode_ctx *ctx, hm_event *ev, hm_str key, int arr, b
                     int vt = hm_json_path(ctx, k, vk[j]);
                     if (vt < 0 || hm_json_is_null(ctx, vt)) continue;
                     hm_str val = hm_json_str(ctx, vt);
-                    hm_dec_map(ctx, ev, join3(ctx, key, name, sfx[j]), val);
+                    hm_str fk = join3(ctx, key, name, sfx[j]);
+                    if (val.len || hm_field_map_get(ctx->map, fk.p, fk.len) < 0)
+                        hm_dec_map(ctx, ev, fk, val);
                     if (val.len && hm_str_eq_c(key, "Parameters") &&
-                        (hm_str_starts(name, "Forwarding") || hm_str_eq_c(name, "DeliverToMailboxAndForward")))
+                        (hm_str_starts(name, "Forwarding") ||
+                         hm_str_eq_c(name, "DeliverToMailboxAndForward")))
                         *forwarding = true;
                 }
             }
@@ -236,14 +241,28 @@ static void name_values(hm_decode_ctx *ctx, hm_event *ev, hm_str key, int arr, b
     }
 }
 
+/* jsmn accepts an object member without a value ({"a"} or {"a","b":1}); the JSON helpers
+ * would then index one token past the parse. Every direct child of an object must be a
+ * string key holding exactly one value. */
+static bool json_keys_ok(const hm_decode_ctx *ctx) {
+    for (int i = 1; i < ctx->ntok; i++) {
+        int p = ctx->tok[i].parent;
+        if (p >= 0 && ctx->tok[p].type == JSMN_OBJECT &&
+            (ctx->tok[i].type != JSMN_STRING || ctx->tok[i].size != 1))
+            return false;
+    }
+    return true;
+}
 static int m365_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     hm_str b = h->body;
     uint32_t i = 0;
+    if (!b.p) return 0;
     while (i < b.len && (b.p[i] == ' ' || b.p[i] == '\t')) i++;
     if (i >= b.len || b.p[i] != '{') return 0;
-    if (memmem(b.p, b.len, "\"office365\"", 11)) return 90;
-    if (memmem(b.p, b.len, "\"Workload\"", 10) && memmem(b.p, b.len, "\"CreationTime\"", 14)) return 90;
+    if (memmem(b.p, b.len, "\"office365\":", 12)) return 90; /* Wazuh wrapper */
+    if (memmem(b.p, b.len, "\"Workload\"", 10) && memmem(b.p, b.len, "\"CreationTime\"", 14))
+        return 90;
     return 0;
 }
 
@@ -253,15 +272,22 @@ static int m365_decode(hm_decode_ctx *ctx, hm_event *ev) {
         ctx->reason = "m365: body is not a complete JSON object";
         return HM_EPARSE;
     }
+    if (!json_keys_ok(ctx)) {
+        ctx->reason = "m365: malformed JSON (object member without a value)";
+        return HM_EPARSE;
+    }
     int rec = hm_json_path(ctx, 0, "office365");
     bool wrapped = rec >= 0 && ctx->tok[rec].type == JSMN_OBJECT;
     if (!wrapped) rec = 0;
 
     hm_str op = {0}, workload = {0}, status = {0};
     int t;
-    if ((t = hm_json_path(ctx, rec, "Operation")) >= 0 && !hm_json_is_null(ctx, t)) op = hm_json_str(ctx, t);
-    if ((t = hm_json_path(ctx, rec, "Workload")) >= 0 && !hm_json_is_null(ctx, t)) workload = hm_json_str(ctx, t);
-    if ((t = hm_json_path(ctx, rec, "ResultStatus")) >= 0 && !hm_json_is_null(ctx, t)) status = hm_json_str(ctx, t);
+    if ((t = hm_json_path(ctx, rec, "Operation")) >= 0 && !hm_json_is_null(ctx, t))
+        op = hm_json_str(ctx, t);
+    if ((t = hm_json_path(ctx, rec, "Workload")) >= 0 && !hm_json_is_null(ctx, t))
+        workload = hm_json_str(ctx, t);
+    if ((t = hm_json_path(ctx, rec, "ResultStatus")) >= 0 && !hm_json_is_null(ctx, t))
+        status = hm_json_str(ctx, t);
 
     const char *event = NULL;
     for (size_t i = 0; i < HM_ARRAY_LEN(m365_ops); i++)
@@ -271,11 +297,15 @@ static int m365_decode(hm_decode_ctx *ctx, hm_event *ev) {
         }
     bool login = event && (!strcmp(event, "login_success") || !strcmp(event, "login_failure"));
     const char *service = "audit";
-    if (hm_str_eq_c(workload, "Exchange")) service = "exchange";
-    else if (hm_str_eq_c(workload, "SecurityComplianceCenter") || hm_str_eq_c(workload, "ThreatIntelligence"))
+    if (hm_str_eq_c(workload, "Exchange"))
+        service = "exchange";
+    else if (hm_str_eq_c(workload, "SecurityComplianceCenter") ||
+             hm_str_eq_c(workload, "ThreatIntelligence"))
         service = "threat_management";
-    else if (hm_str_eq_c(workload, "AzureActiveDirectory")) service = "azure_ad";
-    hm_dec_origin(ev, HM_SRC_SAAS, "microsoft", "m365", login ? "authentication" : "application", service);
+    else if (hm_str_eq_c(workload, "AzureActiveDirectory"))
+        service = "azure_ad";
+    hm_dec_origin(ev, HM_SRC_SAAS, "microsoft", "m365", login ? "authentication" : "application",
+                  service);
 
     /* time: CreationTime is UTC without a zone */
     if ((t = hm_json_path(ctx, rec, "CreationTime")) >= 0) {
@@ -321,8 +351,8 @@ static int m365_decode(hm_decode_ctx *ctx, hm_event *ev) {
         n = ctx->tok[0].size;
         k = 1;
         for (int i = 0; i < n && k + 1 < ctx->ntok; i++) {
-            if (k + 1 != rec && ctx->tok[k + 1].type != JSMN_OBJECT && ctx->tok[k + 1].type != JSMN_ARRAY &&
-                !hm_json_is_null(ctx, k + 1))
+            if (k + 1 != rec && ctx->tok[k + 1].type != JSMN_OBJECT &&
+                ctx->tok[k + 1].type != JSMN_ARRAY && !hm_json_is_null(ctx, k + 1))
                 hm_dec_extra(ctx, ev, hm_json_str(ctx, k), hm_json_str(ctx, k + 1));
             k = hm_json_skip(ctx, k + 1);
         }
@@ -330,17 +360,22 @@ static int m365_decode(hm_decode_ctx *ctx, hm_event *ev) {
 
     /* event verb */
     if (event && !strcmp(event, "mailbox_change") && forwarding) event = "mail_forwarding_change";
-    if (event) hm_ev_set_c(ev, HM_F_EVENT, event);
-    else if (op.len) hm_ev_set(ev, HM_F_EVENT, snake(ctx, op));
+    if (event)
+        hm_ev_set_c(ev, HM_F_EVENT, event);
+    else if (op.len)
+        hm_ev_set(ev, HM_F_EVENT, snake(ctx, op));
     else if (wrapped && hm_json_path(ctx, rec, "subscription_name") >= 0)
         hm_ev_set_c(ev, HM_F_EVENT, "integration_status"); /* Wazuh's own status record */
-    else hm_ev_set_c(ev, HM_F_EVENT, "audit_record");
+    else
+        hm_ev_set_c(ev, HM_F_EVENT, "audit_record");
 
     /* outcome: implied by a login operation, else ResultStatus */
     const char *outcome = NULL;
     if (status.len && !login) {
-        if (hm_str_ieq_c(status, "PartiallySucceeded")) outcome = "success";
-        else outcome = hm_outcome_from_word(status);
+        if (hm_str_ieq_c(status, "PartiallySucceeded"))
+            outcome = "success";
+        else
+            outcome = hm_outcome_from_word(status);
         if (!strcmp(outcome, "unknown")) outcome = NULL;
     }
     if (!outcome && login) outcome = !strcmp(event, "login_success") ? "success" : "failure";
@@ -351,7 +386,8 @@ static int m365_decode(hm_decode_ctx *ctx, hm_event *ev) {
 const hm_decoder_ops hm_dec_m365 = {
     .abi = HM_DECODER_ABI,
     .name = "m365",
-    .description = "Microsoft 365 Management Activity audit records (optionally Wazuh-wrapped), JSON",
+    .description =
+        "Microsoft 365 Management Activity audit records (optionally Wazuh-wrapped), JSON",
     .probe = m365_probe,
     .decode = m365_decode,
 };

@@ -319,7 +319,6 @@ static int mk_decode(hm_decode_ctx *ctx, hm_event *ev) {
     rest.p += cat.len;
     rest.len -= cat.len;
     rest = hm_str_trim(rest);
-    hm_dec_extra(ctx, ev, HM_STR_LIT("category"), cat);
 
     if (hm_str_eq_c(cat, "events")) {
         mk_events(ctx, ev, rest);

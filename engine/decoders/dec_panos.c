@@ -116,6 +116,13 @@ static void pan_extra(hm_decode_ctx *ctx, hm_event *ev, const char *k, hm_str v)
     if (v.len) hm_dec_extra(ctx, ev, hm_str_c(k), v);
 }
 
+/* srcloc/dstloc: a country, or an address range for private space (kept as a vendor field) */
+static void pan_geo(hm_decode_ctx *ctx, hm_event *ev, hm_field_id id, const char *k, hm_str v) {
+    if (!v.len) return;
+    if (pan_is_digit(v.p[0]) || hm_str_find(v, ':') >= 0) pan_extra(ctx, ev, k, v);
+    else pan_set(ev, id, v);
+}
+
 /* "domain\user" -> user, user_domain */
 static void pan_user(hm_event *ev, hm_field_id uid, hm_str v) {
     if (!v.len) return;
@@ -202,8 +209,8 @@ static void pan_traffic(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n
     pan_set(ev, HM_F_DURATION, pan_f(f, n, 36));
     hm_str cat = pan_f(f, n, 37);
     if (!hm_str_eq_c(cat, "any")) pan_set(ev, HM_F_WEB_CATEGORY, cat);
-    pan_set(ev, HM_F_GEO_COUNTRY, pan_f(f, n, 41));
-    pan_set(ev, HM_F_DST_COUNTRY, pan_f(f, n, 42));
+    pan_geo(ctx, ev, HM_F_GEO_COUNTRY, "srcloc", pan_f(f, n, 41));
+    pan_geo(ctx, ev, HM_F_DST_COUNTRY, "dstloc", pan_f(f, n, 42));
     pan_set(ev, HM_F_REASON, pan_f(f, n, 46));
     pan_set(ev, HM_F_HOST, pan_f(f, n, 52));
     pan_extra(ctx, ev, "inbound_if", pan_f(f, n, 18));
@@ -221,8 +228,8 @@ static void pan_threat(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n)
     pan_net(ev, f, n);
     pan_set(ev, HM_F_MESSAGE, pan_f(f, n, 32));
     pan_set(ev, HM_F_SEVERITY_VENDOR, pan_f(f, n, 34));
-    pan_set(ev, HM_F_GEO_COUNTRY, pan_f(f, n, 38));
-    pan_set(ev, HM_F_DST_COUNTRY, pan_f(f, n, 39));
+    pan_geo(ctx, ev, HM_F_GEO_COUNTRY, "srcloc", pan_f(f, n, 38));
+    pan_geo(ctx, ev, HM_F_DST_COUNTRY, "dstloc", pan_f(f, n, 39));
     pan_set(ev, HM_F_USER_AGENT, pan_f(f, n, 46));
     pan_set(ev, HM_F_HOST, pan_f(f, n, 59));
     pan_set(ev, HM_F_HTTP_METHOD, pan_f(f, n, 63));

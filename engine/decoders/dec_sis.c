@@ -8,9 +8,12 @@
  * Unknown verbs are kept (snake_case) as the event so new SIS actions still decode. */
 #include "../decode.h"
 
-static bool is_verb_char(char c) { return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9'); }
+static bool is_verb_char(char c) {
+    return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9');
+}
 
-/* Next word of [a-z0-9_] followed by a blank or the end; empty when the text there is not a verb. */
+/* Next word of [a-z0-9_] followed by a blank or the end; empty when the text there is not a verb.
+ */
 static hm_str verb_word(const char **pp, const char *e) {
     const char *p = *pp, *a = p;
     while (p < e && is_verb_char(*p)) p++;
@@ -26,15 +29,15 @@ static const char *role_from_portal(hm_str v) {
     if (hm_str_ieq_c(v, "teacher") || hm_str_ieq_c(v, "staff") || hm_str_ieq_c(v, "substitute"))
         return "staff";
     if (hm_str_ieq_c(v, "admin") || hm_str_ieq_c(v, "district")) return "admin";
-    if (hm_str_ieq_c(v, "parent") || hm_str_ieq_c(v, "guardian")) return "guardian";
-    return NULL;
+    return NULL; /* parent/guardian portals: no role in the taxonomy vocabulary */
 }
 
 static int sis_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     if (hm_str_eq_c(h->app, "sis")) return 100;
     /* tag-less copies of the same shape */
-    if (hm_str_starts(h->body, "login failure user=") || hm_str_starts(h->body, "login success user=") ||
+    if (hm_str_starts(h->body, "login failure user=") ||
+        hm_str_starts(h->body, "login success user=") ||
         hm_str_starts(h->body, "grade_change user="))
         return 60;
     return 0;

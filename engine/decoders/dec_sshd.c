@@ -88,6 +88,10 @@ static hm_str digits_prefix(hm_str s) {
     return (hm_str){s.p, i};
 }
 
+static void set_port(hm_event *ev, hm_field_id id, hm_str port) {
+    if (port.len) hm_ev_set(ev, id, port);
+}
+
 static void set_ip(hm_event *ev, hm_str ip) {
     if (is_ip(ip)) hm_ev_set(ev, HM_F_SRC_IP, ip);
 }
@@ -135,14 +139,16 @@ static void peer(hm_decode_ctx *ctx, hm_event *ev, hm_str s) {
     set_ip(ev, (hm_str){ip_start, (uint32_t)(ip_end - ip_start)});
     hm_str who = hm_str_trim((hm_str){a, (uint32_t)(ip_start - a)});
     scan w = {who.p, who.p + who.len};
+    hm_str user = {0};
     if (lit(&w, "authenticating user ")) {
-        hm_ev_set(ev, HM_F_USER, rest(&w));
+        user = rest(&w);
     } else if (lit(&w, "invalid user ")) {
-        hm_ev_set(ev, HM_F_USER, rest(&w));
+        user = rest(&w);
         hm_ev_set_c(ev, HM_F_REASON, "invalid_user");
     } else if (lit(&w, "user ")) {
-        hm_ev_set(ev, HM_F_USER, rest(&w));
+        user = rest(&w);
     }
+    if (user.len) hm_ev_set(ev, HM_F_USER, user);
     if (tail.len) hm_ev_set(ev, HM_F_REASON, tail);
 }
 
@@ -150,7 +156,8 @@ static void peer(hm_decode_ctx *ctx, hm_event *ev, hm_str s) {
 static void for_user_from(hm_decode_ctx *ctx, hm_event *ev, hm_str s) {
     s = strip_preauth(s);
     scan w = {s.p, s.p + s.len};
-    if (lit(&w, "invalid user ") || lit(&w, "illegal user ")) hm_ev_set_c(ev, HM_F_REASON, "invalid_user");
+    if (lit(&w, "invalid user ") || lit(&w, "illegal user "))
+        hm_ev_set_c(ev, HM_F_REASON, "invalid_user");
     const char *from = rfind(w.p, w.e, " from "), *ip;
     if (from) {
         if (from > w.p) hm_ev_set(ev, HM_F_USER, (hm_str){w.p, (uint32_t)(from - w.p)});
@@ -166,8 +173,8 @@ static void for_user_from(hm_decode_ctx *ctx, hm_event *ev, hm_str s) {
     set_ip(ev, word(&r));
     if (lit(&r, " port ")) {
         hm_str port = word(&r);
-        if (port.len && port.p[port.len - 1] == ':') port.len--;
-        hm_ev_set(ev, HM_F_SRC_PORT, digits_prefix(port));
+        port = digits_prefix(port);
+        if (port.len) hm_ev_set(ev, HM_F_SRC_PORT, port);
     }
     hm_str proto = word(&r);
     if (proto.len && proto.p[proto.len - 1] == ':') proto.len--;
@@ -205,10 +212,14 @@ static void pam_kv(hm_decode_ctx *ctx, hm_event *ev, hm_str s) {
     hm_kv_iter_init(&it, s);
     while (hm_kv_next(&it, &k, &v)) {
         if (!v.len) continue;
-        if (hm_str_eq_c(k, "user")) hm_ev_set(ev, HM_F_USER, v);
-        else if (hm_str_eq_c(k, "rhost") && is_ip(v)) hm_ev_set(ev, HM_F_SRC_IP, v);
-        else if (hm_str_eq_c(k, "tty")) hm_ev_set(ev, HM_F_TTY, v);
-        else hm_dec_extra(ctx, ev, k, v);
+        if (hm_str_eq_c(k, "user"))
+            hm_ev_set(ev, HM_F_USER, v);
+        else if (hm_str_eq_c(k, "rhost") && is_ip(v))
+            hm_ev_set(ev, HM_F_SRC_IP, v);
+        else if (hm_str_eq_c(k, "tty"))
+            hm_ev_set(ev, HM_F_TTY, v);
+        else
+            hm_dec_extra(ctx, ev, k, v);
     }
 }
 
@@ -246,19 +257,23 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
     scan s = {b.p, b.p + b.len};
     bool is_error = lit(&s, "error: ") || lit(&s, "fatal: ");
     if (is_error) hm_ev_set_c(ev, HM_F_SEVERITY_VENDOR, b.p[0] == 'e' ? "error" : "fatal");
+    const char *start = s.p; /* after an error:/fatal: prefix */
 
     if (lit(&s, "Accepted ") || lit(&s, "Failed ") || lit(&s, "Postponed ")) {
-        char k = b.p[is_error ? 7 : 0];
+        char k = *start;
         hm_str method = word(&s);
-        if (method.len) hm_ev_set(ev, HM_F_AUTH_METHOD, method);
         if (lit(&s, " for ")) {
+            if (method.len) hm_ev_set(ev, HM_F_AUTH_METHOD, method);
             for_user_from(ctx, ev, rest(&s));
-            if (k == 'A') ev_set(ev, "login_success", "success");
-            else if (k == 'F') ev_set(ev, "login_failure", "failure");
-            else ev_set(ev, "auth_postponed", NULL);
+            if (k == 'A')
+                ev_set(ev, "login_success", "success");
+            else if (k == 'F')
+                ev_set(ev, "login_failure", "failure");
+            else
+                ev_set(ev, "auth_postponed", NULL);
             return HM_OK;
         }
-        s.p = b.p; /* not the expected shape: generic below */
+        s.p = start; /* not the expected shape: generic below */
     }
     if (lit(&s, "Invalid user ") || lit(&s, "Illegal user ")) {
         for_user_from(ctx, ev, (hm_str){s.p, (uint32_t)(s.e - s.p)});
@@ -284,7 +299,8 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (lit(&s, "Disconnecting ")) {
         peer(ctx, ev, rest(&s));
         hm_str r = hm_ev_get(ev, HM_F_REASON);
-        ev_set(ev, "disconnecting", hm_str_find_s(r, "authentication failures") >= 0 ? "failure" : NULL);
+        ev_set(ev, "disconnecting",
+               hm_str_find_s(r, "authentication failures") >= 0 ? "failure" : NULL);
         return HM_OK;
     }
     if (lit(&s, "Received disconnect from ")) {
@@ -308,11 +324,12 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
         int64_t na = hm_str_find_s(r, " not allowed because ");
         if (na > 0) {
             for_user_from(ctx, ev, (hm_str){r.p, (uint32_t)na});
-            hm_ev_set(ev, HM_F_REASON, hm_str_trim((hm_str){r.p + na + 1, (uint32_t)(r.len - na - 1)}));
+            hm_ev_set(ev, HM_F_REASON,
+                      hm_str_trim((hm_str){r.p + na + 1, (uint32_t)(r.len - na - 1)}));
             ev_set(ev, "user_not_allowed", "failure");
             return HM_OK;
         }
-        s.p = b.p;
+        s.p = start;
     }
     if (lit(&s, "pam_unix(") || lit(&s, "pam_sss(") || lit(&s, "pam_ldap(")) {
         hm_str r = rest(&s);
@@ -348,7 +365,7 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_ev_set(ev, HM_F_MESSAGE, b);
             return HM_OK;
         }
-        s.p = b.p;
+        s.p = start;
     }
     if (lit(&s, "Did not receive identification string from ")) {
         peer(ctx, ev, rest(&s));
@@ -369,11 +386,11 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
         /* "Connection from IP port P on IP port P[ rdomain \"\"]" */
         hm_str ip = word(&s);
         set_ip(ev, ip);
-        if (lit(&s, " port ")) hm_ev_set(ev, HM_F_SRC_PORT, digits_prefix(word(&s)));
+        if (lit(&s, " port ")) set_port(ev, HM_F_SRC_PORT, digits_prefix(word(&s)));
         if (lit(&s, " on ")) {
             hm_str dip = word(&s);
             if (is_ip(dip)) hm_ev_set(ev, HM_F_DST_IP, dip);
-            if (lit(&s, " port ")) hm_ev_set(ev, HM_F_DST_PORT, digits_prefix(word(&s)));
+            if (lit(&s, " port ")) set_port(ev, HM_F_DST_PORT, digits_prefix(word(&s)));
         }
         ev_set(ev, "connection_opened", NULL);
         return HM_OK;
@@ -384,7 +401,7 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (lit(&s, " port ")) {
             hm_str port = word(&s);
             if (port.len && port.p[port.len - 1] == '.') port.len--;
-            hm_ev_set(ev, HM_F_DST_PORT, digits_prefix(port));
+            set_port(ev, HM_F_DST_PORT, digits_prefix(port));
         }
         ev_set(ev, "server_listening", NULL);
         return HM_OK;

@@ -58,9 +58,12 @@ static int sudo_pam(hm_decode_ctx *ctx, hm_event *ev, hm_str b) {
         hm_kv_iter_init(&it, (hm_str){b.p + semi + 1, (uint32_t)(b.len - semi - 1)});
         while (hm_kv_next(&it, &k, &v)) {
             if (!v.len) continue;
-            if (hm_str_eq_c(k, "user")) hm_ev_set(ev, HM_F_USER, v);
-            else if (hm_str_eq_c(k, "tty")) hm_ev_set(ev, HM_F_TTY, v);
-            else hm_dec_extra(ctx, ev, k, v);
+            if (hm_str_eq_c(k, "user"))
+                hm_ev_set(ev, HM_F_USER, v);
+            else if (hm_str_eq_c(k, "tty"))
+                hm_ev_set(ev, HM_F_TTY, v);
+            else
+                hm_dec_extra(ctx, ev, k, v);
         }
         return HM_OK;
     }
@@ -103,10 +106,14 @@ static int sudo_decode(hm_decode_ctx *ctx, hm_event *ev) {
             while (se < e && !(se + 2 < e && se[0] == ' ' && se[1] == ';' && se[2] == ' ')) se++;
             if (se + 2 >= e) se = e;
             hm_str val = trim_slice(v, se);
-            if (hm_str_eq_c(key, "TTY")) hm_ev_set(ev, HM_F_TTY, val);
-            else if (hm_str_eq_c(key, "PWD")) hm_ev_set(ev, HM_F_CWD, val);
-            else if (hm_str_eq_c(key, "USER")) hm_ev_set(ev, HM_F_RUN_AS, val);
-            else hm_dec_map(ctx, ev, key, val);
+            if (hm_str_eq_c(key, "TTY"))
+                hm_ev_set(ev, HM_F_TTY, val);
+            else if (hm_str_eq_c(key, "PWD"))
+                hm_ev_set(ev, HM_F_CWD, val);
+            else if (hm_str_eq_c(key, "USER"))
+                hm_ev_set(ev, HM_F_RUN_AS, val);
+            else
+                hm_dec_map(ctx, ev, key, val);
             p = se < e ? se + 3 : e;
         } else {
             /* a free-text segment before the keys: the failure reason */

@@ -43,8 +43,10 @@ static int visitor_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_ev_set(ev, HM_F_EVENT, action); /* already a snake_case word in this format */
     if (screening.len) {
         const char *o = "unknown";
-        if (hm_str_ieq_c(screening, "clear")) o = "success";
-        else if (hm_str_ieq_c(screening, "denied")) o = "failure";
+        if (hm_str_ieq_c(screening, "clear"))
+            o = "success";
+        else if (hm_str_ieq_c(screening, "denied"))
+            o = "failure";
         hm_ev_set_c(ev, HM_F_OUTCOME, o);
     }
     return HM_OK;
@@ -53,7 +55,8 @@ static int visitor_decode(hm_decode_ctx *ctx, hm_event *ev) {
 const hm_decoder_ops hm_dec_visitor = {
     .abi = HM_DECODER_ABI,
     .name = "visitor",
-    .description = "visitor management check-in/out and watchlist screening (Raptor-like, tag visitor)",
+    .description =
+        "visitor management check-in/out and watchlist screening (Raptor-like, tag visitor)",
     .probe = visitor_probe,
     .decode = visitor_decode,
 };

@@ -129,15 +129,15 @@ static const win_channel *channel_lookup(hm_str ch, hm_str provider) {
 enum win_outcome { WO_NONE = 0, WO_SUCCESS, WO_FAILURE, WO_STATUS /* Status 0x0 = success */ };
 
 enum win_who {
-    WW_DEFAULT = 0,  /* SubjectUserName -> user, TargetUserName -> target_user, else User */
-    WW_TARGET,       /* logons: TargetUserName/TargetDomainName -> user/user_domain */
-    WW_SUBJECT,      /* SubjectUserName/SubjectDomainName -> user/user_domain */
-    WW_SUBJ_TARGET,  /* account management: Subject -> user, TargetUserName -> target_user */
-    WW_SUBJ_MEMBER,  /* group membership: Subject -> user, MemberName -> target_user */
-    WW_NEWPROC,      /* 4688: TargetUserName when set (new process account), else Subject */
-    WW_SYSMON,       /* "User" (DOMAIN\name) split into user/user_domain */
-    WW_ACCOUNT,      /* AccountName/AccountDomain -> user/user_domain (4778/4779) */
-    WW_SERVICE,      /* 7045: AccountName -> run_as */
+    WW_DEFAULT = 0, /* SubjectUserName -> user, TargetUserName -> target_user, else User */
+    WW_TARGET,      /* logons: TargetUserName/TargetDomainName -> user/user_domain */
+    WW_SUBJECT,     /* SubjectUserName/SubjectDomainName -> user/user_domain */
+    WW_SUBJ_TARGET, /* account management: Subject -> user, TargetUserName -> target_user */
+    WW_SUBJ_MEMBER, /* group membership: Subject -> user, MemberName -> target_user */
+    WW_NEWPROC,     /* 4688: TargetUserName when set (new process account), else Subject */
+    WW_SYSMON,      /* "User" (DOMAIN\name) split into user/user_domain */
+    WW_ACCOUNT,     /* AccountName/AccountDomain -> user/user_domain (4778/4779) */
+    WW_SERVICE,     /* 7045: AccountName -> run_as */
 };
 
 typedef struct win_evdef {
@@ -172,8 +172,7 @@ static const win_evdef win_events[] = {
     {WK_SYSMON, 11, "file_event", "file_create", 0, WW_SYSMON, "file", "TargetFilename"},
     {WK_SYSMON, 12, "registry_event", "registry_event", 0, WW_SYSMON, "registry", "TargetObject"},
     {WK_SYSMON, 13, "registry_set", "registry_set", 0, WW_SYSMON, "registry", "TargetObject"},
-    {WK_SYSMON, 14, "registry_rename", "registry_rename", 0, WW_SYSMON, "registry",
-     "TargetObject"},
+    {WK_SYSMON, 14, "registry_rename", "registry_rename", 0, WW_SYSMON, "registry", "TargetObject"},
     {WK_SYSMON, 15, "create_stream_hash", "file_stream_create", 0, WW_SYSMON, "file",
      "TargetFilename"},
     {WK_SYSMON, 16, "sysmon_status", "sysmon_config_change", 0, WW_DEFAULT, NULL, NULL},
@@ -186,22 +185,20 @@ static const win_evdef win_events[] = {
     {WK_SYSMON, 23, "file_delete", "file_delete", 0, WW_SYSMON, "file", "TargetFilename"},
     {WK_SYSMON, 24, "clipboard_change", "clipboard_change", 0, WW_SYSMON, NULL, NULL},
     {WK_SYSMON, 25, "process_tampering", "process_tampering", 0, WW_SYSMON, "process", "Image"},
-    {WK_SYSMON, 26, "file_delete", "file_delete_detected", 0, WW_SYSMON, "file",
-     "TargetFilename"},
+    {WK_SYSMON, 26, "file_delete", "file_delete_detected", 0, WW_SYSMON, "file", "TargetFilename"},
     {WK_SYSMON, 27, "file_block_executable", "file_block_executable", 0, WW_SYSMON, "file",
      "TargetFilename"},
     {WK_SYSMON, 28, "file_block_shredding", "file_block_shredding", 0, WW_SYSMON, "file",
      "TargetFilename"},
-    {WK_SYSMON, 29, "file_executable_detected", "file_executable_detected", 0, WW_SYSMON,
-     "file", "TargetFilename"},
+    {WK_SYSMON, 29, "file_executable_detected", "file_executable_detected", 0, WW_SYSMON, "file",
+     "TargetFilename"},
     {WK_SYSMON, 255, "sysmon_error", "sysmon_error", 0, WW_DEFAULT, NULL, NULL},
     /* Security: logons and Kerberos/NTLM */
     {WK_SECURITY, 4624, NULL, "login_success", WO_SUCCESS, WW_TARGET, NULL, NULL},
     {WK_SECURITY, 4625, NULL, "login_failure", WO_FAILURE, WW_TARGET, NULL, NULL},
     {WK_SECURITY, 4634, NULL, "logoff", WO_SUCCESS, WW_TARGET, NULL, NULL},
     {WK_SECURITY, 4647, NULL, "logoff", WO_SUCCESS, WW_TARGET, NULL, NULL},
-    {WK_SECURITY, 4648, NULL, "explicit_credential_logon", WO_SUCCESS, WW_SUBJ_TARGET, NULL,
-     NULL},
+    {WK_SECURITY, 4648, NULL, "explicit_credential_logon", WO_SUCCESS, WW_SUBJ_TARGET, NULL, NULL},
     {WK_SECURITY, 4672, NULL, "special_privileges_logon", WO_SUCCESS, WW_SUBJECT, NULL, NULL},
     {WK_SECURITY, 4768, NULL, "kerberos_tgt_request", WO_STATUS, WW_TARGET, NULL, NULL},
     {WK_SECURITY, 4769, NULL, "kerberos_service_ticket", WO_STATUS, WW_TARGET, "service",
@@ -214,16 +211,12 @@ static const win_evdef win_events[] = {
     {WK_SECURITY, 4688, "process_creation", "process_create", 0, WW_NEWPROC, "process",
      "NewProcessName"},
     {WK_SECURITY, 4689, NULL, "process_terminate", 0, WW_SUBJECT, "process", "ProcessName"},
-    {WK_SECURITY, 4657, "registry_event", "registry_set", 0, WW_SUBJECT, "registry",
-     "ObjectName"},
+    {WK_SECURITY, 4657, "registry_event", "registry_set", 0, WW_SUBJECT, "registry", "ObjectName"},
     {WK_SECURITY, 4663, NULL, "object_access", 0, WW_SUBJECT, NULL, "ObjectName"},
     {WK_SECURITY, 4697, NULL, "service_install", 0, WW_SUBJECT, "service", "ServiceName"},
-    {WK_SECURITY, 4698, NULL, "scheduled_task_create", 0, WW_SUBJECT, "scheduled_task",
-     "TaskName"},
-    {WK_SECURITY, 4699, NULL, "scheduled_task_delete", 0, WW_SUBJECT, "scheduled_task",
-     "TaskName"},
-    {WK_SECURITY, 4702, NULL, "scheduled_task_update", 0, WW_SUBJECT, "scheduled_task",
-     "TaskName"},
+    {WK_SECURITY, 4698, NULL, "scheduled_task_create", 0, WW_SUBJECT, "scheduled_task", "TaskName"},
+    {WK_SECURITY, 4699, NULL, "scheduled_task_delete", 0, WW_SUBJECT, "scheduled_task", "TaskName"},
+    {WK_SECURITY, 4702, NULL, "scheduled_task_update", 0, WW_SUBJECT, "scheduled_task", "TaskName"},
     {WK_SECURITY, 4719, NULL, "audit_policy_change", 0, WW_SUBJECT, NULL, NULL},
     {WK_SECURITY, 5136, NULL, "directory_object_modify", 0, WW_SUBJECT, "directory_object",
      "ObjectDN"},
@@ -243,14 +236,11 @@ static const win_evdef win_events[] = {
     {WK_SECURITY, 4781, NULL, "account_rename", 0, WW_SUBJ_TARGET, "account", "OldTargetUserName"},
     {WK_SECURITY, 4794, NULL, "dsrm_password_set", 0, WW_SUBJECT, NULL, NULL},
     {WK_SECURITY, 4728, NULL, "group_member_add", 0, WW_SUBJ_MEMBER, "group", "TargetUserName"},
-    {WK_SECURITY, 4729, NULL, "group_member_remove", 0, WW_SUBJ_MEMBER, "group",
-     "TargetUserName"},
+    {WK_SECURITY, 4729, NULL, "group_member_remove", 0, WW_SUBJ_MEMBER, "group", "TargetUserName"},
     {WK_SECURITY, 4732, NULL, "group_member_add", 0, WW_SUBJ_MEMBER, "group", "TargetUserName"},
-    {WK_SECURITY, 4733, NULL, "group_member_remove", 0, WW_SUBJ_MEMBER, "group",
-     "TargetUserName"},
+    {WK_SECURITY, 4733, NULL, "group_member_remove", 0, WW_SUBJ_MEMBER, "group", "TargetUserName"},
     {WK_SECURITY, 4756, NULL, "group_member_add", 0, WW_SUBJ_MEMBER, "group", "TargetUserName"},
-    {WK_SECURITY, 4757, NULL, "group_member_remove", 0, WW_SUBJ_MEMBER, "group",
-     "TargetUserName"},
+    {WK_SECURITY, 4757, NULL, "group_member_remove", 0, WW_SUBJ_MEMBER, "group", "TargetUserName"},
     /* PowerShell (operational and classic) */
     {WK_POWERSHELL, 4103, "ps_module", "ps_module_log", 0, WW_DEFAULT, NULL, NULL},
     {WK_POWERSHELL, 4104, "ps_script", "ps_script_block", 0, WW_DEFAULT, NULL, NULL},
@@ -273,10 +263,8 @@ static const win_evdef win_events[] = {
     {WK_DEFENDER, 5001, NULL, "realtime_protection_disabled", 0, WW_DEFAULT, NULL, NULL},
     {WK_DEFENDER, 5007, NULL, "av_config_change", 0, WW_DEFAULT, NULL, NULL},
     /* Task Scheduler */
-    {WK_TASKSCHED, 106, NULL, "scheduled_task_create", 0, WW_DEFAULT, "scheduled_task",
-     "TaskName"},
-    {WK_TASKSCHED, 141, NULL, "scheduled_task_delete", 0, WW_DEFAULT, "scheduled_task",
-     "TaskName"},
+    {WK_TASKSCHED, 106, NULL, "scheduled_task_create", 0, WW_DEFAULT, "scheduled_task", "TaskName"},
+    {WK_TASKSCHED, 141, NULL, "scheduled_task_delete", 0, WW_DEFAULT, "scheduled_task", "TaskName"},
     {WK_TASKSCHED, 200, NULL, "scheduled_task_run", 0, WW_DEFAULT, "scheduled_task", "TaskName"},
 };
 
@@ -290,15 +278,24 @@ static const win_evdef *event_lookup(uint8_t kind, int64_t id) {
 static const struct {
     const char *code, *reason;
 } win_status[] = {
-    {"0xc0000064", "unknown_user"},     {"0xc000006a", "bad_password"},
-    {"0xc000006d", "bad_credentials"},  {"0xc000006e", "account_restriction"},
-    {"0xc000006f", "outside_logon_hours"}, {"0xc0000070", "workstation_restriction"},
-    {"0xc0000071", "password_expired"}, {"0xc0000072", "account_disabled"},
-    {"0xc0000133", "clock_skew"},       {"0xc000015b", "logon_type_not_granted"},
-    {"0xc0000193", "account_expired"},  {"0xc0000224", "password_must_change"},
-    {"0xc0000234", "account_locked"},   {"0xc0000413", "authentication_firewall"},
-    {"0x6", "unknown_user"},            {"0x12", "account_disabled_or_locked"},
-    {"0x17", "password_expired"},       {"0x18", "bad_password"},
+    {"0xc0000064", "unknown_user"},
+    {"0xc000006a", "bad_password"},
+    {"0xc000006d", "bad_credentials"},
+    {"0xc000006e", "account_restriction"},
+    {"0xc000006f", "outside_logon_hours"},
+    {"0xc0000070", "workstation_restriction"},
+    {"0xc0000071", "password_expired"},
+    {"0xc0000072", "account_disabled"},
+    {"0xc0000133", "clock_skew"},
+    {"0xc000015b", "logon_type_not_granted"},
+    {"0xc0000193", "account_expired"},
+    {"0xc0000224", "password_must_change"},
+    {"0xc0000234", "account_locked"},
+    {"0xc0000413", "authentication_firewall"},
+    {"0x6", "unknown_user"},
+    {"0x12", "account_disabled_or_locked"},
+    {"0x17", "password_expired"},
+    {"0x18", "bad_password"},
     {"0x25", "clock_skew"},
 };
 
@@ -314,6 +311,12 @@ static int win_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     size_t n = h->body.len;
     while (n && (*p == ' ' || *p == '\t')) p++, n--;
     if (n < 16 || *p != '{') return 0;
+    /* evtx_dump / python-evtx: {"Event":{ ... "System":{ near the start: certain */
+    const char *q = p + 1;
+    while (q < p + n && (*q == ' ' || *q == '\t')) q++;
+    if ((size_t)(p + n - q) > 8 && !memcmp(q, "\"Event\"", 7) &&
+        has(q, n - (size_t)(q - p) < 600 ? n - (size_t)(q - p) : 600, "\"System\""))
+        return 100;
     if (has(p, n, "\"winlog\"")) return 90;
     if (has(p, n, "\"Event\"") && has(p, n, "\"System\"")) return 90;
     if (!has(p, n, "\"EventID\"")) return 0;
@@ -331,8 +334,7 @@ static int win_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
 typedef struct win_acc {
     hm_str unnamed[32]; /* EventData <Data> without Name, joined into `Data` */
     int n_unnamed;
-    hm_str sys_time;    /* System TimeCreated SystemTime */
-    bool time_set;
+    hm_str sys_time; /* System TimeCreated SystemTime */
 } win_acc;
 
 static inline bool tok_is_scalar(const hm_decode_ctx *ctx, int t) {
@@ -345,7 +347,9 @@ static inline bool key_is(const hm_decode_ctx *ctx, int k, const char *s) {
     return (size_t)(t->end - t->start) == n && !memcmp(ctx->json + t->start, s, n);
 }
 
-static inline hm_str key_str(hm_decode_ctx *ctx, int k) { return hm_json_str(ctx, k); }
+static inline hm_str key_str(hm_decode_ctx *ctx, int k) {
+    return hm_json_str(ctx, k);
+}
 
 static hm_str join2(hm_decode_ctx *ctx, hm_str a, hm_str b) {
     char *o = hm_arena_alloc(ctx->arena, a.len + b.len + 2);
@@ -418,7 +422,8 @@ static void data_fields(hm_decode_ctx *ctx, hm_event *ev, win_acc *a, int obj) {
             put(ctx, ev, key_str(ctx, k), scalar(ctx, v));
         } else if (ctx->tok[v].type == JSMN_OBJECT && hm_json_path(ctx, v, "#text") >= 0) {
             int t = hm_json_path(ctx, v, "#text");
-            put(ctx, ev, key_str(ctx, k), tok_is_scalar(ctx, t) ? scalar(ctx, t) : hm_json_str(ctx, t));
+            put(ctx, ev, key_str(ctx, k),
+                tok_is_scalar(ctx, t) ? scalar(ctx, t) : hm_json_str(ctx, t));
         } else {
             put(ctx, ev, key_str(ctx, k), hm_json_str(ctx, v)); /* nested: raw JSON text */
         }
@@ -514,7 +519,7 @@ static const struct {
     {"SourceName", "Provider_Name"},
     {"ProviderGuid", "Provider_Guid"},
     {"RecordNumber", "EventRecordID"},
-    {"ProcessID", "Execution_ProcessID"},        /* NXLog < 5 */
+    {"ProcessID", "Execution_ProcessID"}, /* NXLog < 5 */
     {"ThreadID", "Execution_ThreadID"},
     {"ExecutionProcessID", "Execution_ProcessID"}, /* NXLog >= 5 */
     {"ExecutionThreadID", "Execution_ThreadID"},
@@ -532,7 +537,9 @@ static hm_str xget(const hm_event *ev, const char *name) {
     return (hm_str){NULL, 0};
 }
 
-static inline bool usable(hm_str v) { return v.len && !(v.len == 1 && v.p[0] == '-'); }
+static inline bool usable(hm_str v) {
+    return v.len && !(v.len == 1 && v.p[0] == '-');
+}
 
 static void set_if(hm_event *ev, hm_field_id id, hm_str v) {
     if (usable(v) && !hm_ev_has(ev, id)) hm_ev_set(ev, id, v);
@@ -561,7 +568,9 @@ static void identity(hm_event *ev, uint8_t who) {
     case WW_TARGET:
         set_user(ev, xget(ev, "TargetUserName"), xget(ev, "TargetDomainName"));
         break;
-    case WW_SUBJECT: set_user(ev, xget(ev, "SubjectUserName"), xget(ev, "SubjectDomainName")); break;
+    case WW_SUBJECT:
+        set_user(ev, xget(ev, "SubjectUserName"), xget(ev, "SubjectDomainName"));
+        break;
     case WW_SUBJ_TARGET:
         set_user(ev, xget(ev, "SubjectUserName"), xget(ev, "SubjectDomainName"));
         set_if(ev, HM_F_TARGET_USER, xget(ev, "TargetUserName"));
@@ -581,14 +590,21 @@ static void identity(hm_event *ev, uint8_t who) {
         set_user_split(ev, usable(u) ? u : xget(ev, "SourceUser"));
         break;
     }
-    case WW_ACCOUNT: set_user(ev, xget(ev, "AccountName"), xget(ev, "AccountDomain")); break;
-    case WW_SERVICE: set_if(ev, HM_F_RUN_AS, xget(ev, "AccountName")); break;
-    default: break;
+    case WW_ACCOUNT:
+        set_user(ev, xget(ev, "AccountName"), xget(ev, "AccountDomain"));
+        break;
+    case WW_SERVICE:
+        set_if(ev, HM_F_RUN_AS, xget(ev, "AccountName"));
+        break;
+    default:
+        break;
     }
     /* logon session: the one the table's actor belongs to ("0x0" = none) */
     hm_str sid = {0};
-    if (who == WW_TARGET) sid = xget(ev, "TargetLogonId");
-    else if (who == WW_SYSMON) sid = xget(ev, "LogonId");
+    if (who == WW_TARGET)
+        sid = xget(ev, "TargetLogonId");
+    else if (who == WW_SYSMON)
+        sid = xget(ev, "LogonId");
     if (!usable(sid) || hm_str_eq_c(sid, "0x0")) sid = xget(ev, "SubjectLogonId");
     if (usable(sid) && !hm_str_eq_c(sid, "0x0")) set_if(ev, HM_F_SESSION_ID, sid);
     /* generic fallback for events not in the table */
@@ -610,6 +626,19 @@ static const char *status_reason(hm_str s) {
     return NULL;
 }
 
+/* Unsigned decimal with overflow check (hm_str_to_i64 has none at 19 digits). */
+static bool dec_u64(hm_str s, uint64_t *out) {
+    if (!s.len || s.len > 20) return false;
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < s.len; i++) {
+        unsigned d = (unsigned)(s.p[i] - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 /* Audit success/failure from the generic markers of each shape. */
 static const char *keyword_outcome(const hm_event *ev, hm_str kw_text) {
     hm_str kw = xget(ev, "Keywords");
@@ -626,6 +655,14 @@ static const char *keyword_outcome(const hm_event *ev, hm_str kw_text) {
         }
         if (v & (1ULL << 53)) return "success";
         if (v & (1ULL << 52)) return "failure";
+    } else if (kw.len) { /* NXLog writes Keywords as a signed decimal */
+        bool neg = kw.p[0] == '-';
+        uint64_t v;
+        if (dec_u64((hm_str){kw.p + neg, kw.len - neg}, &v)) {
+            if (neg) v = 0 - v;
+            if (v & (1ULL << 53)) return "success";
+            if (v & (1ULL << 52)) return "failure";
+        }
     }
     hm_str et = xget(ev, "EventType"); /* NXLog */
     if (hm_str_ieq_c(et, "AUDIT_SUCCESS")) return "success";
@@ -681,11 +718,13 @@ static int win_decode(hm_decode_ctx *ctx, hm_event *ev) {
         }
         if (!xget(ev, "EventID").len) {
             int t = hm_json_path(ctx, 0, "event.code");
-            if (t >= 0 && tok_is_scalar(ctx, t)) put(ctx, ev, HM_STR_LIT("EventID"), hm_json_str(ctx, t));
+            if (t >= 0 && tok_is_scalar(ctx, t))
+                put(ctx, ev, HM_STR_LIT("EventID"), hm_json_str(ctx, t));
         }
         if (!xget(ev, "Computer").len) {
             int t = hm_json_path(ctx, 0, "host.name");
-            if (t >= 0 && tok_is_scalar(ctx, t)) put(ctx, ev, HM_STR_LIT("Computer"), hm_json_str(ctx, t));
+            if (t >= 0 && tok_is_scalar(ctx, t))
+                put(ctx, ev, HM_STR_LIT("Computer"), hm_json_str(ctx, t));
         }
         data_fields(ctx, ev, &acc, hm_json_path(ctx, wl, "event_data"));
         data_fields(ctx, ev, &acc, hm_json_path(ctx, wl, "user_data"));
@@ -733,8 +772,10 @@ static int win_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (acc.sys_time.len && hm_parse_iso8601(acc.sys_time.p, acc.sys_time.len, &ns, &zone)) {
         hm_dec_time_utc(ev, ns);
     } else if (time_zoned.len && hm_parse_iso8601(time_zoned.p, time_zoned.len, &ns, &zone)) {
-        if (zone) hm_dec_time_utc(ev, ns);
-        else hm_dec_time_local(ctx, ev, ns);
+        if (zone)
+            hm_dec_time_utc(ev, ns);
+        else
+            hm_dec_time_local(ctx, ev, ns);
     } else if (time_local.len && hm_dec_time_iso(ctx, ev, time_local)) {
         /* NXLog EventTime: zone-less means district local time */
     } else {
@@ -744,16 +785,18 @@ static int win_decode(hm_decode_ctx *ctx, hm_event *ev) {
 
     /* -- logsource -- */
     hm_str eid_s = xget(ev, "EventID");
-    int64_t eid = -1;
-    if (!hm_str_to_i64(hm_str_trim(eid_s), &eid)) eid = -1;
+    uint64_t eid_u;
+    int64_t eid = dec_u64(hm_str_trim(eid_s), &eid_u) && eid_u <= 65535 ? (int64_t)eid_u : -1;
     const win_channel *ch = channel_lookup(xget(ev, "Channel"), xget(ev, "Provider_Name"));
     const win_evdef *def = ch && eid >= 0 ? event_lookup(ch->kind, eid) : NULL;
     const char *category = def ? def->category : NULL;
     const char *verb = def ? def->event : NULL;
     if (def && def->kind == WK_SYSMON && def->id == 12) {
         hm_str et = xget(ev, "EventType");
-        if (hm_str_find_s(et, "Delete") >= 0) category = verb = "registry_delete";
-        else if (hm_str_find_s(et, "Create") >= 0) category = verb = "registry_add";
+        if (hm_str_find_s(et, "Delete") >= 0)
+            category = verb = "registry_delete";
+        else if (hm_str_find_s(et, "Create") >= 0)
+            category = verb = "registry_add";
     } else if (def && def->kind == WK_SECURITY && def->id == 4657) {
         hm_str op = xget(ev, "OperationType");
         if (hm_str_eq_c(op, "%%1904") || hm_str_find_s(op, "New registry value") >= 0)
@@ -790,8 +833,10 @@ static int win_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (def && def->object_key) set_if(ev, HM_F_OBJECT_ID, xget(ev, def->object_key));
 
     const char *out = NULL;
-    if (def && def->outcome == WO_SUCCESS) out = "success";
-    else if (def && def->outcome == WO_FAILURE) out = "failure";
+    if (def && def->outcome == WO_SUCCESS)
+        out = "success";
+    else if (def && def->outcome == WO_FAILURE)
+        out = "failure";
     else if (def && def->outcome == WO_STATUS) {
         hm_str st = xget(ev, "Status");
         if (st.len) out = status_ok(st) ? "success" : "failure";

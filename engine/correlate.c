@@ -1,0 +1,315 @@
+/* correlate.c - the correlator: late-hit filtering, watermarks, correlation levels
+ * (inner correlations before the ones that reference them), alert output and chaining. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "corr_int.h"
+#include "sigma_int.h"
+
+struct hm_correlator {
+    const hm_ruleset *rs;
+    const hm_corr_set *set;
+    const corr_backend_ops *ops;
+    void *st;
+    int64_t lateness_ms;
+    int64_t max_ts_ms;     /* largest event time seen */
+    int64_t evaluated_ms;  /* every window ending at or before this was evaluated */
+    hm_corr_stats stats;
+    /* per push */
+    hm_buf *out;
+    uint64_t written;
+    hm_corr_hit *chain;    /* hits produced by firings, for the next level */
+    size_t n_chain, cap_chain;
+    hm_arena chain_arena;
+};
+
+static int64_t ns_to_ms(int64_t ns) { return ns / 1000000 - (ns % 1000000 < 0); }
+
+hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, char *err,
+                                 size_t errlen) {
+    hm_correlator *c = hm_xcalloc(1, sizeof(*c));
+    c->rs = rs;
+    c->set = hm_ruleset_correlations(rs);
+    c->lateness_ms = (o && o->lateness_ns ? o->lateness_ns : 60000000000LL) / 1000000;
+    c->max_ts_ms = INT64_MIN;
+    c->evaluated_ms = INT64_MIN;
+    hm_arena_init(&c->chain_arena, 64 * 1024);
+    const char *state = o && o->state ? o->state : "memory";
+    if (!strcmp(state, "memory")) {
+        c->ops = &corr_mem_ops;
+        c->st = corr_mem_new(o, err, errlen);
+    } else if (!strncmp(state, "redis://", 8)) {
+        c->ops = &corr_redis_ops;
+        c->st = corr_redis_new(o, err, errlen);
+    } else {
+        snprintf(err, errlen, "--state %s: expected memory or redis://[user:pass@]host:port/db", state);
+    }
+    if (!c->st) {
+        hm_arena_free(&c->chain_arena);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void hm_correlator_free(hm_correlator *c) {
+    if (!c) return;
+    c->ops->destroy(c->st);
+    free(c->chain);
+    hm_arena_free(&c->chain_arena);
+    free(c);
+}
+
+void hm_correlator_stats(const hm_correlator *c, hm_corr_stats *s) {
+    *s = c->stats;
+    c->ops->stats(c->st, s);
+}
+
+static void put_json_str(hm_buf *b, hm_str s) { hm_buf_put_json_str(b, s); }
+
+/* Alert id: stable over replays and instances (correlation, group, window). */
+static uint64_t alert_hash(const hm_rule_meta *m, const corr_fire *f) {
+    uint64_t h = hm_hash64(m->id, strlen(m->id), 1);
+    h = hm_hash64(f->group.p ? f->group.p : "", f->group.len, h);
+    if (f->n_ev) {
+        h = hm_hash64(f->ev_id[0].p, f->ev_id[0].len, h);
+        h = hm_hash64(f->ev_id[f->n_ev - 1].p, f->ev_id[f->n_ev - 1].len, h);
+    }
+    h = hm_hash64(&f->ts_ms, sizeof f->ts_ms, h);
+    return h;
+}
+
+static void on_fire(void *ud, const corr_fire *f) {
+    hm_correlator *c = ud;
+    const hm_corr *corr = &c->set->v[f->corr];
+    const hm_rule_meta *m = hm_ruleset_rule(c->rs, corr->rule);
+    c->stats.fired++;
+    char aid[40];
+    snprintf(aid, sizeof aid, "corr-%016llx", (unsigned long long)alert_hash(m, f));
+    /* chaining: this firing is one hit for every correlation that references it */
+    const hm_corr_set *set = c->set;
+    for (uint32_t k = 0; corr->rule < set->n_rules && k < set->n_by_rule[corr->rule]; k++) {
+        uint32_t oi = set->by_rule[corr->rule][k];
+        const hm_corr *outer = &set->v[oi];
+        for (size_t r = 0; r < outer->n_refs; r++) {
+            if (outer->refs[r] != corr->rule) continue;
+            /* outer group values come from our group-by fields of the same name */
+            hm_buf g = {0};
+            bool ok = true;
+            for (size_t q = 0; q < outer->n_group && ok; q++) {
+                const char *want = outer->group_fields[q * outer->n_refs + r];
+                const char *p = f->group.p;
+                size_t left = f->group.len;
+                ok = false;
+                for (size_t gi = 0; gi < corr->n_group; gi++) {
+                    const char *sep = memchr(p, 0x1f, left);
+                    size_t l = sep ? (size_t)(sep - p) : left;
+                    if (!strcmp(corr->group_by[gi], want)) {
+                        if (q) hm_buf_putc(&g, 0x1f);
+                        hm_buf_put(&g, p, l);
+                        ok = true;
+                        break;
+                    }
+                    p += l + 1;
+                    left = left > l ? left - l - 1 : 0;
+                }
+            }
+            if (ok) {
+                if (c->n_chain == c->cap_chain) {
+                    c->cap_chain = c->cap_chain ? c->cap_chain * 2 : 64;
+                    c->chain = hm_xrealloc(c->chain, c->cap_chain * sizeof(hm_corr_hit));
+                }
+                hm_corr_hit *h = &c->chain[c->n_chain++];
+                h->corr = oi;
+                h->ref = (uint32_t)r;
+                h->ts_ns = f->ts_ms * 1000000;
+                h->event_id = hm_arena_strdup(&c->chain_arena, aid, strlen(aid));
+                h->group = hm_arena_strdup(&c->chain_arena, g.p ? g.p : "", g.len);
+                h->has_value = false;
+                h->value = (hm_str){"", 0};
+            }
+            hm_buf_free(&g);
+        }
+    }
+    if (!m->generate || !c->out) return;
+    hm_buf *b = c->out;
+    hm_buf_puts(b, "{\"kind\":\"alert\",\"alert_id\":\"");
+    hm_buf_puts(b, aid);
+    hm_buf_puts(b, "\",\"rule\":{\"id\":");
+    put_json_str(b, hm_str_c(m->id));
+    hm_buf_puts(b, ",\"title\":");
+    put_json_str(b, hm_str_c(m->title));
+    hm_buf_puts(b, ",\"level\":\"");
+    hm_buf_puts(b, hm_level_names[m->level]);
+    hm_buf_puts(b, "\",\"tags\":[");
+    for (size_t i = 0; i < m->n_tags; i++) {
+        if (i) hm_buf_putc(b, ',');
+        put_json_str(b, hm_str_c(m->tags[i]));
+    }
+    hm_buf_puts(b, "],\"correlation\":\"");
+    hm_buf_puts(b, hm_corr_type_names[corr->type]);
+    hm_buf_puts(b, "\"},\"time\":\"");
+    hm_buf_put_time(b, f->ts_ms * 1000000);
+    hm_buf_puts(b, "\",\"event_ids\":[");
+    for (size_t i = 0; i < f->n_ev; i++) {
+        if (i) hm_buf_putc(b, ',');
+        put_json_str(b, f->ev_id[i]);
+    }
+    hm_buf_puts(b, "],\"group\":{");
+    const char *p = f->group.p ? f->group.p : "";
+    size_t left = f->group.len;
+    for (size_t gi = 0; gi < corr->n_group; gi++) {
+        const char *sep = memchr(p, 0x1f, left);
+        size_t l = sep ? (size_t)(sep - p) : left;
+        if (gi) hm_buf_putc(b, ',');
+        put_json_str(b, hm_str_c(corr->group_by[gi]));
+        hm_buf_putc(b, ':');
+        put_json_str(b, (hm_str){p, (uint32_t)l});
+        p += l + (sep ? 1 : 0);
+        left = left > l ? left - l - (sep ? 1 : 0) : 0;
+    }
+    hm_buf_puts(b, "},\"fields\":null,\"evidence\":{\"type\":\"");
+    hm_buf_puts(b, hm_corr_type_names[corr->type]);
+    hm_buf_printf(b, "\",\"timespan_s\":%lld,\"value\":%.10g,\"event_count\":%zu",
+                  (long long)(corr->span_ns / 1000000000), f->value, f->n_ev);
+    if (f->n_ev) {
+        hm_buf_puts(b, ",\"window_start\":\"");
+        hm_buf_put_time(b, f->ev_ts[0] * 1000000);
+        hm_buf_puts(b, "\",\"window_end\":\"");
+        hm_buf_put_time(b, f->ev_ts[f->n_ev - 1] * 1000000);
+        hm_buf_putc(b, '"');
+    }
+    if (f->n_distinct) {
+        hm_buf_puts(b, ",\"distinct_values\":[");
+        for (size_t i = 0; i < f->n_distinct && i < 200; i++) {
+            if (i) hm_buf_putc(b, ',');
+            put_json_str(b, f->distinct[i]);
+        }
+        hm_buf_putc(b, ']');
+    }
+    hm_buf_puts(b, ",\"events\":[");
+    size_t shown = f->n_ev < 200 ? f->n_ev : 200;
+    for (size_t i = 0; i < shown; i++) {
+        if (i) hm_buf_putc(b, ',');
+        hm_buf_puts(b, "{\"id\":");
+        put_json_str(b, f->ev_id[i]);
+        hm_buf_puts(b, ",\"time\":\"");
+        hm_buf_put_time(b, f->ev_ts[i] * 1000000);
+        hm_buf_puts(b, "\",\"rule\":");
+        const hm_rule_meta *rm = hm_ruleset_rule(c->rs, corr->refs[f->ev_ref[i] < corr->n_refs ? f->ev_ref[i] : 0]);
+        put_json_str(b, hm_str_c(rm->id));
+        hm_buf_putc(b, '}');
+    }
+    hm_buf_puts(b, "]}}\n");
+    c->written++;
+}
+
+static void dead_late(hm_buf *dead, const hm_correlator *c, const hm_corr_hit *h) {
+    if (!dead) return;
+    const hm_rule_meta *m = hm_ruleset_rule(c->rs, c->set->v[h->corr].rule);
+    hm_buf_puts(dead, "{\"kind\":\"dead_letter\",\"id\":");
+    hm_buf_put_json_str(dead, h->event_id);
+    hm_buf_puts(dead, ",\"reason\":\"late event: older than the correlation watermark (--lateness)\","
+                      "\"correlation\":");
+    hm_buf_put_json_str(dead, hm_str_c(m->id));
+    hm_buf_puts(dead, ",\"time\":\"");
+    hm_buf_put_time(dead, h->ts_ns);
+    hm_buf_puts(dead, "\"}\n");
+}
+
+/* Applies hits level by level at watermark wm; chained hits feed the next level. */
+static int run_levels(hm_correlator *c, const hm_corr_hit *hits, size_t n, int64_t wm) {
+    uint32_t levels = c->set->max_level + 1;
+    hm_corr_hit *lv = hm_xmalloc((n + 1) * sizeof(hm_corr_hit));
+    c->n_chain = 0;
+    int rc = HM_OK;
+    for (uint32_t L = 0; L < levels && rc == HM_OK; L++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (c->set->v[hits[i].corr].level == L) lv[k++] = hits[i];
+        /* chained hits from lower levels (produced during this call) */
+        size_t nchain = c->n_chain;
+        hm_corr_hit *all = lv;
+        if (nchain) {
+            all = hm_xmalloc((k + nchain + 1) * sizeof(hm_corr_hit));
+            memcpy(all, lv, k * sizeof(hm_corr_hit));
+            size_t m = k;
+            for (size_t i = 0; i < nchain; i++)
+                if (c->set->v[c->chain[i].corr].level == L) all[m++] = c->chain[i];
+            k = m;
+        }
+        rc = c->ops->apply(c->st, c->set, L, all, k, wm, on_fire, c);
+        if (all != lv) free(all);
+    }
+    free(lv);
+    hm_arena_reset(&c->chain_arena);
+    c->n_chain = 0;
+    return rc;
+}
+
+int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out,
+                       hm_buf *dead, uint64_t *alerts_written) {
+    if (!c->set) return HM_OK;
+    hm_corr_hit *ok = hm_xmalloc((n + 1) * sizeof(hm_corr_hit));
+    size_t k = 0;
+    int64_t max_ts = c->max_ts_ms;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = ns_to_ms(hits[i].ts_ns);
+        if (c->evaluated_ms != INT64_MIN && ts <= c->evaluated_ms) {
+            c->stats.late++;
+            dead_late(dead, c, &hits[i]);
+            continue;
+        }
+        ok[k++] = hits[i];
+        if (ts > max_ts) max_ts = ts;
+    }
+    int64_t wm = max_ts == INT64_MIN ? INT64_MIN : max_ts - c->lateness_ms;
+    if (c->ops->watermark) {
+        int64_t g;
+        int rc = c->ops->watermark(c->st, wm, false, &g);
+        if (rc != HM_OK) {
+            free(ok);
+            return rc;
+        }
+        wm = g;
+    }
+    if (wm < c->evaluated_ms) wm = c->evaluated_ms;
+    c->out = out;
+    c->written = 0;
+    int rc = run_levels(c, ok, k, wm);
+    free(ok);
+    c->out = NULL;
+    if (rc != HM_OK) return rc; /* nothing applied for certain: the caller retries */
+    c->stats.hits += n;
+    c->stats.applied += k;
+    c->max_ts_ms = max_ts;
+    c->evaluated_ms = wm;
+    if (alerts_written) *alerts_written = c->written;
+    return HM_OK;
+}
+
+int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written) {
+    if (!c->set) return HM_OK;
+    int64_t wm = INT64_MAX;
+    if (c->ops->watermark) {
+        /* wait for peer instances to pass our pending windows (bounded) */
+        for (int tries = 0; tries < 600; tries++) {
+            int64_t g;
+            int rc = c->ops->watermark(c->st, INT64_MAX, true, &g);
+            if (rc != HM_OK) return rc;
+            if (g == INT64_MAX) break;
+            if (tries == 0) hm_info("correlate", "waiting for other instances to reach the end of their input");
+            usleep(200000);
+            wm = g;
+        }
+    }
+    c->out = out;
+    c->written = 0;
+    int rc = run_levels(c, NULL, 0, wm);
+    c->out = NULL;
+    if (rc != HM_OK) return rc;
+    c->evaluated_ms = wm;
+    if (alerts_written) *alerts_written = c->written;
+    return HM_OK;
+}
