@@ -23,7 +23,7 @@ endif
 DEB_PKGS := build-essential pkg-config librdkafka-dev libhiredis-dev libyara-dev libjemalloc-dev \
             libhyperscan-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev \
             libpcre2-dev libjsmn-dev libcmocka-dev redis-server kcat sqlite3 clang-format \
-            python3 tzdata
+            python3 tzdata openssl
 
 ENGINE_SRC := $(wildcard engine/*.c engine/decoders/*.c connectors/*.c sinks/*.c)
 LIB_SRC    := $(filter-out engine/main.c,$(ENGINE_SRC))

@@ -16,6 +16,8 @@ typedef struct hm_conn_opts {
     size_t max_record;      /* longer records are dead-lettered as oversize */
     size_t hard_cap;        /* longer records are truncated to this many bytes */
     volatile int *stop;     /* set when the engine shuts down */
+    const char *const *kafka_props; /* librdkafka "key=value" properties (-X), borrowed */
+    size_t n_kafka_props;
 } hm_conn_opts;
 
 typedef struct hm_source hm_source;

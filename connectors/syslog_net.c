@@ -14,10 +14,10 @@
 #include "timeutil.h"
 
 static const char *const cause_names[SL_C_COUNT] = {
-    [SL_C_BAD_FRAME] = "bad_frames",     [SL_C_INCOMPLETE] = "incomplete_frames",
-    [SL_C_TRUNCATED] = "truncated",      [SL_C_REFUSED] = "refused",
-    [SL_C_IDLE] = "idle_closed",         [SL_C_TLS] = "tls_failures",
-    [SL_C_RESET] = "read_errors",        [SL_C_ACCEPT] = "accept_errors",
+    [SL_C_BAD_FRAME] = "bad_frames",      [SL_C_INCOMPLETE] = "incomplete_frames",
+    [SL_C_TRUNCATED] = "truncated",       [SL_C_REFUSED] = "refused",
+    [SL_C_IDLE] = "idle_closed",          [SL_C_TLS] = "tls_failures",
+    [SL_C_RESET] = "read_errors",         [SL_C_ACCEPT] = "accept_errors",
     [SL_C_SENDERS_FULL] = "senders_full", [SL_C_EMPTY] = "empty_datagrams",
     [SL_C_RECV] = "recv_errors",
 };
@@ -33,8 +33,7 @@ static int hexval(char c) {
 static char *pct_decode(const char *s, size_t n) {
     char *o = hm_xmalloc(n + 1), *q = o;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-            hexval(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             *q++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
             i += 2;
         } else {
@@ -62,9 +61,12 @@ static bool parse_size(const char *s, size_t *out) {
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
     if (end == s) return false;
-    if (*end == 'k' || *end == 'K') v <<= 10, end++;
-    else if (*end == 'm' || *end == 'M') v <<= 20, end++;
-    else if (*end == 'g' || *end == 'G') v <<= 30, end++;
+    if (*end == 'k' || *end == 'K')
+        v <<= 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        v <<= 20, end++;
+    else if (*end == 'g' || *end == 'G')
+        v <<= 30, end++;
     if (*end == 'i' || *end == 'B') end++;
     if (*end == 'B') end++;
     if (*end) return false;
@@ -72,8 +74,8 @@ static bool parse_size(const char *s, size_t *out) {
     return true;
 }
 
-int sl_parse_uri(sl_common *c, const char *uri, sl_proto proto, const char *allowed,
-                 char *err, size_t errlen) {
+int sl_parse_uri(sl_common *c, const char *uri, sl_proto proto, const char *allowed, char *err,
+                 size_t errlen) {
     static const char *const schemes[] = {"syslog+udp", "syslog+tcp", "syslog+tls"};
     static const char *const defports[] = {"514", "514", "6514"};
     c->proto = proto;
@@ -158,28 +160,33 @@ int sl_parse_uri(sl_common *c, const char *uri, sl_proto proto, const char *allo
                 return HM_EUSAGE;
             }
             if (!eq) {
-                snprintf(err, errlen, "%s: option '%.*s' needs a value (%.*s=...)", uri, (int)kl,
-                         q, (int)kl, q);
+                snprintf(err, errlen, "%s: option '%.*s' needs a value (%.*s=...)", uri, (int)kl, q,
+                         (int)kl, q);
                 return HM_EUSAGE;
             }
             char *v = pct_decode(eq + 1, (size_t)(amp - eq - 1));
             bool ok = true;
             if (kl == 4 && !memcmp(q, "idle", 4)) {
                 ok = hm_parse_duration_ns(v, &c->idle_ns) && c->idle_ns > 0;
-                if (!ok) snprintf(err, errlen, "%s: idle=%s: expected a duration like 300s", uri, v);
+                if (!ok)
+                    snprintf(err, errlen, "%s: idle=%s: expected a duration like 300s", uri, v);
             } else if (kl == 8 && !memcmp(q, "max_conn", 8)) {
                 long n = strtol(v, &end, 10);
                 ok = !*end && *v && n >= 1 && n <= 1000000;
-                if (ok) c->max_conn = (size_t)n;
-                else snprintf(err, errlen, "%s: max_conn=%s: expected 1..1000000", uri, v);
+                if (ok)
+                    c->max_conn = (size_t)n;
+                else
+                    snprintf(err, errlen, "%s: max_conn=%s: expected 1..1000000", uri, v);
             } else if (kl == 6 && !memcmp(q, "rcvbuf", 6)) {
                 ok = parse_size(v, &c->rcvbuf) && c->rcvbuf >= 4096 && c->rcvbuf <= (1u << 30);
                 if (!ok) snprintf(err, errlen, "%s: rcvbuf=%s: expected a size like 8M", uri, v);
             } else if (kl == 3 && !memcmp(q, "top", 3)) {
                 long n = strtol(v, &end, 10);
                 ok = !*end && *v && n >= 0 && n <= SL_MAX_SENDERS;
-                if (ok) c->top = (unsigned)n;
-                else snprintf(err, errlen, "%s: top=%s: expected 0..%d", uri, v, SL_MAX_SENDERS);
+                if (ok)
+                    c->top = (unsigned)n;
+                else
+                    snprintf(err, errlen, "%s: top=%s: expected 0..%d", uri, v, SL_MAX_SENDERS);
             } else if (kl == 4 && !memcmp(q, "cert", 4)) {
                 free(c->cert);
                 c->cert = v;
@@ -249,11 +256,12 @@ int sl_bind(sl_common *c, char *err, size_t errlen) {
     }
     int one = 1, zero = 0;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (c->addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (c->addr.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind(fd, (struct sockaddr *)&c->addr, c->addrlen) != 0) {
         int e = errno;
         snprintf(err, errlen, "%s: cannot bind %s: %s%s", c->label, c->bind_text, strerror(e),
-                 e == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+                 e == EACCES       ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
                  : e == EADDRINUSE ? " (another process listens there)"
                                    : "");
         close(fd);
@@ -294,13 +302,20 @@ void sl_addr_text(const struct sockaddr *sa, bool with_port, char *out, size_t o
     uint8_t kl = addr_key(sa, key);
     char ip[INET6_ADDRSTRLEN] = "?";
     int port = 0;
-    if (kl == 5) inet_ntop(AF_INET, key + 1, ip, sizeof ip);
-    else if (kl == 17) inet_ntop(AF_INET6, key + 1, ip, sizeof ip);
-    if (sa->sa_family == AF_INET) port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-    else if (sa->sa_family == AF_INET6) port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-    if (!with_port) snprintf(out, outlen, "%s", ip);
-    else if (kl == 17) snprintf(out, outlen, "[%s]:%d", ip, port);
-    else snprintf(out, outlen, "%s:%d", ip, port);
+    if (kl == 5)
+        inet_ntop(AF_INET, key + 1, ip, sizeof ip);
+    else if (kl == 17)
+        inet_ntop(AF_INET6, key + 1, ip, sizeof ip);
+    if (sa->sa_family == AF_INET)
+        port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    else if (sa->sa_family == AF_INET6)
+        port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    if (!with_port)
+        snprintf(out, outlen, "%s", ip);
+    else if (kl == 17)
+        snprintf(out, outlen, "[%s]:%d", ip, port);
+    else
+        snprintf(out, outlen, "%s:%d", ip, port);
 }
 
 int sl_sender_for(sl_common *c, const struct sockaddr *sa) {
@@ -354,8 +369,10 @@ void sl_note(sl_common *c, sl_cause cause, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    hm_warn("syslog", "%s (logged once; further ones are counted as \"%s\" in --stats)", msg,
-            cause_names[cause]);
+    /* an idle connection being closed is routine; the rest are problems of a peer or host */
+    hm_log(cause == SL_C_IDLE ? "info" : "warn", "syslog",
+           "%s (logged once; further ones are counted as \"%s\" in --stats)", msg,
+           cause_names[cause]);
     r->reported = 1;
     r->last_ns = hm_mono_ns();
 }
@@ -368,9 +385,10 @@ void sl_tick(sl_common *c, bool final) {
         sl_ratelog *r = &c->rl[i];
         uint64_t n = atomic_load_explicit(&r->count, memory_order_relaxed);
         if (n <= r->reported || (!final && now - r->last_ns < SL_LOG_EVERY_NS)) continue;
-        hm_warn("syslog", "%s: %llu more %s in the last %.0f s (%llu in all)", c->label,
-                (unsigned long long)(n - r->reported), cause_names[i],
-                (double)(now - r->last_ns) / 1e9, (unsigned long long)n);
+        hm_log(i == SL_C_IDLE ? "info" : "warn", "syslog",
+               "%s: %llu more %s in the last %.0f s (%llu in all)", c->label,
+               (unsigned long long)(n - r->reported), cause_names[i],
+               (double)(now - r->last_ns) / 1e9, (unsigned long long)n);
         r->reported = n;
         r->last_ns = now;
     }
@@ -396,8 +414,10 @@ void sl_emit(sl_common *c, hm_batch *b, int sender, const char *p, size_t len, u
     r->key_len = 0;
     atomic_fetch_add_explicit(&c->records, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->bytes, orig_len ? orig_len : len, memory_order_relaxed);
-    if (sender >= 0) atomic_fetch_add_explicit(&c->senders[sender].records, 1, memory_order_relaxed);
-    else atomic_fetch_add_explicit(&c->other_records, 1, memory_order_relaxed);
+    if (sender >= 0)
+        atomic_fetch_add_explicit(&c->senders[sender].records, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&c->other_records, 1, memory_order_relaxed);
 }
 
 typedef struct top_ent {
@@ -421,7 +441,8 @@ void sl_stats_common(sl_common *c, hm_buf *out) {
             continue;
         if (c->proto != SL_UDP && (i == SL_C_EMPTY || i == SL_C_RECV)) continue;
         if (c->proto != SL_TLS && i == SL_C_TLS) continue;
-        hm_buf_printf(out, ",\"%s\":%llu", cause_names[i], (unsigned long long)sl_count(c, (sl_cause)i));
+        hm_buf_printf(out, ",\"%s\":%llu", cause_names[i],
+                      (unsigned long long)sl_count(c, (sl_cause)i));
     }
     size_t n = atomic_load_explicit(&c->n_senders, memory_order_acquire);
     top_ent *t = hm_xmalloc((n ? n : 1) * sizeof *t);

@@ -13,8 +13,8 @@
 
 #include "connector.h"
 
-#define SL_MAX_SENDERS 1024  /* interned origins per listener; beyond: the listener origin */
-#define SL_TOP_DEFAULT 20    /* senders listed in --stats */
+#define SL_MAX_SENDERS  1024 /* interned origins per listener; beyond: the listener origin */
+#define SL_TOP_DEFAULT  20   /* senders listed in --stats */
 #define SL_LOG_EVERY_NS (60LL * 1000000000LL) /* summary of repeated causes */
 
 typedef enum sl_proto { SL_UDP, SL_TCP, SL_TLS } sl_proto;
@@ -45,7 +45,7 @@ typedef struct sl_sender {
     char *origin;     /* "syslog+udp://127.0.0.1:5514/10.1.2.3": lives until close */
     const char *addr; /* points into origin */
     _Atomic uint64_t records;
-    uint8_t key[17];  /* family byte + address bytes */
+    uint8_t key[17]; /* family byte + address bytes */
     uint8_t keylen;
 } sl_sender;
 
@@ -68,7 +68,7 @@ typedef struct sl_common {
     _Atomic size_t n_senders;
     int32_t *htab; /* open addressing, -1 = empty */
     size_t hmask;
-    int last_sender; /* lookup cache */
+    int last_sender;                /* lookup cache */
     _Atomic uint64_t other_records; /* records from senders beyond the table */
     /* counters */
     _Atomic uint64_t records, bytes;
@@ -80,8 +80,8 @@ typedef struct sl_common {
 
 /* Parses "scheme://HOST:PORT[/][?k=v&...]" into c (scheme must match; `allowed` is a
  * comma-separated list of accepted query keys). Resolves HOST numerically or by name. */
-int sl_parse_uri(sl_common *c, const char *uri, sl_proto proto, const char *allowed,
-                 char *err, size_t errlen);
+int sl_parse_uri(sl_common *c, const char *uri, sl_proto proto, const char *allowed, char *err,
+                 size_t errlen);
 void sl_common_free(sl_common *c);
 
 /* Creates a bound, non-blocking socket for c (SOCK_DGRAM or SOCK_STREAM). */

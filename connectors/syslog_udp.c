@@ -95,19 +95,19 @@ static int udp_open(hm_source *src, const char *uri, const hm_conn_opts *opts, c
         setsockopt(st->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     socklen_t ol = sizeof st->rcvbuf_actual;
     getsockopt(st->fd, SOL_SOCKET, SO_RCVBUF, &st->rcvbuf_actual, &ol);
+    st->rcvbuf_actual /= 2; /* Linux reports twice the size granted (bookkeeping overhead) */
     int one = 1;
     setsockopt(st->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
     st->slots = hm_xmalloc((size_t)UDP_VLEN * UDP_SLOT);
     st->host_base = host_udp_rcvbuf_errors();
     hm_info("syslog", "%s: listening on udp %s (receive buffer %d bytes)", st->c.label,
             st->c.bind_text, st->rcvbuf_actual);
-    /* the kernel reports twice the size asked for */
-    if (st->rcvbuf_actual / 2 < want)
+    if (st->rcvbuf_actual < want)
         hm_warn("syslog",
                 "%s: receive buffer capped at %d bytes by net.core.rmem_max (asked %d); bursts "
                 "may be dropped (kernel_drops in --stats): raise it with `sysctl -w "
                 "net.core.rmem_max=%d`",
-                st->c.label, st->rcvbuf_actual / 2, want, want);
+                st->c.label, st->rcvbuf_actual, want, want);
     src->state = st;
     return HM_OK;
 fail:

@@ -42,9 +42,25 @@ static void run_usage(FILE *f) {
             "inputs (repeatable):\n"
             "  --input file:PATH       a file; globs allowed (quote them): file:'/var/log/*.log'\n"
             "  --input -               standard input\n"
+            "  --input syslog+udp://HOST:PORT[?rcvbuf=8M]\n"
+            "                          syslog listener, one message per datagram\n"
+            "  --input syslog+tcp://HOST:PORT[?idle=300s&max_conn=1024]\n"
+            "                          syslog listener, LF or octet-counted framing (RFC 6587)\n"
+            "  --input syslog+tls://HOST:PORT?cert=PEM&key=PEM[&ca=PEM][&idle=..&max_conn=..]\n"
+            "                          syslog over TLS (RFC 5425); ca= requires client certs\n"
+            "  --input kafka://BROKER[,BROKER]/TOPIC[,TOPIC]?group=GROUP\n"
+            "                          Kafka consumer group member, at least once\n"
+            "  -X key=value            librdkafka property for kafka:// inputs and outputs\n"
+            "                          (repeatable, like kcat -X)\n"
             "  --follow                keep reading growing files (tail -F, rotation-safe)\n"
             "outputs:\n"
             "  --output URI            jsonl:PATH, a path, or - (stdout, default); repeatable\n"
+            "                          kafka://BROKERS/TOPIC: one message per line (acks=all)\n"
+            "                          sqlite:PATH: triage store (alerts, incidents upserted)\n"
+            "                          redis://[USER:PASS@]HOST:PORT/STREAM[?maxlen=N]: XADD\n"
+            "                          webhook:URL[?format=raw|array|slack|teams&secret=S]\n"
+            "                          cef+udp://HOST:PORT, cef+tcp://HOST:PORT: CEF over syslog\n"
+            "                          (options of each: docs/sinks.md)\n"
             "  --emit WHAT             events|alerts|incidents|all (default: events until rules\n"
             "                          are given)\n"
             "  --dead-letter PATH      JSONL file for records that could not be decoded\n"
@@ -73,7 +89,8 @@ int hm_cmd_run(int argc, char **argv) {
     hm_engine_cfg_defaults(&cfg);
     const char **inputs = calloc((size_t)argc + 1, sizeof(char *));
     const char **outputs = calloc((size_t)argc + 1, sizeof(char *));
-    size_t ni = 0, no = 0;
+    const char **xprops = calloc((size_t)argc + 1, sizeof(char *)); /* -X key=value */
+    size_t ni = 0, no = 0, nx = 0;
     const char *emit = NULL;
     cfg.mappings_dir = NULL;
     enum {
@@ -115,10 +132,11 @@ int hm_cmd_run(int argc, char **argv) {
     int rc = 2, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "X:", longopts, NULL)) != -1) {
         switch (c) {
         case O_INPUT: inputs[ni++] = optarg; break;
         case O_OUTPUT: outputs[no++] = optarg; break;
+        case 'X': xprops[nx++] = optarg; break;
         case O_EMIT: emit = optarg; break;
         case O_DEAD: cfg.dead_letter = optarg; break;
         case O_TZ: cfg.tz_name = optarg; break;
@@ -215,6 +233,8 @@ int hm_cmd_run(int argc, char **argv) {
     cfg.n_inputs = ni;
     cfg.outputs = outputs;
     cfg.n_outputs = no;
+    cfg.kafka_props = xprops;
+    cfg.n_kafka_props = nx;
 
     if (nr) {
         if (hm_tz_load(&rule_tz, cfg.tz_name, 2000, 2100) != HM_OK) {
@@ -265,6 +285,7 @@ out:
     free(rule_paths);
     free(inputs);
     free(outputs);
+    free(xprops);
     return rc;
 }
 

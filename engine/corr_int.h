@@ -55,6 +55,9 @@ typedef struct corr_backend_ops {
      * inserts are idempotent by member identity). */
     int (*apply)(void *st, const hm_corr_set *set, uint32_t level, const hm_corr_hit *hits,
                  size_t n, int64_t wm_ms, corr_fire_fn fire, void *ud);
+    /* Optional: make the last apply's cursor moves durable; called after its alerts are
+     * written to the outputs. HM_ERETRY: call again. */
+    int (*commit)(void *st);
     /* Global watermark for multi-instance backends: publish ours, get the minimum. */
     int (*watermark)(void *st, int64_t local_wm_ms, bool finished, int64_t *global_wm_ms);
     void (*stats)(void *st, hm_corr_stats *s);
@@ -64,6 +67,7 @@ typedef struct corr_backend_ops {
 void *corr_mem_new(const hm_corr_opts *o, char *err, size_t errlen);
 extern const corr_backend_ops corr_mem_ops;
 void *corr_redis_new(const hm_corr_opts *o, char *err, size_t errlen);
+void corr_redis_set_ruleset(const hm_ruleset *rs); /* key names use rule ids */
 extern const corr_backend_ops corr_redis_ops;
 
 #endif

@@ -41,6 +41,7 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
         c->st = corr_mem_new(o, err, errlen);
     } else if (!strncmp(state, "redis://", 8)) {
         c->ops = &corr_redis_ops;
+        corr_redis_set_ruleset(rs);
         c->st = corr_redis_new(o, err, errlen);
     } else {
         snprintf(err, errlen, "--state %s: expected memory or redis://[user:pass@]host:port/db", state);
@@ -312,4 +313,9 @@ int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written
     c->evaluated_ms = wm;
     if (alerts_written) *alerts_written = c->written;
     return HM_OK;
+}
+
+int hm_correlator_commit(hm_correlator *c) {
+    if (!c->set || !c->ops->commit) return HM_OK;
+    return c->ops->commit(c->st);
 }

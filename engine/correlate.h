@@ -106,6 +106,9 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
  * unavailable (nothing was applied: call again with the same hits). */
 int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out,
                        hm_buf *dead, uint64_t *alerts_written);
+/* After the alerts of the last push/finish are written: make the state moves durable
+ * (Redis cursors). HM_ERETRY: call again. */
+int hm_correlator_commit(hm_correlator *c);
 /* End of input: evaluate everything up to the end of time. Same return contract. */
 int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written);
 void hm_correlator_stats(const hm_correlator *c, hm_corr_stats *s);

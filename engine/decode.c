@@ -160,7 +160,8 @@ void hm_dec_extra(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
 void hm_dec_map(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
     int id = hm_field_map_get(ctx->map, key.p, key.len);
     if (id >= 0) {
-        if (!hm_ev_has(ev, (hm_field_id)id)) hm_ev_set(ev, (hm_field_id)id, val);
+        /* an empty vendor value does not make a taxonomy field present */
+        if (val.len && !hm_ev_has(ev, (hm_field_id)id)) hm_ev_set(ev, (hm_field_id)id, val);
         return;
     }
     hm_dec_extra(ctx, ev, key, val);
@@ -168,6 +169,14 @@ void hm_dec_map(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
 
 void hm_dec_time_local(hm_decode_ctx *ctx, hm_event *ev, int64_t local_ns) {
     hm_dec_time_utc(ev, hm_time_local_to_utc_ns(ctx->tc, local_ns));
+}
+
+bool hm_dec_time_iso_utc(hm_event *ev, hm_str v) {
+    int64_t ns;
+    bool zone;
+    if (!hm_parse_iso8601(v.p, v.len, &ns, &zone)) return false;
+    hm_dec_time_utc(ev, ns); /* zone-less stamps of this source are UTC */
+    return true;
 }
 
 bool hm_dec_time_iso(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
@@ -206,6 +215,36 @@ const char *hm_outcome_from_word(hm_str w) {
 
 /* ---- JSON ---- */
 
+/* Checks token t and its children form a well-formed value; *next = index after it. */
+static bool json_structure_ok(const hm_decode_ctx *ctx, int t, int *next, int depth) {
+    if (t >= ctx->ntok || depth > 64) return false;
+    const jsmntok_t *tk = &ctx->tok[t];
+    int k = t + 1;
+    if (tk->type == JSMN_OBJECT) {
+        for (int i = 0; i < tk->size; i++) {
+            if (k >= ctx->ntok || ctx->tok[k].type != JSMN_STRING || ctx->tok[k].size != 1)
+                return false;
+            int after;
+            if (!json_structure_ok(ctx, k + 1, &after, depth + 1)) return false;
+            k = after;
+        }
+    } else if (tk->type == JSMN_ARRAY) {
+        for (int i = 0; i < tk->size; i++) {
+            int after;
+            if (!json_structure_ok(ctx, k, &after, depth + 1)) return false;
+            k = after;
+        }
+    } else if (tk->type != JSMN_STRING && tk->type != JSMN_PRIMITIVE) {
+        return false;
+    } else if (tk->type == JSMN_STRING && tk->size > 1) {
+        return false;
+    }
+    for (int j = t + 1; j < k; j++)
+        if (ctx->tok[j].start < tk->start || ctx->tok[j].end > tk->end) return false;
+    *next = k;
+    return true;
+}
+
 int hm_dec_json(hm_decode_ctx *ctx, hm_str body) {
     if (ctx->ntok > 0 && ctx->json == body.p) return 0;
     if (ctx->ntok < 0 && ctx->json == body.p) return -1;
@@ -226,6 +265,13 @@ int hm_dec_json(hm_decode_ctx *ctx, hm_str body) {
         }
     }
     ctx->ntok = r;
+    /* jsmn accepts malformed objects such as {"a"} (a key without a value); walk the
+     * token tree once so every helper can trust the structure */
+    int next = 0;
+    if (!json_structure_ok(ctx, 0, &next, 0) || next != r) {
+        ctx->ntok = -2;
+        return -1;
+    }
     return 0;
 }
 
@@ -354,27 +400,44 @@ static void flatten_rec(hm_decode_ctx *ctx, hm_event *ev, int t, const char *pre
         int n = tk->size, k = t + 1;
         for (int i = 0; i < n && k < ctx->ntok; i++) {
             char keybuf[256];
-            size_t kl;
+            size_t kl = 0;
             int vt;
+            /* prefix "." name, built by hand (no printf on the per-event path) */
+            size_t pl = plen < sizeof keybuf - 1 ? plen : sizeof keybuf - 1;
+            memcpy(keybuf, prefix, pl);
+            kl = pl;
+            if (plen && kl < sizeof keybuf - 1) keybuf[kl++] = '.';
             if (tk->type == JSMN_OBJECT) {
                 const jsmntok_t *kt = &ctx->tok[k];
                 size_t l = (size_t)(kt->end - kt->start);
-                kl = (size_t)snprintf(keybuf, sizeof keybuf, "%.*s%s%.*s", (int)plen, prefix,
-                                      plen ? "." : "", (int)l, ctx->json + kt->start);
+                if (l > sizeof keybuf - 1 - kl) l = sizeof keybuf - 1 - kl;
+                memcpy(keybuf + kl, ctx->json + kt->start, l);
+                kl += l;
                 vt = k + 1;
             } else {
-                kl = (size_t)snprintf(keybuf, sizeof keybuf, "%.*s.%d", (int)plen, prefix, i);
+                char num[12];
+                int nl = 0, x = i;
+                do {
+                    num[nl++] = (char)('0' + x % 10);
+                    x /= 10;
+                } while (x && nl < 11);
+                while (nl && kl < sizeof keybuf - 1) keybuf[kl++] = num[--nl];
                 vt = k;
             }
-            if (kl >= sizeof keybuf) kl = sizeof keybuf - 1;
+            if (vt >= ctx->ntok) return;
             flatten_rec(ctx, ev, vt, keybuf, kl, depth + 1);
             k = hm_json_skip(ctx, vt);
         }
         return;
     }
     if (hm_json_is_null(ctx, t)) return;
-    hm_str key = hm_dec_dup(ctx, prefix, plen);
-    hm_dec_map(ctx, ev, key, hm_json_str(ctx, t));
+    hm_str val = hm_json_str(ctx, t);
+    int id = hm_field_map_get(ctx->map, prefix, plen);
+    if (id >= 0) {
+        if (val.len && !hm_ev_has(ev, (hm_field_id)id)) hm_ev_set(ev, (hm_field_id)id, val);
+        return;
+    }
+    hm_dec_extra(ctx, ev, hm_dec_dup(ctx, prefix, plen), val);
 }
 
 void hm_json_flatten(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *prefix) {

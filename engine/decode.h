@@ -89,6 +89,8 @@ static inline void hm_dec_time_utc(hm_event *ev, int64_t utc_ns) {
 }
 /* Parse an ISO/RFC 3339 value into the event time (zone-less -> district tz). */
 bool hm_dec_time_iso(hm_decode_ctx *ctx, hm_event *ev, hm_str v);
+/* The same for sources whose zone-less stamps are UTC (cloud APIs). */
+bool hm_dec_time_iso_utc(hm_event *ev, hm_str v);
 /* Standard origin fields. */
 void hm_dec_origin(hm_event *ev, hm_src_type t, const char *vendor, const char *product,
                    const char *category, const char *service);
@@ -107,7 +109,8 @@ hm_str hm_json_str(hm_decode_ctx *ctx, int tok);
 /* Index of the token following tok and all its children (for iteration). */
 int hm_json_skip(const hm_decode_ctx *ctx, int tok);
 static inline bool hm_json_is_null(const hm_decode_ctx *ctx, int t) {
-    return t >= 0 && ctx->tok[t].type == JSMN_PRIMITIVE && ctx->json[ctx->tok[t].start] == 'n';
+    return t >= 0 && t < ctx->ntok && ctx->tok[t].type == JSMN_PRIMITIVE &&
+           ctx->json[ctx->tok[t].start] == 'n';
 }
 /* Convenience: set field `id` from path when present and not null. */
 bool hm_json_set(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *path, hm_field_id id);

@@ -38,6 +38,8 @@ static void usage(FILE *f) {
             "  run         read inputs, decode, detect, correlate, write alerts/incidents\n"
             "  rules       check Sigma rules (lint + compile)\n"
             "  decoders    list the payload decoders\n"
+            "  forward     collector: send raw input records to Kafka (no decoding)\n"
+            "  devbroker   in-memory Kafka cluster on loopback for development and tests\n"
             "\n"
             "  hallmonitor --version | --help | COMMAND --help\n",
             HM_VERSION);
@@ -60,6 +62,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return hm_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules")) return hm_cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "decoders")) return hm_cmd_decoders(argc - 1, argv + 1);
+    if (!strcmp(cmd, "devbroker")) return hm_cmd_devbroker(argc - 1, argv + 1);
+    if (!strcmp(cmd, "forward")) return hm_cmd_forward(argc - 1, argv + 1);
     fprintf(stderr, "hallmonitor: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

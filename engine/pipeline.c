@@ -136,7 +136,9 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     hm_conn_opts copts = {.follow = cfg->follow,
                           .max_record = cfg->max_record,
                           .hard_cap = cfg->hard_cap,
-                          .stop = &g_stop_int};
+                          .stop = &g_stop_int,
+                          .kafka_props = cfg->kafka_props,
+                          .n_kafka_props = cfg->n_kafka_props};
     for (size_t i = 0; i < cfg->n_inputs; i++) {
         source_thread *st = &e->sources[i];
         st->e = e;
@@ -157,6 +159,7 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     }
     e->n_sinks = cfg->n_outputs;
     e->sinks = hm_xcalloc(cfg->n_outputs ? cfg->n_outputs : 1, sizeof(*e->sinks));
+    hm_kafka_sink_set_props(cfg->kafka_props, cfg->n_kafka_props);
     for (size_t i = 0; i < cfg->n_outputs; i++)
         if (hm_sink_open(&e->sinks[i], cfg->outputs[i], err, errlen) != HM_OK) goto fail;
     if (cfg->rules && hm_ruleset_correlations(cfg->rules)) {
@@ -371,6 +374,11 @@ static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, boo
                 }
             if (e->corr_dead.len && e->has_dead_sink)
                 hm_sink_write(&e->dead_sink, e->corr_dead.p, e->corr_dead.len, 0, &g_stop_int);
+            /* alerts are out: now the state may move (a crash before this re-fires them) */
+            while (hm_correlator_commit(e->corr) != HM_OK && g_stop <= 1) {
+                struct timespec ts = {0, 200 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
             if (attempt) hm_info("correlate", "state backend is back after %d retries", attempt);
             return;
         }

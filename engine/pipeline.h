@@ -44,6 +44,8 @@ typedef struct hm_engine_cfg {
     size_t max_record;
     size_t hard_cap;
     const hm_ruleset *rules;   /* compiled detection rules (borrowed), or NULL */
+    const char **kafka_props;  /* librdkafka "key=value" properties (-X) for kafka:// */
+    size_t n_kafka_props;      /* inputs and outputs (borrowed) */
     hm_corr_opts corr;         /* correlation state backend, lateness */
 } hm_engine_cfg;
 
@@ -70,6 +72,8 @@ void hm_engine_request_stats(void);
 const hm_engine_stats *hm_engine_get_stats(const hm_engine *e);
 void hm_engine_print_stats(const hm_engine *e, FILE *f);
 void hm_engine_free(hm_engine *e);
+/* -X properties for kafka:// outputs opened afterwards (sinks/kafka.c; hm_engine_new calls it). */
+void hm_kafka_sink_set_props(const char **props, size_t n);
 
 /* Serializes one decoded event as a JSONL line (kind "event"). */
 void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, bool include_raw);

@@ -694,7 +694,7 @@ static bool value_node(loadctx *c, int field, const mods *m, const hm_ynode *v, 
         return true;
     }
     if (v->is_null) {
-        if (f & ~(MOD_CASED)) {
+        if (f & ~(MOD_CASED | MOD_NEQ)) { /* neq: applied to the item: "not absent" */
             lerr(c, v, "bad-value", "null cannot be combined with modifiers");
             return false;
         }
@@ -1134,6 +1134,14 @@ static bool parse_detection(loadctx *c, const hm_ynode *det, sg_rule *r, uint32_
         if (!strcmp(k, "timeframe")) {
             lerr(c, det->keys[i], "obsolete-syntax",
                  "'timeframe' was removed in Sigma v2; use a correlation rule");
+            ok = false;
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(det->keys[j]->str, k)) dup = true;
+        if (dup) {
+            lerr(c, det->keys[i], "duplicate-key", "search identifier '%s' is defined twice", k);
             ok = false;
             continue;
         }

@@ -27,7 +27,7 @@ bool hm_str_to_i64(hm_str s, int64_t *out) {
         neg = s.p[0] == '-';
         i = 1;
     }
-    if (i >= s.len || s.len - i > 19) return false;
+    if (i >= s.len || s.len - i > 18) return false; /* 18 digits cannot overflow int64 */
     int64_t v = 0;
     for (; i < s.len; i++) {
         unsigned d = (unsigned)(s.p[i] - '0');

@@ -73,9 +73,12 @@ int hm_jl_parse(hm_jl_doc *d, const char *line, size_t len) {
     int k = hm_jl_get(d, 0, "kind");
     if (hm_jl_is(d, k, JSMN_STRING)) {
         hm_str v = hm_str_n(line + d->tok[k].start, (size_t)(d->tok[k].end - d->tok[k].start));
-        if (hm_str_eq_c(v, "alert")) d->kind = HM_JL_ALERT;
-        else if (hm_str_eq_c(v, "incident")) d->kind = HM_JL_INCIDENT;
-        else if (hm_str_eq_c(v, "event")) d->kind = HM_JL_EVENT;
+        if (hm_str_eq_c(v, "alert"))
+            d->kind = HM_JL_ALERT;
+        else if (hm_str_eq_c(v, "incident"))
+            d->kind = HM_JL_INCIDENT;
+        else if (hm_str_eq_c(v, "event"))
+            d->kind = HM_JL_EVENT;
     }
     return 0;
 }
@@ -151,10 +154,14 @@ static int hex4(const char *p) {
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
     }
     return v;
 }
@@ -174,11 +181,21 @@ hm_str hm_jl_str(hm_jl_doc *d, int t) {
         }
         char c = s[++i];
         switch (c) {
-        case 'n': *o++ = '\n'; break;
-        case 't': *o++ = '\t'; break;
-        case 'r': *o++ = '\r'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
         case 'u': {
             int cp = i + 4 < n ? hex4(s + i + 1) : -1;
             if (cp < 0) {
@@ -197,7 +214,8 @@ hm_str hm_jl_str(hm_jl_doc *d, int t) {
             put_utf8(&o, (uint32_t)cp);
             break;
         }
-        default: *o++ = c;
+        default:
+            *o++ = c;
         }
     }
     *o = 0;
@@ -340,12 +358,18 @@ bool hm_jl_kind_mask(const char *list, unsigned *mask) {
         while (*e && *e != ',' && *e != '+' && *e != ' ') e++;
         hm_str w = hm_str_n(p, (size_t)(e - p));
         if (w.len == 0) {
-        } else if (hm_str_eq_c(w, "alert") || hm_str_eq_c(w, "alerts")) m |= HM_JL_ALERT;
-        else if (hm_str_eq_c(w, "incident") || hm_str_eq_c(w, "incidents")) m |= HM_JL_INCIDENT;
-        else if (hm_str_eq_c(w, "event") || hm_str_eq_c(w, "events")) m |= HM_JL_EVENT;
-        else if (hm_str_eq_c(w, "other")) m |= HM_JL_OTHER;
-        else if (hm_str_eq_c(w, "all")) m |= HM_JL_ALERT | HM_JL_INCIDENT | HM_JL_EVENT | HM_JL_OTHER;
-        else return false;
+        } else if (hm_str_eq_c(w, "alert") || hm_str_eq_c(w, "alerts"))
+            m |= HM_JL_ALERT;
+        else if (hm_str_eq_c(w, "incident") || hm_str_eq_c(w, "incidents"))
+            m |= HM_JL_INCIDENT;
+        else if (hm_str_eq_c(w, "event") || hm_str_eq_c(w, "events"))
+            m |= HM_JL_EVENT;
+        else if (hm_str_eq_c(w, "other"))
+            m |= HM_JL_OTHER;
+        else if (hm_str_eq_c(w, "all"))
+            m |= HM_JL_ALERT | HM_JL_INCIDENT | HM_JL_EVENT | HM_JL_OTHER;
+        else
+            return false;
         p = *e ? e + 1 : e;
     }
     if (!m) return false;
@@ -436,12 +460,13 @@ bool hm_parse_hostport(const char *s, size_t n, char *host, size_t hcap, int *po
 }
 
 bool hm_parse_bool(const char *s, bool *out) {
-    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
-        !strcmp(s, "")) {
+    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
+        !strcasecmp(s, "on") || !strcmp(s, "")) {
         *out = true;
         return true;
     }
-    if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")) {
+    if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
+        !strcasecmp(s, "off")) {
         *out = false;
         return true;
     }

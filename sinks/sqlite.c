@@ -129,7 +129,8 @@ typedef struct sqlite_state {
     bool store_events;
     hm_jl_doc doc;
     hm_buf scratch;
-    bool warned_full;
+    bool down; /* a failure was logged; log the recovery */
+    uint64_t failed_attempts;
     uint64_t alerts, alerts_dup, inc_new, inc_upd, inc_stale, inc_reopened, events, ignored,
         bad_lines;
 } sqlite_state;
@@ -152,8 +153,10 @@ static bool is_transient(int rc) {
     case SQLITE_CANTOPEN:
     case SQLITE_PROTOCOL:
     case SQLITE_NOMEM:
-    case SQLITE_INTERRUPT: return true;
-    default: return false;
+    case SQLITE_INTERRUPT:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -169,22 +172,45 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, cons
 
 static void sqlite_close(void *state);
 
+/* max(schema_version.version), 0 when the table is missing; -1 on error (err set) */
+static int read_version(sqlite_state *st, char *err, size_t errlen) {
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                                "name='schema_version'",
+                                -1, &q, NULL);
+    int have = 0, version = 0;
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        have = rc == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) goto fail;
+    if (!have) return 0;
+    rc = sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &q, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) version = sqlite3_column_int(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) goto fail;
+    return version;
+fail:
+    snprintf(err, errlen, "--output %s: cannot read the schema version: %s", st->name,
+             sqlite3_errmsg(st->db));
+    return -1;
+}
+
 static int setup_schema(sqlite_state *st, char *err, size_t errlen) {
+    int version = read_version(st, err, errlen);
+    if (version < 0) return SQLITE_ERROR;
+    if (version == SCHEMA_VERSION) return SQLITE_OK; /* nothing to write: no lock needed */
     int rc = exec_sql(st->db, "BEGIN IMMEDIATE", err, errlen, st->name);
     if (rc != SQLITE_OK) return rc;
-    sqlite3_stmt *q = NULL;
-    int have = 0;
-    rc = sqlite3_prepare_v2(st->db,
-                            "SELECT 1 FROM sqlite_master WHERE type='table' AND "
-                            "name='schema_version'",
-                            -1, &q, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) have = 1;
-    sqlite3_finalize(q);
-    int version = 0;
-    if (have) {
-        rc = sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &q, NULL);
-        if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) version = sqlite3_column_int(q, 0);
-        sqlite3_finalize(q);
+    version = read_version(st, err, errlen); /* again, under the write lock */
+    if (version < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return SQLITE_ERROR;
     }
     if (version > SCHEMA_VERSION) {
         snprintf(err, errlen,
@@ -198,7 +224,8 @@ static int setup_schema(sqlite_state *st, char *err, size_t errlen) {
     if (rc == SQLITE_OK && version < SCHEMA_VERSION) {
         char now[64], sql[200];
         now_iso(now);
-        snprintf(sql, sizeof sql, "INSERT INTO schema_version (version, applied_at) VALUES (%d, '%s')",
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO schema_version (version, applied_at) VALUES (%d, '%s')",
                  SCHEMA_VERSION, now);
         rc = exec_sql(st->db, sql, err, errlen, st->name);
     }
@@ -245,8 +272,8 @@ static int sqlite_open(const char *uri, void **state, char *err, size_t errlen) 
             }
         }
     }
-    int rc = sqlite3_open_v2(st->path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "--output %s: cannot open the database: %s", uri,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -268,8 +295,10 @@ static int sqlite_open(const char *uri, void **state, char *err, size_t errlen) 
         return HM_EUSAGE;
     }
     if (strcasecmp(mode, "wal") != 0)
-        hm_warn("output", "%s: WAL journal mode unavailable (journal_mode=%s); readers may block "
-                "the engine", uri, mode);
+        hm_warn("output",
+                "%s: WAL journal mode unavailable (journal_mode=%s); readers may block "
+                "the engine",
+                uri, mode);
     if (exec_sql(st->db, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err,
                  errlen, uri) != SQLITE_OK ||
         exec_sql(st->db, "PRAGMA foreign_keys=ON", err, errlen, uri) != SQLITE_OK ||
@@ -278,10 +307,12 @@ static int sqlite_open(const char *uri, void **state, char *err, size_t errlen) 
         return HM_EUSAGE;
     }
     for (int i = 0; i < ST_COUNT; i++) {
-        rc = sqlite3_prepare_v3(st->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &st->st[i], NULL);
+        rc = sqlite3_prepare_v3(st->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &st->st[i],
+                                NULL);
         if (rc != SQLITE_OK) {
-            snprintf(err, errlen, "--output %s: the database does not match the expected schema: %s",
-                     uri, sqlite3_errmsg(st->db));
+            snprintf(err, errlen,
+                     "--output %s: the database does not match the expected schema: %s", uri,
+                     sqlite3_errmsg(st->db));
             sqlite_close(st);
             return HM_EUSAGE;
         }
@@ -291,8 +322,10 @@ static int sqlite_open(const char *uri, void **state, char *err, size_t errlen) 
 }
 
 static void bind_str(sqlite3_stmt *s, int i, hm_str v) {
-    if (v.p) sqlite3_bind_text(s, i, v.p, (int)v.len, SQLITE_STATIC);
-    else sqlite3_bind_null(s, i);
+    if (v.p)
+        sqlite3_bind_text(s, i, v.p, (int)v.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
 }
 
 /* JSON text of a value, NULL when absent or null */
@@ -304,8 +337,10 @@ static hm_str json_or_null(hm_jl_doc *d, int t) {
 static void bind_time(sqlite3_stmt *s, int i_text, int i_ms, hm_jl_doc *d, int t) {
     bind_str(s, i_text, hm_jl_str(d, t));
     int64_t ms;
-    if (hm_jl_time_ms(d, t, &ms)) sqlite3_bind_int64(s, i_ms, ms);
-    else sqlite3_bind_null(s, i_ms);
+    if (hm_jl_time_ms(d, t, &ms))
+        sqlite3_bind_int64(s, i_ms, ms);
+    else
+        sqlite3_bind_null(s, i_ms);
 }
 
 static int step_done(sqlite3_stmt *s) {
@@ -345,8 +380,10 @@ static int put_alert(sqlite_state *st, const char *now) {
     bind_str(s, 14, hm_str_c(now));
     int rc = step_done(s);
     if (rc == SQLITE_OK) {
-        if (sqlite3_changes(st->db)) st->alerts++;
-        else st->alerts_dup++;
+        if (sqlite3_changes(st->db))
+            st->alerts++;
+        else
+            st->alerts_dup++;
     }
     return rc;
 }
@@ -387,8 +424,7 @@ static int put_incident(sqlite_state *st, const char *now) {
     hm_str id = hm_jl_str_at(d, 0, "id");
     if (!id.len) {
         st->bad_lines++;
-        if (st->bad_lines == 1)
-            hm_warn("output", "%s: incident line without id skipped", st->name);
+        if (st->bad_lines == 1) hm_warn("output", "%s: incident line without id skipped", st->name);
         return SQLITE_OK;
     }
     int64_t count = 0, last_ms = INT64_MIN;
@@ -458,8 +494,8 @@ static int put_incident(sqlite_state *st, const char *now) {
     if (reopen) {
         st->inc_reopened++;
         char note[96];
-        snprintf(note, sizeof note, "new alerts after resolve (%lld -> %lld)",
-                 (long long)old_count, (long long)count);
+        snprintf(note, sizeof note, "new alerts after resolve (%lld -> %lld)", (long long)old_count,
+                 (long long)count);
         return history(st, id, now, "reopen", "resolved", "open", note);
     }
     return SQLITE_OK;
@@ -485,18 +521,26 @@ static int put_event(sqlite_state *st) {
 }
 
 static int fail(sqlite_state *st, int rc, const char *what) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(st->db));
     if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    if ((rc & 0xff) == SQLITE_FULL) {
-        hm_error("output", "%s: disk full (%s); the batch is rolled back and retried, input is held",
-                 st->name, sqlite3_errstr(rc));
-        return HM_ERETRY;
-    }
     if (is_transient(rc)) {
-        hm_warn("output", "%s: %s: %s; the batch is rolled back and retried", st->name, what,
-                sqlite3_errmsg(st->db));
+        /* one line per outage (the engine counts the attempts); a full disk always says so */
+        if (!st->down || ((rc & 0xff) == SQLITE_FULL && st->failed_attempts % 50 == 0)) {
+            if ((rc & 0xff) == SQLITE_FULL)
+                hm_error("output",
+                         "%s: disk full (%s); the batch is rolled back and retried, "
+                         "input is held",
+                         st->name, msg);
+            else
+                hm_warn("output", "%s: %s: %s; the batch is rolled back and retried, input is held",
+                        st->name, what, msg);
+        }
+        st->down = true;
+        st->failed_attempts++;
         return HM_ERETRY;
     }
-    hm_error("output", "%s: %s: %s", st->name, what, sqlite3_errmsg(st->db));
+    hm_error("output", "%s: %s: %s", st->name, what, msg);
     return HM_EIO;
 }
 
@@ -506,8 +550,8 @@ static int sqlite_write(void *state, const char *data, size_t len) {
     if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) return fail(st, rc, "begin");
-    uint64_t saved[9] = {st->alerts, st->alerts_dup, st->inc_new, st->inc_upd, st->inc_stale,
-                         st->inc_reopened, st->events, st->ignored, st->bad_lines};
+    uint64_t saved[9] = {st->alerts,       st->alerts_dup, st->inc_new, st->inc_upd,  st->inc_stale,
+                         st->inc_reopened, st->events,     st->ignored, st->bad_lines};
     char now[64];
     now_iso(now);
     hm_jl_iter it;
@@ -520,13 +564,21 @@ static int sqlite_write(void *state, const char *data, size_t len) {
             continue;
         }
         switch (st->doc.kind) {
-        case HM_JL_ALERT: rc = put_alert(st, now); break;
-        case HM_JL_INCIDENT: rc = put_incident(st, now); break;
-        case HM_JL_EVENT:
-            if (st->store_events) rc = put_event(st);
-            else st->ignored++;
+        case HM_JL_ALERT:
+            rc = put_alert(st, now);
             break;
-        default: st->ignored++; break;
+        case HM_JL_INCIDENT:
+            rc = put_incident(st, now);
+            break;
+        case HM_JL_EVENT:
+            if (st->store_events)
+                rc = put_event(st);
+            else
+                st->ignored++;
+            break;
+        default:
+            st->ignored++;
+            break;
         }
         if (rc != SQLITE_OK) break;
     }
@@ -537,6 +589,12 @@ static int sqlite_write(void *state, const char *data, size_t len) {
         st->inc_upd = saved[3], st->inc_stale = saved[4], st->inc_reopened = saved[5];
         st->events = saved[6], st->ignored = saved[7], st->bad_lines = saved[8];
         return fail(st, rc, "write");
+    }
+    if (st->down) {
+        hm_info("output", "%s: writing again after %llu failed attempts", st->name,
+                (unsigned long long)st->failed_attempts);
+        st->down = false;
+        st->failed_attempts = 0;
     }
     return HM_OK;
 }

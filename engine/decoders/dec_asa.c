@@ -23,7 +23,9 @@ typedef struct asa_caps {
 
 #define CAP(c, L) ((c)->v[(L) - 'A'])
 
-static bool asa_space(char c) { return c == ' ' || c == '\t'; }
+static bool asa_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
 /* read one placeholder value at text[*i]; false when nothing could be read */
 static bool asa_read(char L, hm_str t, uint32_t *i, hm_str *out) {
@@ -115,28 +117,34 @@ static const asa_tpl asa_tpls[] = {
     {105009, NULL, "system_event", NULL, NULL, K_SYS},
     {105043, NULL, "system_event", NULL, NULL, K_SYS},
     {106001, "Inbound %P connection denied from %S to %D", "traffic_deny", "failure", NULL, K_FW},
-    {106002, "%P Connection denied by outbound list %F src %S dest %D", "traffic_deny", "failure", NULL, K_FW},
+    {106002, "%P Connection denied by outbound list %F src %S dest %D", "traffic_deny", "failure",
+     NULL, K_FW},
     {106006, "Deny inbound %P from %S to %D", "traffic_deny", "failure", NULL, K_FW},
     {106007, "Deny inbound %P from %S to %D", "traffic_deny", "failure", NULL, K_FW},
     {106010, "Deny inbound protocol %P src %S dst %D", "traffic_deny", "failure", NULL, K_FW},
     {106012, "Deny IP from %S to %D", "traffic_deny", "failure", NULL, K_FW},
-    {106013, "Dropping echo request from %S to PAT address %D", "traffic_deny", "failure", "icmp", K_FW},
+    {106013, "Dropping echo request from %S to PAT address %D", "traffic_deny", "failure", "icmp",
+     K_FW},
     {106014, "Deny %W %P src %S dst %D", "traffic_deny", "failure", NULL, K_FW},
     {106015, "Deny %P (no connection) from %S to %D", "traffic_deny", "failure", NULL, K_FW},
     {106016, "Deny IP spoof from (%S) to %D", "traffic_deny", "failure", NULL, K_FW},
     {106017, "Deny IP due to Land Attack from %S to %D", "ips_alert", "failure", NULL, K_IDS},
-    {106018, "%P packet type %W denied by outbound list %F src %S dest %D", "traffic_deny", "failure", NULL, K_FW},
+    {106018, "%P packet type %W denied by outbound list %F src %S dest %D", "traffic_deny",
+     "failure", NULL, K_FW},
     {106020, "Deny IP teardrop fragment %*from %S to %D", "ips_alert", "failure", NULL, K_IDS},
     {106021, "Deny %P reverse path check from %S to %D", "traffic_deny", "failure", NULL, K_FW},
     {106022, "Deny %P connection spoof from %S to %D", "traffic_deny", "failure", NULL, K_FW},
-    {106023, "Deny protocol %P src %S dst %D by access-group %F", "traffic_deny", "failure", NULL, K_FW},
+    {106023, "Deny protocol %P src %S dst %D by access-group %F", "traffic_deny", "failure", NULL,
+     K_FW},
     {106023, "Deny %P src %S dst %D by access-group %F", "traffic_deny", "failure", NULL, K_FW},
     {106100, "access-list %F %A %P %S -> %D", NULL, NULL, NULL, K_FW},
     {106101, NULL, "system_event", NULL, NULL, K_SYS},
     {108003, "%*from %S to %D", "ips_alert", "failure", "tcp", K_IDS},
     {108004, "%*from %S to %D", "traffic_deny", "failure", "tcp", K_FW},
-    {110002, "Failed to locate egress interface for %P from %S to %D", "traffic_deny", "failure", NULL, K_FW},
-    {110003, "Routing failed to locate next hop for %P from %S to %D", "traffic_deny", "failure", NULL, K_FW},
+    {110002, "Failed to locate egress interface for %P from %S to %D", "traffic_deny", "failure",
+     NULL, K_FW},
+    {110003, "Routing failed to locate next hop for %P from %S to %D", "traffic_deny", "failure",
+     NULL, K_FW},
     {111001, "Begin configuration: %S writing to %W", "config_change", "success", NULL, K_CONFIG},
     {111002, "Begin configuration: %S reading from %W", "config_change", "success", NULL, K_CONFIG},
     {111003, "%S Erase configuration", "config_change", "success", NULL, K_CONFIG},
@@ -157,36 +165,67 @@ static const asa_tpl asa_tpls[] = {
     {113039, "Group %G User %U IP %S", "vpn_connect", "success", NULL, K_VPN},
     {199001, NULL, "system_event", NULL, NULL, K_SYS},
     {201008, NULL, "system_event", NULL, NULL, K_SYS},
-    {202010, "%*Unable to create %P connection from %S to %D", "traffic_deny", "failure", NULL, K_FW},
+    {202010, "%*Unable to create %P connection from %S to %D", "traffic_deny", "failure", NULL,
+     K_FW},
     {209005, "%*src = %S, dest = %D, proto = %P,", "traffic_deny", "failure", NULL, K_FW},
-    {302013, "Built inbound %P connection %N for %S (%M)%* to %D", "traffic_allow", "success", NULL, K_FW},
-    {302013, "Built outbound %P connection %N for %D (%W)%* to %S (%M)", "traffic_allow", "success", NULL, K_FW},
-    {302014, "Teardown %P connection %N for %S to %D duration %T bytes %B%R", "traffic_end", "success", NULL, K_FW},
-    {302015, "Built inbound %P connection %N for %S (%M)%* to %D", "traffic_allow", "success", NULL, K_FW},
-    {302015, "Built outbound %P connection %N for %D (%W)%* to %S (%M)", "traffic_allow", "success", NULL, K_FW},
-    {302016, "Teardown %P connection %N for %S to %D duration %T bytes %B%R", "traffic_end", "success", NULL, K_FW},
-    {302017, "Built %W GRE connection %N from %S (%M)%* to %D", "traffic_allow", "success", "gre", K_FW},
-    {302018, "Teardown GRE connection %N from %S%* to %D duration %T bytes %B", "traffic_end", "success", "gre", K_FW},
-    {302020, "Built %W ICMP connection for faddr %S gaddr %M laddr %D", "traffic_allow", "success", "icmp", K_FW},
-    {302021, "Teardown ICMP connection for faddr %S gaddr %M laddr %D", "traffic_end", "success", "icmp", K_FW},
+    {302013, "Built inbound %P connection %N for %S (%M)%* to %D", "traffic_allow", "success", NULL,
+     K_FW},
+    {302013, "Built outbound %P connection %N for %D (%W)%* to %S (%M)", "traffic_allow", "success",
+     NULL, K_FW},
+    {302014, "Teardown %P connection %N for %S to %D duration %T bytes %B%R", "traffic_end",
+     "success", NULL, K_FW},
+    {302015, "Built inbound %P connection %N for %S (%M)%* to %D", "traffic_allow", "success", NULL,
+     K_FW},
+    {302015, "Built outbound %P connection %N for %D (%W)%* to %S (%M)", "traffic_allow", "success",
+     NULL, K_FW},
+    {302016, "Teardown %P connection %N for %S to %D duration %T bytes %B%R", "traffic_end",
+     "success", NULL, K_FW},
+    {302017, "Built %W GRE connection %N from %S (%M)%* to %D", "traffic_allow", "success", "gre",
+     K_FW},
+    {302018, "Teardown GRE connection %N from %S%* to %D duration %T bytes %B", "traffic_end",
+     "success", "gre", K_FW},
+    {302020, "Built %W ICMP connection for faddr %S gaddr %M laddr %D", "traffic_allow", "success",
+     "icmp", K_FW},
+    {302021, "Teardown ICMP connection for faddr %S gaddr %M laddr %D", "traffic_end", "success",
+     "icmp", K_FW},
     {302021, "Teardown ICMP connection %N from %S%* to %D", "traffic_end", "success", "icmp", K_FW},
-    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B reason %R", "traffic_end", "success", NULL, K_FW},
-    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B", "traffic_end", "success", NULL, K_FW},
-    {303002, "FTP connection from %S to %D, user %U %A file %R", "file_transfer", "success", "tcp", K_FW},
+    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B reason %R",
+     "traffic_end", "success", NULL, K_FW},
+    {302023, "Teardown stub %P connection for %S to %D duration %T forwarded bytes %B",
+     "traffic_end", "success", NULL, K_FW},
+    {303002, "FTP connection from %S to %D, user %U %A file %R", "file_transfer", "success", "tcp",
+     K_FW},
     {304001, "%S Accessed URL %L", "web_allow", "success", NULL, K_WEB},
     {304002, "Access denied URL %L SRC %S DEST %D", "web_block", "failure", NULL, K_WEB},
-    {305005, "No translation group found for %P src %S dst %D", "traffic_deny", "failure", NULL, K_FW},
-    {305006, "%*translation creation failed for %P src %S dst %D", "traffic_deny", "failure", NULL, K_FW},
+    {305005, "No translation group found for %P src %S dst %D", "traffic_deny", "failure", NULL,
+     K_FW},
+    {305006, "%*translation creation failed for %P src %S dst %D", "traffic_deny", "failure", NULL,
+     K_FW},
     {305011, "Built %W %P translation from %S to %M", "nat_mapping", NULL, NULL, K_FW},
-    {305012, "Teardown %W %P translation from %S to %M duration %T", "nat_teardown", NULL, NULL, K_FW},
+    {305012, "Teardown %W %P translation from %S to %M duration %T", "nat_teardown", NULL, NULL,
+     K_FW},
     {308001, "%*(from %S", "admin_login_failure", "failure", NULL, K_ADMIN},
     {313001, "Denied ICMP type=%W, code=%W from %S", "traffic_deny", "failure", "icmp", K_FW},
-    {313004, "Denied ICMP type=%W, from laddr %S on interface %W to %D", "traffic_deny", "failure", "icmp", K_FW},
-    {313005, "No matching connection for ICMP error message: %W src %S dst %D", "traffic_deny", "failure", "icmp", K_FW},
-    {313008, "Denied ICMPv6 type=%W, code=%W from %S", "traffic_deny", "failure", "ipv6-icmp", K_FW},
-    {313009, "Denied invalid ICMP code %W, for %S%* to %D", "traffic_deny", "failure", "icmp", K_FW},
+    {313004, "Denied ICMP type=%W, from laddr %S on interface %W to %D", "traffic_deny", "failure",
+     "icmp", K_FW},
+    {313005, "No matching connection for ICMP error message: %W src %S dst %D", "traffic_deny",
+     "failure", "icmp", K_FW},
+    {313008, "Denied ICMPv6 type=%W, code=%W from %S", "traffic_deny", "failure", "ipv6-icmp",
+     K_FW},
+    {313009, "Denied invalid ICMP code %W, for %S%* to %D", "traffic_deny", "failure", "icmp",
+     K_FW},
     {321006, NULL, "system_event", NULL, NULL, K_SYS},
     {323006, NULL, "system_event", NULL, NULL, K_SYS},
+    /* 3330xx: Network Admission Control / EAPoUDP posture validation */
+    {333001, NULL, "nac_start", NULL, NULL, K_AUTH},
+    {333002, NULL, "nac_failure", "failure", NULL, K_AUTH},
+    {333003, NULL, "nac_end", NULL, NULL, K_AUTH},
+    {333004, NULL, "nac_failure", "failure", NULL, K_AUTH},
+    {333005, NULL, "nac_failure", "failure", NULL, K_AUTH},
+    {333006, NULL, "nac_failure", "failure", NULL, K_AUTH},
+    {333007, NULL, "nac_end", NULL, NULL, K_AUTH},
+    {333008, NULL, "nac_event", NULL, NULL, K_AUTH},
+    {333009, NULL, "nac_failure", "failure", NULL, K_AUTH},
     {338001, "Dynamic Filter %A %W %P traffic from %S%* to %D", NULL, NULL, NULL, K_IDS},
     {338002, "Dynamic Filter %A %W %P traffic from %S%* to %D", NULL, NULL, NULL, K_IDS},
     {338003, "Dynamic Filter %A %W %P traffic from %S%* to %D", NULL, NULL, NULL, K_IDS},
@@ -207,11 +246,13 @@ static const asa_tpl asa_tpls[] = {
     {401004, "Shunned packet: %S = %D", "traffic_deny", "failure", NULL, K_FW},
     {405001, NULL, "arp_collision", NULL, NULL, K_IDS},
     {405003, "IP address collision detected between host %S", "arp_collision", NULL, NULL, K_IDS},
-    {409023, "Attempting AAA Fallback method %W for %W request for user %U", "aaa_fallback", NULL, NULL, K_AUTH},
+    {409023, "Attempting AAA Fallback method %W for %W request for user %U", "aaa_fallback", NULL,
+     NULL, K_AUTH},
     {410001, "Dropped UDP DNS %W from %S to %D", "traffic_deny", "failure", "udp", K_FW},
     {411001, NULL, "system_event", NULL, NULL, K_SYS},
     {418001, "%*denied: %P src %S dst %D", "traffic_deny", "failure", NULL, K_FW},
-    {419001, "Dropping TCP packet from %S to %D, reason: %R", "traffic_deny", "failure", "tcp", K_FW},
+    {419001, "Dropping TCP packet from %S to %D, reason: %R", "traffic_deny", "failure", "tcp",
+     K_FW},
     {419002, "Duplicate TCP SYN from %S to %D", "traffic_anomaly", NULL, "tcp", K_IDS},
     {420002, "IPS requested to drop %P packet from %S to %D", "ips_alert", "failure", NULL, K_IDS},
     {421001, "%P flow from %S to %D is dropped because %R", "traffic_deny", "failure", NULL, K_FW},
@@ -220,22 +261,32 @@ static const asa_tpl asa_tpls[] = {
     {434002, "SFR requested to drop %P packet from %S to %D", "ips_alert", "failure", NULL, K_IDS},
     {444005, NULL, "system_event", NULL, NULL, K_SYS},
     {500003, "Bad TCP hdr length %*from %S to %D", "traffic_deny", "failure", "tcp", K_FW},
-    {500004, "Invalid transport field for protocol=%P, from %S to %D", "traffic_deny", "failure", NULL, K_FW},
-    {502101, "New user added to local dbase: Uname: %Z Priv: %V", "user_created", "success", NULL, K_CONFIG},
-    {502102, "User deleted from local dbase: Uname: %Z Priv: %O", "user_deleted", "success", NULL, K_CONFIG},
-    {502103, "User priv level changed: Uname: %Z From: %O To: %V", "privilege_change", "success", NULL, K_CONFIG},
+    {500004, "Invalid transport field for protocol=%P, from %S to %D", "traffic_deny", "failure",
+     NULL, K_FW},
+    {502101, "New user added to local dbase: Uname: %Z Priv: %V", "user_created", "success", NULL,
+     K_CONFIG},
+    {502102, "User deleted from local dbase: Uname: %Z Priv: %O", "user_deleted", "success", NULL,
+     K_CONFIG},
+    {502103, "User priv level changed: Uname: %Z From: %O To: %V", "privilege_change", "success",
+     NULL, K_CONFIG},
     {505002, NULL, "system_event", NULL, NULL, K_SYS},
     {505015, NULL, "system_event", NULL, NULL, K_SYS},
     {603108, NULL, "vpn_connect", "success", NULL, K_VPN},
     {603109, NULL, "vpn_disconnect", "success", NULL, K_VPN},
-    {605004, "Login denied from %S to %D for user %U", "admin_login_failure", "failure", NULL, K_ADMIN},
-    {605005, "Login permitted from %S to %D for user %U", "admin_login_success", "success", NULL, K_ADMIN},
+    {605004, "Login denied from %S to %D for user %U", "admin_login_failure", "failure", NULL,
+     K_ADMIN},
+    {605005, "Login permitted from %S to %D for user %U", "admin_login_success", "success", NULL,
+     K_ADMIN},
     {609001, "Built local-host %D", "firewall_event", NULL, NULL, K_FW},
     {609002, "Teardown local-host %D", "firewall_event", NULL, NULL, K_FW},
-    {611101, "User authentication succeeded: IP address: %S, Uname: %U", "admin_login_success", "success", NULL, K_ADMIN},
-    {611101, "User authentication succeeded: Uname: %U", "admin_login_success", "success", NULL, K_ADMIN},
-    {611102, "User authentication failed: IP address: %S, Uname: %U", "admin_login_failure", "failure", NULL, K_ADMIN},
-    {611102, "User authentication failed: Uname: %U", "admin_login_failure", "failure", NULL, K_ADMIN},
+    {611101, "User authentication succeeded: IP address: %S, Uname: %U", "admin_login_success",
+     "success", NULL, K_ADMIN},
+    {611101, "User authentication succeeded: Uname: %U", "admin_login_success", "success", NULL,
+     K_ADMIN},
+    {611102, "User authentication failed: IP address: %S, Uname: %U", "admin_login_failure",
+     "failure", NULL, K_ADMIN},
+    {611102, "User authentication failed: Uname: %U", "admin_login_failure", "failure", NULL,
+     K_ADMIN},
     {611103, "User logged out: Uname: %U", "admin_logout", "success", NULL, K_ADMIN},
     {710002, "%P access permitted from %S to %D", "traffic_allow", "success", NULL, K_FW},
     {710003, "%P access denied by ACL from %S to %D", "traffic_deny", "failure", NULL, K_FW},
@@ -244,16 +295,19 @@ static const asa_tpl asa_tpls[] = {
     {710006, "%P request discarded from %S to %D", "traffic_deny", "failure", NULL, K_FW},
     {711004, NULL, "system_event", NULL, NULL, K_SYS},
     {716001, "Group %G User %U IP %S", "vpn_connect", "success", NULL, K_VPN},
-    {716002, "Group %G User %U IP %S WebVPN session terminated: %R", "vpn_disconnect", "success", NULL, K_VPN},
+    {716002, "Group %G User %U IP %S WebVPN session terminated: %R", "vpn_disconnect", "success",
+     NULL, K_VPN},
     {716038, "Group %G User %U IP %S", "login_success", "success", NULL, K_VPN},
     {716039, "Group %G User %U IP %S", "login_failure", "failure", NULL, K_VPN},
     {718060, NULL, "system_event", NULL, NULL, K_SYS},
     {718062, NULL, "system_event", NULL, NULL, K_SYS},
-    {722022, "Group %G User %U IP %S %W SVC connection established", "vpn_connect", "success", NULL, K_VPN},
+    {722022, "Group %G User %U IP %S %W SVC connection established", "vpn_connect", "success", NULL,
+     K_VPN},
     {722022, "Group %G User %U IP %S", "vpn_connect", "success", NULL, K_VPN},
     {722023, "Group %G User %U IP %S", "vpn_disconnect", "success", NULL, K_VPN},
     {722028, "Group %G User %U IP %S", "vpn_disconnect", "success", NULL, K_VPN},
-    {722037, "Group %G User %U IP %S SVC closing connection: %R", "vpn_disconnect", "success", NULL, K_VPN},
+    {722037, "Group %G User %U IP %S SVC closing connection: %R", "vpn_disconnect", "success", NULL,
+     K_VPN},
     {722037, "Group %G User %U IP %S", "vpn_disconnect", "success", NULL, K_VPN},
     {722051, "Group %G User %U IP %S IPv4 Address %I", "vpn_ip_assigned", "success", NULL, K_VPN},
     {722051, "Group %G User %U IP %S Address %I", "vpn_ip_assigned", "success", NULL, K_VPN},
@@ -281,8 +335,10 @@ static bool asa_is_ip(hm_str v) {
     int dots = 0, colons = 0;
     for (uint32_t i = 0; i < v.len; i++) {
         char c = v.p[i];
-        if (c == '.') dots++;
-        else if (c == ':') colons++;
+        if (c == '.')
+            dots++;
+        else if (c == ':')
+            colons++;
         else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
@@ -335,9 +391,11 @@ static asa_ep asa_parse_ep(hm_str t) {
 }
 
 static hm_str asa_port(hm_str p) {
-    static const struct { const char *name, *num; } names[] = {
-        {"ssh", "22"}, {"telnet", "23"}, {"http", "80"}, {"www", "80"}, {"https", "443"},
-        {"domain", "53"}, {"ftp", "21"}, {"smtp", "25"}, {"snmp", "161"}, {"ntp", "123"}};
+    static const struct {
+        const char *name, *num;
+    } names[] = {{"ssh", "22"},    {"telnet", "23"}, {"http", "80"}, {"www", "80"},
+                 {"https", "443"}, {"domain", "53"}, {"ftp", "21"},  {"smtp", "25"},
+                 {"snmp", "161"},  {"ntp", "123"}};
     for (size_t i = 0; i < HM_ARRAY_LEN(names); i++)
         if (hm_str_ieq_c(p, names[i].name)) return hm_str_c(names[i].num);
     return p;
@@ -347,8 +405,10 @@ static void asa_set_ep(hm_decode_ctx *ctx, hm_event *ev, hm_str tok, bool src) {
     if (!tok.len) return;
     asa_ep e = asa_parse_ep(tok);
     if (e.addr.len) {
-        if (asa_is_ip(e.addr)) hm_ev_set(ev, src ? HM_F_SRC_IP : HM_F_DST_IP, e.addr);
-        else hm_dec_extra(ctx, ev, src ? HM_STR_LIT("src_host") : HM_STR_LIT("dst_host"), e.addr);
+        if (asa_is_ip(e.addr))
+            hm_ev_set(ev, src ? HM_F_SRC_IP : HM_F_DST_IP, e.addr);
+        else
+            hm_dec_extra(ctx, ev, src ? HM_STR_LIT("src_host") : HM_STR_LIT("dst_host"), e.addr);
     }
     if (e.port.len) hm_ev_set(ev, src ? HM_F_SRC_PORT : HM_F_DST_PORT, asa_port(e.port));
     if (e.iface.len) hm_ev_set(ev, src ? HM_F_SRC_ZONE : HM_F_DST_ZONE, e.iface);
@@ -367,9 +427,10 @@ static hm_str asa_lower(hm_decode_ctx *ctx, hm_str v) {
 }
 
 static const char *asa_proto_num(hm_str v) {
-    static const struct { const char *n, *name; } t[] = {
-        {"1", "icmp"}, {"6", "tcp"}, {"17", "udp"}, {"47", "gre"}, {"50", "esp"},
-        {"51", "ah"}, {"58", "ipv6-icmp"}, {"89", "ospf"}, {"103", "pim"}, {"112", "vrrp"}};
+    static const struct {
+        const char *n, *name;
+    } t[] = {{"1", "icmp"}, {"6", "tcp"},        {"17", "udp"},  {"47", "gre"},  {"50", "esp"},
+             {"51", "ah"},  {"58", "ipv6-icmp"}, {"89", "ospf"}, {"103", "pim"}, {"112", "vrrp"}};
     for (size_t i = 0; i < HM_ARRAY_LEN(t); i++)
         if (hm_str_eq_c(v, t[i].n)) return t[i].name;
     return NULL;
@@ -477,15 +538,29 @@ static int asa_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
 
 static void asa_origin(hm_event *ev, uint8_t kind) {
     switch (kind) {
-    case K_WEB: hm_dec_origin(ev, HM_SRC_WEB, "cisco", "cisco", "webproxy", "asa"); break;
-    case K_VPN: hm_dec_origin(ev, HM_SRC_VPN, "cisco", "cisco", "vpn", "asa"); break;
+    case K_WEB:
+        hm_dec_origin(ev, HM_SRC_WEB, "cisco", "cisco", "webproxy", "asa");
+        break;
+    case K_VPN:
+        hm_dec_origin(ev, HM_SRC_VPN, "cisco", "cisco", "vpn", "asa");
+        break;
     case K_AUTH:
-    case K_ADMIN: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "authentication", "asa"); break;
-    case K_IDS: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "ids", "asa"); break;
-    case K_CONFIG: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "configuration", "asa"); break;
+    case K_ADMIN:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "authentication", "asa");
+        break;
+    case K_IDS:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "ids", "asa");
+        break;
+    case K_CONFIG:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "configuration", "asa");
+        break;
     /* command accounting: Sigma's cisco/aaa rules match these */
-    case K_AAA: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "configuration", "aaa"); break;
-    default: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "firewall", "asa"); break;
+    case K_AAA:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "configuration", "aaa");
+        break;
+    default:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "cisco", "firewall", "asa");
+        break;
     }
 }
 
@@ -506,8 +581,10 @@ static void asa_apply(hm_decode_ctx *ctx, hm_event *ev, const asa_caps *c) {
     hm_str p = CAP(c, 'P');
     if (p.len) {
         const char *pn = asa_proto_num(p);
-        if (pn) hm_ev_set_c(ev, HM_F_PROTO, pn);
-        else hm_ev_set(ev, HM_F_PROTO, asa_lower(ctx, p));
+        if (pn)
+            hm_ev_set_c(ev, HM_F_PROTO, pn);
+        else
+            hm_ev_set(ev, HM_F_PROTO, asa_lower(ctx, p));
     }
     if (CAP(c, 'N').len) hm_dec_extra(ctx, ev, HM_STR_LIT("connection_id"), CAP(c, 'N'));
     if (CAP(c, 'T').len) {
@@ -562,8 +639,10 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
     size_t lo = 0, hi = HM_ARRAY_LEN(asa_tpls);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (asa_tpls[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (asa_tpls[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     /* IPS signatures 400000-400099 share one template */
     uint32_t key = (id >= 400000 && id <= 400099) ? 400000 : id;
@@ -572,8 +651,10 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hi = HM_ARRAY_LEN(asa_tpls);
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (asa_tpls[mid].id < key) lo = mid + 1;
-            else hi = mid;
+            if (asa_tpls[mid].id < key)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
     }
     const asa_tpl *hit = NULL, *first = NULL;
@@ -615,7 +696,12 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
 
     /* per-id extras that templates cannot express */
     switch (id) {
-    case 113004: case 113005: case 113008: case 113012: case 113015: case 113019: {
+    case 113004:
+    case 113005:
+    case 113008:
+    case 113012:
+    case 113015:
+    case 113019: {
         hm_str u = asa_eqval(text, "user");
         if (!u.len) u = asa_eqval(text, "Username");
         if (u.len) hm_ev_set(ev, HM_F_USER, u);
@@ -625,13 +711,19 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_str srv = asa_eqval(text, "server");
         if (srv.len) hm_dec_extra(ctx, ev, HM_STR_LIT("aaa_server"), srv);
         hm_str r = asa_eqval(text, "reason");
+        if (r.len) { /* "reason = Invalid password : local database" -> up to the next ':' */
+            const char *e2 = text.p + text.len, *q = r.p;
+            while (q < e2 && *q != ':' && *q != ',') q++;
+            r = hm_str_trim((hm_str){r.p, (uint32_t)(q - r.p)});
+        }
         if (!r.len) r = asa_after(text, "Reason: ");
         if (r.len) hm_ev_set(ev, HM_F_REASON, r);
         hm_str g = asa_eqval(text, "Group");
         if (g.len) hm_ev_set(ev, HM_F_USER_GROUP, g);
         break;
     }
-    case 603108: case 603109: {
+    case 603108:
+    case 603109: {
         hm_str peer = asa_eqval(text, "remote-peer");
         if (peer.len) hm_ev_set(ev, HM_F_SRC_IP, peer);
         hm_str u = asa_eqval(text, "username");
@@ -663,7 +755,8 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
         }
         break;
     }
-    case 605004: case 605005: { /* the service is the management protocol */
+    case 605004:
+    case 605005: { /* the service is the management protocol */
         asa_ep de = asa_parse_ep(CAP(&caps, 'D'));
         if (de.port.len && !((unsigned)(de.port.p[0] - '0') <= 9))
             hm_ev_set(ev, HM_F_AUTH_METHOD, asa_lower(ctx, de.port));
@@ -672,7 +765,8 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
     default:
         if (id >= 338001 && id <= 338204) {
             hm_str dom = asa_after(text, "list: ");
-            if (dom.len && !asa_is_ip(dom) && hm_str_find(dom, '/') < 0) hm_ev_set(ev, HM_F_DOMAIN, dom);
+            if (dom.len && !asa_is_ip(dom) && hm_str_find(dom, '/') < 0)
+                hm_ev_set(ev, HM_F_DOMAIN, dom);
             hm_str cat = asa_after(text, "category: ");
             if (cat.len) hm_dec_extra(ctx, ev, HM_STR_LIT("threat_category"), cat);
             hm_str lvl = asa_after(text, "threat-level: ");

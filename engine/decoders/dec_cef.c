@@ -24,11 +24,15 @@ static int64_t cef_start(const hm_syslog_hdr *h) {
         while (i < b.len && i < 4 && (unsigned)(b.p[i] - '0') <= 9) i++;
         if (i < b.len && (b.p[i] == '|' || b.p[i] == '.')) return 0;
     }
-    uint32_t lim = b.len < 256 ? b.len : 256;
-    for (uint32_t i = 0; i + 5 < lim; i++) {
-        if (b.p[i] == 'C' && !memcmp(b.p + i, "CEF:", 4) && (unsigned)(b.p[i + 4] - '0') <= 9 &&
+    uint32_t lim = b.len < 256 ? b.len : 256, i = 0;
+    while (i + 5 < lim) {
+        const char *q = memmem(b.p + i, lim - i, "CEF:", 4);
+        if (!q) break;
+        i = (uint32_t)(q - b.p);
+        if (i + 5 < lim && (unsigned)(b.p[i + 4] - '0') <= 9 &&
             (i == 0 || b.p[i - 1] == ' ' || b.p[i - 1] == ':'))
             return i + 4;
+        i++;
     }
     return -1;
 }
@@ -49,9 +53,12 @@ static hm_str cef_unescape(hm_decode_ctx *ctx, hm_str v, bool ext) {
         char c = v.p[i];
         if (c == '\\' && i + 1 < v.len) {
             char d = v.p[++i];
-            if (ext && d == 'n') c = '\n';
-            else if (ext && d == 'r') c = '\r';
-            else c = d;
+            if (ext && d == 'n')
+                c = '\n';
+            else if (ext && d == 'r')
+                c = '\r';
+            else
+                c = d;
         }
         o[n++] = c;
     }
@@ -65,8 +72,10 @@ static hm_str cef_token(hm_decode_ctx *ctx, hm_str v) {
     char *o = hm_arena_alloc(ctx->arena, v.len);
     for (uint32_t i = 0; i < v.len; i++) {
         char c = v.p[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        else if (c == ' ') c = '_';
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        else if (c == ' ')
+            c = '_';
         o[i] = c;
     }
     return (hm_str){o, v.len};
@@ -117,9 +126,12 @@ static bool cef_time(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
         for (uint32_t i = 0; i < v.len; i++) n = n * 10 + (uint64_t)(v.p[i] - '0');
         int64_t ns;
         /* epoch ms or s, years 1973..2100 */
-        if (n >= 100000000000ULL && n <= 4102444800000ULL) ns = (int64_t)n * 1000000LL;
-        else if (n >= 100000000ULL && n <= 4102444800ULL) ns = (int64_t)n * 1000000000LL;
-        else return false;
+        if (n >= 100000000000ULL && n <= 4102444800000ULL)
+            ns = (int64_t)n * 1000000LL;
+        else if (n >= 100000000ULL && n <= 4102444800ULL)
+            ns = (int64_t)n * 1000000000LL;
+        else
+            return false;
         hm_dec_time_utc(ev, ns);
         return true;
     }
@@ -131,7 +143,8 @@ static bool cef_time(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
     uint32_t i = 4;
     if (v.p[i] == ' ') i++;
     int day = 0;
-    while (i < v.len && (unsigned)(v.p[i] - '0') <= 9 && day < 100) day = day * 10 + (v.p[i++] - '0');
+    while (i < v.len && (unsigned)(v.p[i] - '0') <= 9 && day < 100)
+        day = day * 10 + (v.p[i++] - '0');
     if (i >= v.len || v.p[i] != ' ' || day < 1 || day > 31) return false;
     i++;
     int year = 0;
@@ -174,8 +187,10 @@ static bool cef_time(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
 }
 
 static const char *cef_proto(hm_str v) {
-    static const struct { const char *n, *name; } t[] = {
-        {"1", "icmp"}, {"6", "tcp"}, {"17", "udp"}, {"47", "gre"}, {"50", "esp"}, {"58", "ipv6-icmp"}};
+    static const struct {
+        const char *n, *name;
+    } t[] = {{"1", "icmp"}, {"6", "tcp"},  {"17", "udp"},
+             {"47", "gre"}, {"50", "esp"}, {"58", "ipv6-icmp"}};
     for (size_t i = 0; i < HM_ARRAY_LEN(t); i++)
         if (hm_str_eq_c(v, t[i].n)) return t[i].name;
     return NULL;
@@ -226,8 +241,8 @@ static int cef_split_ext(hm_str x, cef_kv *kv, int max) {
 }
 
 static bool cef_is_custom(hm_str k) {
-    static const char *const pre[] = {"cs", "cn", "cfp", "c6a", "flexString", "flexNumber",
-                                      "deviceCustomDate", "flexDate", NULL};
+    static const char *const pre[] = {
+        "cs", "cn", "cfp", "c6a", "flexString", "flexNumber", "deviceCustomDate", "flexDate", NULL};
     for (const char *const *p = pre; *p; p++) {
         size_t l = strlen(*p);
         if (k.len > l && !memcmp(k.p, *p, l) && (unsigned)(k.p[l] - '0') <= 9 &&
@@ -287,19 +302,45 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
             val.len -= 2;
         }
         kv[k].v = val;
-        if (hm_str_eq_c(key, "rt") || hm_str_eq_c(key, "deviceReceiptTime")) { t_rt = val; continue; }
-        if (hm_str_eq_c(key, "start")) { t_start = val; continue; }
-        if (hm_str_eq_c(key, "end")) { t_end = val; continue; }
-        if (hm_str_eq_c(key, "act")) { act = val; continue; }
-        if (hm_str_eq_c(key, "outcome")) { outcome = val; continue; }
-        if (hm_str_eq_c(key, "msg")) { msg = val; continue; }
-        if (hm_str_eq_c(key, "suser")) { suser = val; continue; }
-        if (hm_str_eq_c(key, "duser")) { duser = val; continue; }
+        if (hm_str_eq_c(key, "rt") || hm_str_eq_c(key, "deviceReceiptTime")) {
+            t_rt = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "start")) {
+            t_start = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "end")) {
+            t_end = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "act")) {
+            act = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "outcome")) {
+            outcome = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "msg")) {
+            msg = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "suser")) {
+            suser = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "duser")) {
+            duser = val;
+            continue;
+        }
         if (hm_str_eq_c(key, "cat")) cat = val;
         if (hm_str_eq_c(key, "proto")) {
             const char *pn = cef_proto(val);
-            if (pn) hm_ev_set_c(ev, HM_F_PROTO, pn);
-            else if (val.len) hm_ev_set(ev, HM_F_PROTO, cef_lower(ctx, val));
+            if (pn)
+                hm_ev_set_c(ev, HM_F_PROTO, pn);
+            else if (val.len)
+                hm_ev_set(ev, HM_F_PROTO, cef_lower(ctx, val));
             continue;
         }
         /* custom fields: named by their label */
@@ -314,8 +355,10 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
                 }
             }
             int id = hm_field_map_get(ctx->map, name.p, name.len);
-            if (id >= 0 && val.len) hm_ev_set_default(ev, (hm_field_id)id, val);
-            else hm_dec_extra(ctx, ev, name, val);
+            if (id >= 0 && val.len)
+                hm_ev_set_default(ev, (hm_field_id)id, val);
+            else
+                hm_dec_extra(ctx, ev, name, val);
             continue;
         }
         int id = hm_field_map_get(ctx->map, key.p, key.len);
@@ -350,24 +393,28 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
 
     /* event verb */
-    static const char *const deny[] = {"block", "blocked", "deny", "denied", "drop", "dropped",
-                                       "reject", "rejected", "quarantine", "quarantined",
-                                       "reset", "reset-both", "reset-client", "reset-server",
-                                       "prevented", "terminate", "terminated", NULL};
-    static const char *const allow[] = {"allow", "allowed", "accept", "accepted", "permit",
-                                        "permitted", "pass", "passed", NULL};
+    static const char *const deny[] = {
+        "block",        "blocked",      "deny",       "denied",      "drop",       "dropped",
+        "reject",       "rejected",     "quarantine", "quarantined", "reset",      "reset-both",
+        "reset-client", "reset-server", "prevented",  "terminate",   "terminated", NULL};
+    static const char *const allow[] = {"allow",     "allowed", "accept", "accepted", "permit",
+                                        "permitted", "pass",    "passed", NULL};
     bool is_deny = false, is_allow = false;
     for (const char *const *w = deny; *w && act.len; w++) is_deny |= hm_str_ieq_c(act, *w);
     for (const char *const *w = allow; *w && act.len; w++) is_allow |= hm_str_ieq_c(act, *w);
     bool web = hm_ev_has(ev, HM_F_URL);
+    if (web && cat.len)
+        hm_ev_set_default(ev, HM_F_WEB_CATEGORY,
+                          cat); /* web gateways put the URL category in cat */
     hm_str sig = hf[4];
     bool malware = cef_ci_has(name, "malware") || cef_ci_has(name, "virus") ||
-                   cef_ci_has(name, "trojan") || cef_ci_has(sig, "virus") || cef_ci_has(cat, "virus") ||
-                   cef_ci_has(cat, "malware");
+                   cef_ci_has(name, "trojan") || cef_ci_has(sig, "virus") ||
+                   cef_ci_has(cat, "virus") || cef_ci_has(cat, "malware");
     bool threat = cef_ci_has(name, "attack") || cef_ci_has(name, "exploit") ||
                   cef_ci_has(name, "intrusion") || cef_ci_has(name, "threat") ||
                   cef_ci_has(sig, "spyware") || cef_ci_has(sig, "vulnerability") ||
-                  cef_ci_has(cat, "ids") || cef_ci_has(cat, "intrusion") || cef_ci_has(cat, "anomaly");
+                  cef_ci_has(cat, "ids") || cef_ci_has(cat, "intrusion") ||
+                  cef_ci_has(cat, "anomaly");
     bool login = cef_ci_has(name, "login") || cef_ci_has(name, "logon") ||
                  cef_ci_has(name, "log on") || cef_ci_has(name, "authenticat") ||
                  cef_ci_has(cat, "authentication");

@@ -28,19 +28,6 @@ static bool fgt_digits_u64(hm_str s, uint64_t *out) {
     return true;
 }
 
-/* "key=" at a word boundary inside w; index or -1 */
-static int64_t fgt_find_key(hm_str w, const char *key) {
-    size_t n = strlen(key);
-    const char *p = w.p, *e = w.p + w.len;
-    while ((size_t)(e - p) >= n) {
-        const char *q = memmem(p, (size_t)(e - p), key, n);
-        if (!q) return -1;
-        if (q == w.p || q[-1] == ' ' || q[-1] == '\t') return q - w.p;
-        p = q + 1;
-    }
-    return -1;
-}
-
 static hm_str fgt_lower(hm_decode_ctx *ctx, hm_str v) {
     uint32_t i = 0;
     while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
@@ -69,17 +56,28 @@ static const char *fgt_proto_name(hm_str v) {
     uint64_t n;
     if (!fgt_digits_u64(v, &n)) return NULL;
     switch (n) {
-    case 1: return "icmp";
-    case 2: return "igmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
-    case 58: return "ipv6-icmp";
-    case 89: return "ospf";
-    case 132: return "sctp";
-    default: return NULL;
+    case 1:
+        return "icmp";
+    case 2:
+        return "igmp";
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 47:
+        return "gre";
+    case 50:
+        return "esp";
+    case 51:
+        return "ah";
+    case 58:
+        return "ipv6-icmp";
+    case 89:
+        return "ospf";
+    case 132:
+        return "sctp";
+    default:
+        return NULL;
     }
 }
 
@@ -149,8 +147,10 @@ static bool fgt_looks_ip(hm_str v) {
     int dots = 0, colons = 0;
     for (uint32_t i = 0; i < v.len; i++) {
         char c = v.p[i];
-        if (c == '.') dots++;
-        else if (c == ':') colons++;
+        if (c == '.')
+            dots++;
+        else if (c == ':')
+            colons++;
         else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
@@ -181,22 +181,55 @@ static bool fgt_contains_ci(hm_str s, const char *needle) {
 
 /* ---- probe ---- */
 
+/* One pass over the first bytes: which FortiOS marker keys appear as `key=` words. */
+enum { FK_DATE = 1, FK_ID = 2, FK_TYPE = 4, FK_EVT = 8, FK_LOGID = 16 };
+
 static int fgt_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     hm_str w = {h->body.p, h->body.len < FGT_WINDOW ? h->body.len : FGT_WINDOW};
     if (w.len < 12) return 0;
-    int64_t d = fgt_find_key(w, "date=");
-    bool id = fgt_find_key(w, "logid=") >= 0 || fgt_find_key(w, "log_id=") >= 0 ||
-              fgt_find_key(w, "devid=") >= 0 || fgt_find_key(w, "device_id=") >= 0;
-    bool type = fgt_find_key(w, "type=") >= 0;
-    if (d >= 0 && (id || type)) {
-        if (d == 0) return id ? 95 : 80;
-        return id ? 85 : 70;
+    unsigned seen = 0;
+    int64_t date_at = -1;
+    for (uint32_t i = 1; i < w.len; i++) {
+        if (w.p[i] != '=') continue;
+        uint32_t s = i;
+        while (s > 0 && ((w.p[s - 1] >= 'a' && w.p[s - 1] <= 'z') || w.p[s - 1] == '_')) s--;
+        if (s > 0 && w.p[s - 1] != ' ' && w.p[s - 1] != '\t') continue;
+        hm_str k = {w.p + s, i - s};
+        switch (k.len) {
+        case 4:
+            if (!memcmp(k.p, "date", 4)) {
+                seen |= FK_DATE;
+                if (date_at < 0) date_at = s;
+            } else if (!memcmp(k.p, "type", 4))
+                seen |= FK_TYPE;
+            break;
+        case 5:
+            if (!memcmp(k.p, "logid", 5))
+                seen |= FK_ID | FK_LOGID;
+            else if (!memcmp(k.p, "devid", 5))
+                seen |= FK_ID;
+            break;
+        case 6:
+            if (!memcmp(k.p, "log_id", 6)) seen |= FK_ID;
+            break;
+        case 9:
+            if (!memcmp(k.p, "device_id", 9))
+                seen |= FK_ID;
+            else if (!memcmp(k.p, "eventtime", 9))
+                seen |= FK_EVT;
+            break;
+        default:
+            break;
+        }
+    }
+    if (seen & FK_DATE) {
+        if (!(seen & (FK_ID | FK_TYPE))) return 0;
+        if (date_at == 0) return (seen & FK_ID) ? 95 : 80;
+        return (seen & FK_ID) ? 85 : 70;
     }
     /* FortiOS 7 lines that put eventtime first */
-    if (d < 0 && fgt_find_key(w, "logid=") >= 0 && type &&
-        (fgt_find_key(w, "eventtime=") >= 0 || fgt_find_key(w, "devid=") >= 0))
-        return 70;
+    if ((seen & FK_LOGID) && (seen & FK_TYPE) && (seen & FK_EVT)) return 70;
     return 0;
 }
 
@@ -219,9 +252,8 @@ static const char *fgt_status_outcome(hm_str st) {
     return hm_outcome_from_word(st);
 }
 
-static const char *const fgt_deny_words[] = {"deny", "denied", "block", "blocked", "drop",
-                                             "dropped", "reject", "reset", "clear_session",
-                                             NULL};
+static const char *const fgt_deny_words[] = {"deny",    "denied", "block", "blocked",       "drop",
+                                             "dropped", "reject", "reset", "clear_session", NULL};
 
 static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
     hm_str type = f->type, sub = f->subtype, act = f->action;
@@ -240,12 +272,16 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
         const char *oc = blocked ? "failure" : hm_outcome_from_word(act);
         if (hm_str_eq_c(sub, "webfilter")) {
             hm_dec_origin(ev, HM_SRC_WEB, vendor, product, "webproxy", NULL);
-            if (blocked) fgt_set_event(ev, "web_block", "failure");
-            else if (hm_str_eq_c(act, "warning")) fgt_set_event(ev, "web_warn", "unknown");
-            else fgt_set_event(ev, "web_allow", "success");
+            if (blocked)
+                fgt_set_event(ev, "web_block", "failure");
+            else if (hm_str_eq_c(act, "warning"))
+                fgt_set_event(ev, "web_warn", "unknown");
+            else
+                fgt_set_event(ev, "web_allow", "success");
             return;
         }
-        if (hm_str_eq_c(sub, "ips") || hm_str_eq_c(sub, "anomaly") || hm_str_eq_c(type, "anomaly")) {
+        if (hm_str_eq_c(sub, "ips") || hm_str_eq_c(sub, "anomaly") ||
+            hm_str_eq_c(type, "anomaly")) {
             hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "ids", NULL);
             fgt_set_event(ev, "ips_alert", oc);
             return;
@@ -293,9 +329,10 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
                 hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
                 return;
             }
-            static const char *const cfg_acts[] = {"add", "edit", "delete", "move", "set", "unset",
-                                                   NULL};
-            if (f->cfgpath.len || fgt_in(act, cfg_acts) || fgt_contains_ci(f->logdesc, "configur")) {
+            static const char *const cfg_acts[] = {"add", "edit",  "delete", "move",
+                                                   "set", "unset", NULL};
+            if (f->cfgpath.len || fgt_in(act, cfg_acts) ||
+                fgt_contains_ci(f->logdesc, "configur")) {
                 hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "configuration", NULL);
                 fgt_set_event(ev, "config_change", st ? st : "success");
                 return;
@@ -344,9 +381,12 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
             bool vpn = hm_str_eq_c(f->connection_type, "sslvpn");
             hm_dec_origin(ev, vpn ? HM_SRC_VPN : HM_SRC_FIREWALL, vendor, product,
                           vpn ? "vpn" : "firewall", NULL);
-            if (hm_str_ieq_c(act, "add")) fgt_set_event(ev, "endpoint_connect", st);
-            else if (hm_str_ieq_c(act, "close")) fgt_set_event(ev, "endpoint_disconnect", st);
-            else fgt_set_event(ev, "endpoint_event", st);
+            if (hm_str_ieq_c(act, "add"))
+                fgt_set_event(ev, "endpoint_connect", st);
+            else if (hm_str_ieq_c(act, "close"))
+                fgt_set_event(ev, "endpoint_disconnect", st);
+            else
+                fgt_set_event(ev, "endpoint_event", st);
             return;
         }
         hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "firewall", NULL);
@@ -356,8 +396,10 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
         else if (hm_str_eq_c(sub, "rest-api")) {
             const char *oc = NULL;
             uint64_t code;
-            if (fgt_digits_u64(f->status, &code)) oc = code < 400 ? "success" : "failure";
-            else oc = st;
+            if (fgt_digits_u64(f->status, &code))
+                oc = code < 400 ? "success" : "failure";
+            else
+                oc = st;
             fgt_set_event(ev, "api_request", oc);
         } else if (hm_str_eq_c(sub, "ha"))
             fgt_set_event(ev, "ha_event", st);
@@ -395,37 +437,81 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
         v = fgt_unescape(ctx, v);
         switch (k.len) {
         case 2:
-            if (hm_str_eq_c(k, "tz")) { f.tz = v; continue; }
-            if (hm_str_eq_c(k, "ui")) { f.ui = v; break; }
+            if (hm_str_eq_c(k, "tz")) {
+                f.tz = v;
+                continue;
+            }
+            if (hm_str_eq_c(k, "ui")) {
+                f.ui = v;
+                break;
+            }
             break;
         case 4:
-            if (hm_str_eq_c(k, "date")) { f.date = v; continue; }
-            if (hm_str_eq_c(k, "time")) { f.time = v; continue; }
-            if (hm_str_eq_c(k, "type")) { f.type = v; hm_ev_set(ev, HM_F_SERVICE, fgt_lower(ctx, v)); break; }
+            if (hm_str_eq_c(k, "date")) {
+                f.date = v;
+                continue;
+            }
+            if (hm_str_eq_c(k, "time")) {
+                f.time = v;
+                continue;
+            }
+            if (hm_str_eq_c(k, "type")) {
+                f.type = v;
+                hm_ev_set(ev, HM_F_SERVICE, fgt_lower(ctx, v));
+                break;
+            }
             if (hm_str_eq_c(k, "user")) {
                 if (!fgt_junk(v)) hm_ev_set(ev, HM_F_USER, v);
                 continue;
             }
             break;
         case 5:
-            if (hm_str_eq_c(k, "logid")) { f.logid = v; hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v); break; }
+            if (hm_str_eq_c(k, "logid")) {
+                f.logid = v;
+                hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v);
+                break;
+            }
             if (hm_str_eq_c(k, "proto")) {
                 const char *pn = fgt_proto_name(v);
-                if (pn) hm_ev_set_c(ev, HM_F_PROTO, pn);
-                else if (!fgt_junk(v)) hm_ev_set(ev, HM_F_PROTO, v);
+                if (pn)
+                    hm_ev_set_c(ev, HM_F_PROTO, pn);
+                else if (!fgt_junk(v))
+                    hm_ev_set(ev, HM_F_PROTO, v);
                 continue;
             }
             break;
         case 6:
-            if (hm_str_eq_c(k, "log_id")) { f.logid = v; hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v); break; }
-            if (hm_str_eq_c(k, "action")) { f.action = v; continue; }
-            if (hm_str_eq_c(k, "status")) { f.status = v; break; }
-            if (hm_str_eq_c(k, "method")) { f.method = v; continue; }
+            if (hm_str_eq_c(k, "log_id")) {
+                f.logid = v;
+                hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v);
+                break;
+            }
+            if (hm_str_eq_c(k, "action")) {
+                f.action = v;
+                continue;
+            }
+            if (hm_str_eq_c(k, "status")) {
+                f.status = v;
+                break;
+            }
+            if (hm_str_eq_c(k, "method")) {
+                f.method = v;
+                continue;
+            }
             break;
         case 7:
-            if (hm_str_eq_c(k, "subtype")) { f.subtype = v; break; }
-            if (hm_str_eq_c(k, "logdesc")) { f.logdesc = v; break; }
-            if (hm_str_eq_c(k, "logtime")) { f.logtime = v; continue; }
+            if (hm_str_eq_c(k, "subtype")) {
+                f.subtype = v;
+                break;
+            }
+            if (hm_str_eq_c(k, "logdesc")) {
+                f.logdesc = v;
+                break;
+            }
+            if (hm_str_eq_c(k, "logtime")) {
+                f.logtime = v;
+                continue;
+            }
             if (hm_str_eq_c(k, "cfgpath")) {
                 f.cfgpath = v;
                 hm_ev_set(ev, HM_F_OBJECT, v);
@@ -434,16 +520,28 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
             }
             break;
         case 9:
-            if (hm_str_eq_c(k, "eventtime")) { f.eventtime = v; continue; }
-            if (hm_str_eq_c(k, "eventtype")) { f.eventtype = v; break; }
-            if (hm_str_eq_c(k, "authproto")) { f.authproto = v; break; }
+            if (hm_str_eq_c(k, "eventtime")) {
+                f.eventtime = v;
+                continue;
+            }
+            if (hm_str_eq_c(k, "eventtype")) {
+                f.eventtype = v;
+                break;
+            }
+            if (hm_str_eq_c(k, "authproto")) {
+                f.authproto = v;
+                break;
+            }
             if (hm_str_eq_c(k, "xauthuser")) {
                 if (!fgt_junk(v)) hm_ev_set_default(ev, HM_F_USER, v);
                 continue;
             }
             break;
         case 15:
-            if (hm_str_eq_c(k, "connection_type")) { f.connection_type = v; break; }
+            if (hm_str_eq_c(k, "connection_type")) {
+                f.connection_type = v;
+                break;
+            }
             break;
         default:
             break;
@@ -468,9 +566,12 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (f.authproto.len && fgt_paren(f.authproto, &pre, &inner))
         hm_ev_set_default(ev, HM_F_AUTH_METHOD, fgt_lower(ctx, pre));
     if (f.method.len) {
-        if (hm_str_eq_c(f.subtype, "rest-api")) hm_ev_set(ev, HM_F_HTTP_METHOD, f.method);
-        else if (hm_str_eq_c(f.type, "event")) hm_ev_set_default(ev, HM_F_AUTH_METHOD, f.method);
-        else hm_dec_extra(ctx, ev, HM_STR_LIT("method"), f.method);
+        if (hm_str_eq_c(f.subtype, "rest-api"))
+            hm_ev_set(ev, HM_F_HTTP_METHOD, f.method);
+        else if (hm_str_eq_c(f.type, "event"))
+            hm_ev_set_default(ev, HM_F_AUTH_METHOD, f.method);
+        else
+            hm_dec_extra(ctx, ev, HM_STR_LIT("method"), f.method);
     }
     if (!hm_ev_has(ev, HM_F_MESSAGE) && f.logdesc.len) hm_ev_set(ev, HM_F_MESSAGE, f.logdesc);
 
@@ -478,8 +579,8 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
 
     /* FortiOS 3/4 wrote "time=10: 13:03" (a blank after the hour); rejoin it */
     const char *bend = body.p + body.len;
-    if (f.time.len == 3 && f.time.p[2] == ':' && bend - (f.time.p + 3) >= 6 &&
-        f.time.p[3] == ' ' && f.time.p[6] == ':') {
+    if (f.time.len == 3 && f.time.p[2] == ':' && bend - (f.time.p + 3) >= 6 && f.time.p[3] == ' ' &&
+        f.time.p[6] == ':') {
         char *t = hm_arena_alloc(ctx->arena, 8);
         memcpy(t, f.time.p, 3);
         memcpy(t + 3, f.time.p + 4, 5);
@@ -492,8 +593,10 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (fgt_epoch_ns(f.eventtime, &ns) || fgt_epoch_ns(f.logtime, &ns)) {
         hm_dec_time_utc(ev, ns);
     } else if (fgt_civil(f.date, f.time, &secs)) {
-        if (fgt_tz(f.tz, &off)) hm_dec_time_utc(ev, (secs - off) * 1000000000LL);
-        else hm_dec_time_local(ctx, ev, secs * 1000000000LL);
+        if (fgt_tz(f.tz, &off))
+            hm_dec_time_utc(ev, (secs - off) * 1000000000LL);
+        else
+            hm_dec_time_local(ctx, ev, secs * 1000000000LL);
     }
     return HM_OK;
 }

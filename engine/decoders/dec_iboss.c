@@ -11,7 +11,8 @@ static int ib_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     if (b.len < 2 || b.p[0] != '{') return 0;
     hm_str host = h->host;
     if (host.len >= 14 && !memcmp(host.p + host.len - 14, "ibosscloud.com", 14)) return 100;
-    if (hm_str_find_s(b, "\"ibossIpAddress\"") >= 0 || hm_str_find_s(b, "\"iboss\":") >= 0) return 95;
+    if (hm_str_find_s(b, "\"ibossIpAddress\"") >= 0 || hm_str_find_s(b, "\"iboss\":") >= 0)
+        return 95;
     if (hm_str_find_s(b, "\"logType\"") >= 0 && hm_str_find_s(b, "\"sAction\"") >= 0) return 90;
     return 0;
 }
@@ -41,12 +42,13 @@ static int ib_2(const char *p) {
 
 /* logTime "YYYY-MM-DD" + time "HH:MM:SS" (UTC) */
 static bool ib_time(hm_event *ev, hm_str d, hm_str t) {
-    if (d.len != 10 || t.len < 8 || d.p[4] != '-' || d.p[7] != '-' || t.p[2] != ':' || t.p[5] != ':')
+    if (d.len != 10 || t.len < 8 || d.p[4] != '-' || d.p[7] != '-' || t.p[2] != ':' ||
+        t.p[5] != ':')
         return false;
     int y1 = ib_2(d.p), y2 = ib_2(d.p + 2), mo = ib_2(d.p + 5), dd = ib_2(d.p + 8);
     int hh = ib_2(t.p), mi = ib_2(t.p + 3), ss = ib_2(t.p + 6);
-    if (y1 < 19 || y1 > 21 || y2 < 0 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh < 0 || hh > 23 || mi < 0 ||
-        mi > 59 || ss < 0 || ss > 60)
+    if (y1 < 19 || y1 > 21 || y2 < 0 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh < 0 ||
+        hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60)
         return false;
     hm_dec_time_utc(ev, hm_civil_to_epoch(y1 * 100 + y2, mo, dd, hh, mi, ss) * 1000000000LL);
     return true;
@@ -68,21 +70,35 @@ static int ib_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_str key = {ctx->json + kt->start, (uint32_t)(kt->end - kt->start)};
         k = hm_json_skip(ctx, vt);
         if (ctx->tok[vt].type == JSMN_OBJECT || ctx->tok[vt].type == JSMN_ARRAY) {
-            hm_json_flatten(ctx, ev, vt, NULL);
+            char *prefix = hm_arena_alloc(ctx->arena, (size_t)key.len + 1);
+            memcpy(prefix, key.p, key.len);
+            prefix[key.len] = 0;
+            hm_json_flatten(ctx, ev, vt, prefix);
             continue;
         }
         if (hm_json_is_null(ctx, vt)) continue;
         hm_str val = hm_json_str(ctx, vt);
         if (!val.len || hm_str_eq_c(val, "-")) continue;
-        if (hm_str_eq_c(key, "action")) { action = val; continue; }
-        if (hm_str_eq_c(key, "logType")) logtype = val;
-        else if (hm_str_eq_c(key, "logTime")) { logdate = val; continue; }
-        else if (hm_str_eq_c(key, "time")) { logtime = val; continue; }
-        else if (hm_str_eq_c(key, "subjectId")) subject = val;
+        if (hm_str_eq_c(key, "action")) {
+            action = val;
+            continue;
+        }
+        if (hm_str_eq_c(key, "logType"))
+            logtype = val;
+        else if (hm_str_eq_c(key, "logTime")) {
+            logdate = val;
+            continue;
+        } else if (hm_str_eq_c(key, "time")) {
+            logtime = val;
+            continue;
+        } else if (hm_str_eq_c(key, "subjectId"))
+            subject = val;
         int id = hm_field_map_get(ctx->map, key.p, key.len);
         if (id == HM_F_SRC_MAC && ib_zero_mac(val)) continue;
-        if (id >= 0) hm_ev_set_default(ev, (hm_field_id)id, val);
-        else hm_dec_extra(ctx, ev, key, val);
+        if (id >= 0)
+            hm_ev_set_default(ev, (hm_field_id)id, val);
+        else
+            hm_dec_extra(ctx, ev, key, val);
     }
     if (!hm_ev_has(ev, HM_F_USER) && subject.len) hm_ev_set(ev, HM_F_USER, subject);
     if (!action.len) action = hm_ev_get(ev, HM_F_ACTION);

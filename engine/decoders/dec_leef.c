@@ -14,14 +14,18 @@
 
 static int64_t leef_start(const hm_syslog_hdr *h) {
     hm_str b = h->body;
-    if (hm_str_eq_c(h->app, "LEEF") && b.len >= 4 && (unsigned)(b.p[0] - '0') <= 9 && b.p[1] == '.' &&
-        (unsigned)(b.p[2] - '0') <= 9 && b.p[3] == '|')
+    if (hm_str_eq_c(h->app, "LEEF") && b.len >= 4 && (unsigned)(b.p[0] - '0') <= 9 &&
+        b.p[1] == '.' && (unsigned)(b.p[2] - '0') <= 9 && b.p[3] == '|')
         return 0;
-    uint32_t lim = b.len < 256 ? b.len : 256;
-    for (uint32_t i = 0; i + 9 < lim; i++) {
-        if (b.p[i] == 'L' && !memcmp(b.p + i, "LEEF:", 5) && (unsigned)(b.p[i + 5] - '0') <= 9 &&
+    uint32_t lim = b.len < 256 ? b.len : 256, i = 0;
+    while (i + 9 < lim) {
+        const char *q = memmem(b.p + i, lim - i, "LEEF:", 5);
+        if (!q) break;
+        i = (uint32_t)(q - b.p);
+        if (i + 9 < lim && (unsigned)(b.p[i + 5] - '0') <= 9 &&
             (i == 0 || b.p[i - 1] == ' ' || b.p[i - 1] == ':'))
             return i + 5;
+        i++;
     }
     return -1;
 }
@@ -39,8 +43,10 @@ static hm_str leef_token(hm_decode_ctx *ctx, hm_str v) {
     char *o = hm_arena_alloc(ctx->arena, v.len);
     for (uint32_t i = 0; i < v.len; i++) {
         char c = v.p[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-        else if (c == ' ') c = '_';
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        else if (c == ' ')
+            c = '_';
         o[i] = c;
     }
     return (hm_str){o, v.len};
@@ -92,9 +98,12 @@ static bool leef_delim(hm_str f, char *d) {
         return true;
     }
     hm_str h = f;
-    if (h.len >= 2 && h.p[0] == '0' && (h.p[1] == 'x' || h.p[1] == 'X')) h = (hm_str){h.p + 2, h.len - 2};
-    else if (h.len >= 1 && (h.p[0] == 'x' || h.p[0] == 'X')) h = (hm_str){h.p + 1, h.len - 1};
-    else return false;
+    if (h.len >= 2 && h.p[0] == '0' && (h.p[1] == 'x' || h.p[1] == 'X'))
+        h = (hm_str){h.p + 2, h.len - 2};
+    else if (h.len >= 1 && (h.p[0] == 'x' || h.p[0] == 'X'))
+        h = (hm_str){h.p + 1, h.len - 1};
+    else
+        return false;
     if (h.len < 1 || h.len > 2) return false;
     int v = 0;
     for (uint32_t i = 0; i < h.len; i++) {
@@ -122,9 +131,12 @@ static bool leef_time(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
         for (uint32_t i = 0; i < v.len; i++) n = n * 10 + (uint64_t)(v.p[i] - '0');
         int64_t ns;
         /* epoch ms or s, years 1973..2100 */
-        if (n >= 100000000000ULL && n <= 4102444800000ULL) ns = (int64_t)n * 1000000LL;
-        else if (n >= 100000000ULL && n <= 4102444800ULL) ns = (int64_t)n * 1000000000LL;
-        else return false;
+        if (n >= 100000000000ULL && n <= 4102444800000ULL)
+            ns = (int64_t)n * 1000000LL;
+        else if (n >= 100000000ULL && n <= 4102444800ULL)
+            ns = (int64_t)n * 1000000000LL;
+        else
+            return false;
         hm_dec_time_utc(ev, ns);
         return true;
     }
@@ -136,7 +148,8 @@ static bool leef_time(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
     uint32_t i = 4;
     if (v.p[i] == ' ') i++;
     int day = 0;
-    while (i < v.len && (unsigned)(v.p[i] - '0') <= 9 && day < 100) day = day * 10 + (v.p[i++] - '0');
+    while (i < v.len && (unsigned)(v.p[i] - '0') <= 9 && day < 100)
+        day = day * 10 + (v.p[i++] - '0');
     if (i >= v.len || v.p[i] != ' ' || day < 1 || day > 31) return false;
     i++;
     int year = 0;
@@ -241,9 +254,12 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
     /* LEEF 1.0 producers that do not use tabs */
     if (delim == '\t' && ext.len && !memchr(ext.p, '\t', ext.len)) {
-        if (memchr(ext.p, '^', ext.len)) delim = '^';
-        else if (memchr(ext.p, '|', ext.len)) delim = '|';
-        else delim = ' ';
+        if (memchr(ext.p, '^', ext.len))
+            delim = '^';
+        else if (memchr(ext.p, '|', ext.len))
+            delim = '|';
+        else
+            delim = ' ';
     }
 
     hm_dec_origin(ev, HM_SRC_UNKNOWN, NULL, NULL, NULL, NULL);
@@ -260,7 +276,10 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     hm_str action = {0}, cat = {0}, outcome = {0}, devtime = {0};
     for (int k = 0; k < n; k++) {
         hm_str key = kv[k].k, val = kv[k].v;
-        if (hm_str_eq_c(key, "devTime")) { devtime = val; continue; }
+        if (hm_str_eq_c(key, "devTime")) {
+            devtime = val;
+            continue;
+        }
         if (hm_str_eq_c(key, "devTimeFormat")) continue;
         if (hm_str_eq_c(key, "cat")) cat = val;
         if (hm_str_eq_c(key, "action") || hm_str_eq_c(key, "act")) {
@@ -271,10 +290,14 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_str_eq_c(key, "EventStatus") || hm_str_eq_c(key, "eventStatus"))
             outcome = val;
         if (hm_str_eq_c(key, "proto")) {
-            if (hm_str_eq_c(val, "6")) hm_ev_set_c(ev, HM_F_PROTO, "tcp");
-            else if (hm_str_eq_c(val, "17")) hm_ev_set_c(ev, HM_F_PROTO, "udp");
-            else if (hm_str_eq_c(val, "1")) hm_ev_set_c(ev, HM_F_PROTO, "icmp");
-            else if (val.len) hm_ev_set(ev, HM_F_PROTO, leef_lower(ctx, val));
+            if (hm_str_eq_c(val, "6"))
+                hm_ev_set_c(ev, HM_F_PROTO, "tcp");
+            else if (hm_str_eq_c(val, "17"))
+                hm_ev_set_c(ev, HM_F_PROTO, "udp");
+            else if (hm_str_eq_c(val, "1"))
+                hm_ev_set_c(ev, HM_F_PROTO, "icmp");
+            else if (val.len)
+                hm_ev_set(ev, HM_F_PROTO, leef_lower(ctx, val));
             continue;
         }
         int id = hm_field_map_get(ctx->map, key.p, key.len);
@@ -290,21 +313,22 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     const char *oc = outcome.len ? hm_outcome_from_word(outcome) : NULL;
     if (oc && !strcmp(oc, "unknown")) oc = NULL;
 
-    static const char *const deny[] = {"block", "blocked", "deny", "denied", "drop", "dropped",
-                                       "reject", "rejected", "reset", "reset-both", "quarantine",
-                                       "quarantined", "prevented", NULL};
-    static const char *const allow[] = {"allow", "allowed", "accept", "accepted", "permit",
-                                        "permitted", "pass", "passed", NULL};
+    static const char *const deny[] = {
+        "block",    "blocked", "deny",       "denied",     "drop",        "dropped",   "reject",
+        "rejected", "reset",   "reset-both", "quarantine", "quarantined", "prevented", NULL};
+    static const char *const allow[] = {"allow",     "allowed", "accept", "accepted", "permit",
+                                        "permitted", "pass",    "passed", NULL};
     bool is_deny = false, is_allow = false;
     for (const char *const *w = deny; *w && action.len; w++) is_deny |= hm_str_ieq_c(action, *w);
     for (const char *const *w = allow; *w && action.len; w++) is_allow |= hm_str_ieq_c(action, *w);
-    bool malware = leef_ci_has(eid, "virus") || leef_ci_has(eid, "malware") || leef_ci_has(cat, "virus") ||
-                   leef_ci_has(cat, "malware");
-    bool threat = leef_ci_has(eid, "attack") || leef_ci_has(eid, "intrusion") || leef_ci_has(eid, "exploit") ||
-                  leef_ci_has(cat, "anomaly") || leef_ci_has(cat, "intrusion") || leef_ci_has(cat, "ids") ||
+    bool malware = leef_ci_has(eid, "virus") || leef_ci_has(eid, "malware") ||
+                   leef_ci_has(cat, "virus") || leef_ci_has(cat, "malware");
+    bool threat = leef_ci_has(eid, "attack") || leef_ci_has(eid, "intrusion") ||
+                  leef_ci_has(eid, "exploit") || leef_ci_has(cat, "anomaly") ||
+                  leef_ci_has(cat, "intrusion") || leef_ci_has(cat, "ids") ||
                   leef_ci_has(cat, "threat");
-    bool login = leef_ci_has(eid, "login") || leef_ci_has(eid, "logon") || leef_ci_has(eid, "auth") ||
-                 leef_ci_has(cat, "auth");
+    bool login = leef_ci_has(eid, "login") || leef_ci_has(eid, "logon") ||
+                 leef_ci_has(eid, "auth") || leef_ci_has(cat, "auth");
     const char *bo = oc ? oc : (is_deny ? "failure" : NULL);
     if (malware) {
         hm_ev_set_c(ev, HM_F_CATEGORY, "antivirus");
@@ -315,8 +339,8 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_ev_set_c(ev, HM_F_EVENT, "ips_alert");
         if (bo) hm_ev_set_c(ev, HM_F_OUTCOME, bo);
     } else if (login) {
-        bool failed = (oc && !strcmp(oc, "failure")) ||
-                      (!oc && (leef_ci_has(eid, "fail") || is_deny));
+        bool failed =
+            (oc && !strcmp(oc, "failure")) || (!oc && (leef_ci_has(eid, "fail") || is_deny));
         hm_ev_set_c(ev, HM_F_CATEGORY, "authentication");
         hm_ev_set_c(ev, HM_F_EVENT, failed ? "login_failure" : "login_success");
         hm_ev_set_c(ev, HM_F_OUTCOME, failed ? "failure" : "success");
@@ -325,8 +349,9 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
         ev->src_type = (uint8_t)t;
         hm_ev_set_c(ev, HM_F_SRC_TYPE, hm_src_type_names[t]);
         hm_ev_set_c(ev, HM_F_CATEGORY, web ? "webproxy" : "firewall");
-        hm_ev_set_c(ev, HM_F_EVENT, web ? (is_deny ? "web_block" : "web_allow")
-                                        : (is_deny ? "traffic_deny" : "traffic_allow"));
+        hm_ev_set_c(ev, HM_F_EVENT,
+                    web ? (is_deny ? "web_block" : "web_allow")
+                        : (is_deny ? "traffic_deny" : "traffic_allow"));
         hm_ev_set_c(ev, HM_F_OUTCOME, oc ? oc : (is_deny ? "failure" : "success"));
     } else if (web) {
         ev->src_type = HM_SRC_WEB;

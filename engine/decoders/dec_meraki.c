@@ -8,10 +8,19 @@
  * docs/decoders/meraki.md */
 #include "../decode.h"
 
-static const char *const mk_cats[] = {"events", "flows", "urls", "ids-alerts", "security_event",
-                                      "airmarshal_events", "firewall", "vpn_firewall",
-                                      "cellular_firewall", "bridge_anyconnect_client_vpn_firewall",
-                                      "ip_flow_start", "ip_flow_end", NULL};
+static const char *const mk_cats[] = {"events",
+                                      "flows",
+                                      "urls",
+                                      "ids-alerts",
+                                      "security_event",
+                                      "airmarshal_events",
+                                      "firewall",
+                                      "vpn_firewall",
+                                      "cellular_firewall",
+                                      "bridge_anyconnect_client_vpn_firewall",
+                                      "ip_flow_start",
+                                      "ip_flow_end",
+                                      NULL};
 
 static hm_str mk_word(hm_str b) {
     uint32_t i = 0;
@@ -19,12 +28,31 @@ static hm_str mk_word(hm_str b) {
     return (hm_str){b.p, i};
 }
 
+/* The header was "<PRI>1 <epoch.frac> <host> ": digits and dots right before the host.
+ * (version 1 means the record starts with '<', so the backward scan stays inside it.) */
+static bool mk_epoch_header(const hm_syslog_hdr *h) {
+    const char *q = h->host.p - 1; /* the blank before the host */
+    if (*q != ' ') return false;
+    const char *d = q - 1;
+    int n = 0;
+    while ((*d >= '0' && *d <= '9') || *d == '.') {
+        d--;
+        n++;
+    }
+    return n >= 9 && *d == ' ' && d[-1] == '1' && d[-2] == '>';
+}
+
 static int mk_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     if (h->version != 1 || h->app.len || !h->host.len) return 0;
     hm_str w = mk_word(h->body);
-    for (const char *const *c = mk_cats; *c; c++)
-        if (hm_str_eq_c(w, *c)) return 100;
+    for (const char *const *c = mk_cats; *c; c++) {
+        if (!hm_str_eq_c(w, *c)) continue;
+        if (mk_epoch_header(h)) return 100;
+        /* an ISO-stamped 5424 line whose message happens to start with a category word */
+        return (hm_str_eq_c(w, "events") || hm_str_eq_c(w, "urls") || hm_str_eq_c(w, "flows")) ? 50
+                                                                                               : 0;
+    }
     return 0;
 }
 
@@ -65,8 +93,10 @@ static bool mk_is_ip(hm_str v) {
     int dots = 0, colons = 0;
     for (uint32_t i = 0; i < v.len; i++) {
         char c = v.p[i];
-        if (c == '.') dots++;
-        else if (c == ':') colons++;
+        if (c == '.')
+            dots++;
+        else if (c == ':')
+            colons++;
         else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
@@ -92,7 +122,8 @@ static void mk_endpoint(hm_event *ev, hm_str v, bool src) {
     int64_t c = hm_str_find(v, ':');
     if (c > 0 && hm_str_find((hm_str){v.p + c + 1, v.len - (uint32_t)c - 1}, ':') < 0) {
         mk_set_ip(ev, ip, (hm_str){v.p, (uint32_t)c});
-        if ((uint32_t)c + 1 < v.len) hm_ev_set(ev, port, (hm_str){v.p + c + 1, v.len - (uint32_t)c - 1});
+        if ((uint32_t)c + 1 < v.len)
+            hm_ev_set(ev, port, (hm_str){v.p + c + 1, v.len - (uint32_t)c - 1});
         return;
     }
     mk_set_ip(ev, ip, v);
@@ -142,8 +173,10 @@ static void mk_kv(hm_decode_ctx *ctx, hm_event *ev, hm_str s, mk_vals *v, bool m
             hm_dec_extra(ctx, ev, k, val);
             continue;
         }
-        if (hm_str_eq_c(k, "connectivity")) v->connectivity = val;
-        else if (hm_str_eq_c(k, "decision")) v->decision = val;
+        if (hm_str_eq_c(k, "connectivity"))
+            v->connectivity = val;
+        else if (hm_str_eq_c(k, "decision"))
+            v->decision = val;
         else if (hm_str_eq_c(k, "protocol")) {
             v->protocol = val;
             int64_t sl = hm_str_find(val, '/');
@@ -199,12 +232,24 @@ static const mk_type_verb mk_types[] = {
 
 static void mk_origin(hm_event *ev, uint8_t kind, const char *service) {
     switch (kind) {
-    case 1: hm_dec_origin(ev, HM_SRC_RADIUS, "cisco", "meraki", "authentication", service); break;
-    case 2: hm_dec_origin(ev, HM_SRC_VPN, "cisco", "meraki", "vpn", service); break;
-    case 3: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "meraki", "ids", service); break;
-    case 4: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "meraki", "firewall", service); break;
-    case 5: hm_dec_origin(ev, HM_SRC_WEB, "cisco", "meraki", "webproxy", service); break;
-    default: hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "meraki", "network", service); break;
+    case 1:
+        hm_dec_origin(ev, HM_SRC_RADIUS, "cisco", "meraki", "authentication", service);
+        break;
+    case 2:
+        hm_dec_origin(ev, HM_SRC_VPN, "cisco", "meraki", "vpn", service);
+        break;
+    case 3:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "meraki", "ids", service);
+        break;
+    case 4:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "meraki", "firewall", service);
+        break;
+    case 5:
+        hm_dec_origin(ev, HM_SRC_WEB, "cisco", "meraki", "webproxy", service);
+        break;
+    default:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "cisco", "meraki", "network", service);
+        break;
     }
 }
 
@@ -224,7 +269,8 @@ static void mk_anyconnect_msg(hm_event *ev, hm_str m) {
     hm_str r = mk_after(m, "Bytes rcv: ");
     if (r.len) hm_ev_set(ev, HM_F_BYTES_OUT, r);
     int64_t rs = hm_str_find_s(m, "Reason: ");
-    if (rs >= 0) hm_ev_set(ev, HM_F_REASON, hm_str_trim((hm_str){m.p + rs + 8, m.len - (uint32_t)rs - 8}));
+    if (rs >= 0)
+        hm_ev_set(ev, HM_F_REASON, hm_str_trim((hm_str){m.p + rs + 8, m.len - (uint32_t)rs - 8}));
 }
 
 static void mk_events(hm_decode_ctx *ctx, hm_event *ev, hm_str rest) {
@@ -238,8 +284,10 @@ static void mk_events(hm_decode_ctx *ctx, hm_event *ev, hm_str rest) {
             if (!hm_str_eq_c(v.type, t->type)) continue;
             mk_origin(ev, t->kind, "events");
             mk_ev(ev, t->event, t->outcome);
-            if (hm_str_starts(v.type, "8021x")) hm_ev_set_c(ev, HM_F_AUTH_METHOD, "802.1x");
-            else if (hm_str_eq_c(v.type, "splash_auth")) hm_ev_set_c(ev, HM_F_AUTH_METHOD, "splash");
+            if (hm_str_starts(v.type, "8021x"))
+                hm_ev_set_c(ev, HM_F_AUTH_METHOD, "802.1x");
+            else if (hm_str_eq_c(v.type, "splash_auth"))
+                hm_ev_set_c(ev, HM_F_AUTH_METHOD, "splash");
             if (v.msg.len) mk_anyconnect_msg(ev, v.msg);
             return;
         }
@@ -372,8 +420,8 @@ static int mk_decode(hm_decode_ctx *ctx, hm_event *ev) {
         mk_kv(ctx, ev, kvpart, &v, false);
         if (text.len) hm_ev_set(ev, HM_F_MESSAGE, text);
         if (v.decision.len) hm_ev_set(ev, HM_F_ACTION, v.decision);
-        bool blocked = hm_str_eq_c(v.decision, "blocked") ||
-                       hm_str_eq_c(hm_ev_get(ev, HM_F_ACTION), "block");
+        bool blocked =
+            hm_str_eq_c(v.decision, "blocked") || hm_str_eq_c(hm_ev_get(ev, HM_F_ACTION), "block");
         if (mk_ci_has(sub, "file") || mk_ci_has(sub, "disposition")) {
             mk_origin(ev, 3, hm_str_eq_c(cat, "ids-alerts") ? "ids-alerts" : "security_event");
             mk_ev(ev, "malware_detected", blocked ? "failure" : "unknown");
@@ -387,7 +435,10 @@ static int mk_decode(hm_decode_ctx *ctx, hm_event *ev) {
         mk_origin(ev, 3, "airmarshal_events");
         mk_kv(ctx, ev, rest, &v, true);
         if (v.type.len) hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v.type);
-        mk_ev(ev, mk_ci_has(v.type, "rogue") || mk_ci_has(v.type, "spoof") ? "rogue_ap" : "wifi_radio_event", NULL);
+        mk_ev(ev,
+              mk_ci_has(v.type, "rogue") || mk_ci_has(v.type, "spoof") ? "rogue_ap"
+                                                                       : "wifi_radio_event",
+              NULL);
         return HM_OK;
     }
     /* flows, firewall, vpn_firewall, cellular_firewall, ip_flow_start/end */
@@ -405,12 +456,18 @@ static int mk_decode(hm_decode_ctx *ctx, hm_event *ev) {
     hm_str pw = mk_word(v.pattern);
     bool deny = hm_str_eq_c(first, "deny") || hm_str_eq_c(pw, "deny") || hm_str_eq_c(pw, "0");
     bool allow = hm_str_eq_c(first, "allow") || hm_str_eq_c(pw, "allow") || hm_str_eq_c(pw, "1");
-    if (hm_str_eq_c(first, "allow") || hm_str_eq_c(first, "deny")) hm_ev_set(ev, HM_F_ACTION, first);
-    else if (pw.len && (hm_str_eq_c(pw, "allow") || hm_str_eq_c(pw, "deny"))) hm_ev_set(ev, HM_F_ACTION, pw);
-    if (hm_str_eq_c(cat, "ip_flow_end")) mk_ev(ev, "traffic_end", "success");
-    else if (deny) mk_ev(ev, "traffic_deny", "failure");
-    else if (allow || hm_str_eq_c(cat, "ip_flow_start")) mk_ev(ev, "traffic_allow", "success");
-    else mk_ev(ev, "firewall_event", NULL);
+    if (hm_str_eq_c(first, "allow") || hm_str_eq_c(first, "deny"))
+        hm_ev_set(ev, HM_F_ACTION, first);
+    else if (pw.len && (hm_str_eq_c(pw, "allow") || hm_str_eq_c(pw, "deny")))
+        hm_ev_set(ev, HM_F_ACTION, pw);
+    if (hm_str_eq_c(cat, "ip_flow_end"))
+        mk_ev(ev, "traffic_end", "success");
+    else if (deny)
+        mk_ev(ev, "traffic_deny", "failure");
+    else if (allow || hm_str_eq_c(cat, "ip_flow_start"))
+        mk_ev(ev, "traffic_allow", "success");
+    else
+        mk_ev(ev, "firewall_event", NULL);
     return HM_OK;
 }
 

@@ -56,7 +56,9 @@ static int pan_split(hm_decode_ctx *ctx, hm_str b, hm_str *f, int max) {
     return n;
 }
 
-static bool pan_is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+static bool pan_is_digit(char c) {
+    return (unsigned)(c - '0') <= 9;
+}
 
 /* Offset of the CSV record (field 0) in the body, or -1. Field 0 is a number right
  * after the start or a blank; field 1 is a date; field 3 an upper-case log type. */
@@ -88,10 +90,10 @@ static int64_t pan_start(hm_str b, hm_str *type) {
     return -1;
 }
 
-static const char *const pan_types[] = {"TRAFFIC", "THREAT",  "SYSTEM",   "CONFIG",
-                                        "AUTHENTICATION", "GLOBALPROTECT", "USERID",
-                                        "HIPMATCH", "DECRYPTION", "CORRELATION", "TUNNEL",
-                                        "GTP", "SCTP", "IPTAG", "AUTH", NULL};
+static const char *const pan_types[] = {"TRAFFIC",        "THREAT",        "SYSTEM", "CONFIG",
+                                        "AUTHENTICATION", "GLOBALPROTECT", "USERID", "HIPMATCH",
+                                        "DECRYPTION",     "CORRELATION",   "TUNNEL", "GTP",
+                                        "SCTP",           "IPTAG",         "AUTH",   NULL};
 
 static int pan_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
@@ -119,8 +121,10 @@ static void pan_extra(hm_decode_ctx *ctx, hm_event *ev, const char *k, hm_str v)
 /* srcloc/dstloc: a country, or an address range for private space (kept as a vendor field) */
 static void pan_geo(hm_decode_ctx *ctx, hm_event *ev, hm_field_id id, const char *k, hm_str v) {
     if (!v.len) return;
-    if (pan_is_digit(v.p[0]) || hm_str_find(v, ':') >= 0) pan_extra(ctx, ev, k, v);
-    else pan_set(ev, id, v);
+    if (pan_is_digit(v.p[0]) || hm_str_find(v, ':') >= 0)
+        pan_extra(ctx, ev, k, v);
+    else
+        pan_set(ev, id, v);
 }
 
 /* "domain\user" -> user, user_domain */
@@ -133,6 +137,18 @@ static void pan_user(hm_event *ev, hm_field_id uid, hm_str v) {
     } else {
         hm_ev_set(ev, uid, v);
     }
+}
+
+static hm_str pan_lower(hm_decode_ctx *ctx, hm_str v) {
+    uint32_t i = 0;
+    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
+    if (i == v.len) return v;
+    char *o = hm_arena_alloc(ctx->arena, v.len);
+    for (uint32_t j = 0; j < v.len; j++) {
+        char c = v.p[j];
+        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    return (hm_str){o, v.len};
 }
 
 static bool pan_ci_has(hm_str s, const char *needle) {
@@ -218,8 +234,10 @@ static void pan_traffic(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n
     pan_extra(ctx, ev, "packets", pan_f(f, n, 34));
     /* subtype deny/drop names a refused session whatever the action column says */
     bool deny = hm_str_eq_c(sub, "deny") || hm_str_eq_c(sub, "drop") || pan_blocked(act);
-    if (!act.len && !sub.len) pan_ev(ev, "firewall_event", NULL);
-    else pan_ev(ev, deny ? "traffic_deny" : "traffic_allow", deny ? "failure" : "success");
+    if (!act.len && !sub.len)
+        pan_ev(ev, "firewall_event", NULL);
+    else
+        pan_ev(ev, deny ? "traffic_deny" : "traffic_allow", deny ? "failure" : "success");
 }
 
 static void pan_threat(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
@@ -255,7 +273,8 @@ static void pan_threat(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n)
     pan_extra(ctx, ev, "file_or_url", misc);
     hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "ids", "threat");
     const char *oc = blocked ? "failure" : "unknown";
-    if (hm_str_eq_c(sub, "virus") || hm_str_eq_c(sub, "wildfire-virus") || hm_str_eq_c(sub, "ml-virus"))
+    if (hm_str_eq_c(sub, "virus") || hm_str_eq_c(sub, "wildfire-virus") ||
+        hm_str_eq_c(sub, "ml-virus"))
         pan_ev(ev, "malware_detected", oc);
     else if (hm_str_eq_c(sub, "spyware") || hm_str_eq_c(sub, "vulnerability") ||
              hm_str_eq_c(sub, "flood") || hm_str_eq_c(sub, "scan") || hm_str_eq_c(sub, "packet"))
@@ -311,10 +330,14 @@ static void pan_system(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n)
     pan_set(ev, HM_F_HOST, pan_f(f, n, 22));
     if (desc.len) pan_system_desc(ev, desc);
     bool gp = hm_str_starts(eid, "globalprotect") || hm_str_eq_c(sub, "globalprotect");
-    if (gp) hm_dec_origin(ev, HM_SRC_VPN, "paloaltonetworks", "paloalto", "vpn", "system");
-    else if (pan_ci_has(eid, "auth") || pan_ci_has(desc, "logged in") || pan_ci_has(desc, "logged out"))
-        hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "authentication", "system");
-    else hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "firewall", "system");
+    if (gp)
+        hm_dec_origin(ev, HM_SRC_VPN, "paloaltonetworks", "paloalto", "vpn", "system");
+    else if (pan_ci_has(eid, "auth") || pan_ci_has(desc, "logged in") ||
+             pan_ci_has(desc, "logged out"))
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "authentication",
+                      "system");
+    else
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "firewall", "system");
 
     if (pan_ci_has(desc, " logged in via ")) {
         pan_ev(ev, "admin_login_success", "success");
@@ -358,7 +381,7 @@ static void pan_config(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n)
         pan_set(ev, HM_F_HOST, pan_f(f, n, 21));
     }
     if (res.len) {
-        hm_ev_set(ev, HM_F_ACTION, res);
+        hm_ev_set(ev, HM_F_ACTION, pan_lower(ctx, res));
         hm_ev_set_c(ev, HM_F_OUTCOME, hm_outcome_from_word(res));
     }
     hm_ev_set_c(ev, HM_F_EVENT, "config_change");
@@ -386,11 +409,13 @@ static void pan_auth(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
     pan_set(ev, HM_F_SRC_MAC, pan_f(f, n, 41));
     pan_set(ev, HM_F_USER_AGENT, pan_f(f, n, 44));
     pan_set(ev, HM_F_SESSION_ID, pan_f(f, n, 45));
-    if (pan_ci_has(et, "success")) pan_ev(ev, "login_success", "success");
+    if (pan_ci_has(et, "success"))
+        pan_ev(ev, "login_success", "success");
     else if (pan_ci_has(et, "fail") || pan_ci_has(et, "invalid") || pan_ci_has(et, "deny") ||
              pan_ci_has(et, "timeout") || pan_ci_has(et, "reject"))
         pan_ev(ev, "login_failure", "failure");
-    else pan_ev(ev, "login_attempt", "unknown");
+    else
+        pan_ev(ev, "login_attempt", "unknown");
 }
 
 static void pan_gp(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
@@ -402,10 +427,15 @@ static void pan_gp(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
     pan_extra(ctx, ev, "tunnel_type", pan_f(f, n, 11));
     pan_user(ev, HM_F_USER, pan_f(f, n, 12));
     pan_set(ev, HM_F_GEO_COUNTRY, pan_f(f, n, 13));
-    pan_set(ev, HM_F_DEVICE_ID, pan_f(f, n, 14));
-    pan_set(ev, HM_F_SRC_IP, pan_f(f, n, 15));
-    pan_set(ev, HM_F_SRC_IP, hm_ev_has(ev, HM_F_SRC_IP) ? (hm_str){0} : pan_f(f, n, 16));
-    pan_set(ev, HM_F_NAT_IP, pan_f(f, n, 17));
+    pan_extra(ctx, ev, "machine_name", pan_f(f, n, 14));
+    hm_str pub4 = pan_f(f, n, 15), pub6 = pan_f(f, n, 16), priv4 = pan_f(f, n, 17),
+           priv6 = pan_f(f, n, 18);
+    if (hm_str_eq_c(pub4, "0.0.0.0")) pub4.len = 0;
+    if (hm_str_eq_c(priv4, "0.0.0.0")) priv4.len = 0;
+    if (hm_str_eq_c(pub6, "::")) pub6.len = 0;
+    if (hm_str_eq_c(priv6, "::")) priv6.len = 0;
+    pan_set(ev, HM_F_SRC_IP, pub4.len ? pub4 : pub6);
+    pan_set(ev, HM_F_NAT_IP, priv4.len ? priv4 : priv6);
     pan_extra(ctx, ev, "client_version", pan_f(f, n, 21));
     pan_extra(ctx, ev, "client_os", pan_f(f, n, 22));
     hm_str reason = pan_f(f, n, 25), err = pan_f(f, n, 26);
@@ -417,7 +447,7 @@ static void pan_gp(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
     pan_extra(ctx, ev, "gateway", pan_f(f, n, 41));
     pan_set(ev, HM_F_HOST, pan_f(f, n, 47));
     const char *oc = status.len ? hm_outcome_from_word(status) : NULL;
-    if (status.len) hm_ev_set(ev, HM_F_ACTION, status);
+    if (status.len) hm_ev_set(ev, HM_F_ACTION, pan_lower(ctx, status));
     bool fail = oc && !strcmp(oc, "failure");
     if (hm_str_eq_c(eid, "gateway-connected") || hm_str_eq_c(eid, "gateway-register"))
         pan_ev(ev, fail ? "vpn_connect_failure" : "vpn_connect", oc);
@@ -458,13 +488,20 @@ static int pan_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (n > 4 && f[4].len) hm_dec_extra(ctx, ev, HM_STR_LIT("subtype"), f[4]);
     hm_dec_extra(ctx, ev, HM_STR_LIT("type"), type);
 
-    if (hm_str_eq_c(type, "TRAFFIC")) pan_traffic(ctx, ev, f, n);
-    else if (hm_str_eq_c(type, "THREAT")) pan_threat(ctx, ev, f, n);
-    else if (hm_str_eq_c(type, "SYSTEM")) pan_system(ctx, ev, f, n);
-    else if (hm_str_eq_c(type, "CONFIG")) pan_config(ctx, ev, f, n);
-    else if (hm_str_eq_c(type, "AUTHENTICATION") || hm_str_eq_c(type, "AUTH")) pan_auth(ctx, ev, f, n);
-    else if (hm_str_eq_c(type, "GLOBALPROTECT")) pan_gp(ctx, ev, f, n);
-    else if (hm_str_eq_c(type, "USERID")) pan_userid(ctx, ev, f, n);
+    if (hm_str_eq_c(type, "TRAFFIC"))
+        pan_traffic(ctx, ev, f, n);
+    else if (hm_str_eq_c(type, "THREAT"))
+        pan_threat(ctx, ev, f, n);
+    else if (hm_str_eq_c(type, "SYSTEM"))
+        pan_system(ctx, ev, f, n);
+    else if (hm_str_eq_c(type, "CONFIG"))
+        pan_config(ctx, ev, f, n);
+    else if (hm_str_eq_c(type, "AUTHENTICATION") || hm_str_eq_c(type, "AUTH"))
+        pan_auth(ctx, ev, f, n);
+    else if (hm_str_eq_c(type, "GLOBALPROTECT"))
+        pan_gp(ctx, ev, f, n);
+    else if (hm_str_eq_c(type, "USERID"))
+        pan_userid(ctx, ev, f, n);
     else {
         hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "firewall", NULL);
         pan_ev(ev, "firewall_event", NULL);
@@ -476,7 +513,8 @@ static int pan_decode(hm_decode_ctx *ctx, hm_event *ev) {
 const hm_decoder_ops hm_dec_panos = {
     .abi = HM_DECODER_ABI,
     .name = "panos",
-    .description = "Palo Alto Networks PAN-OS CSV syslog (traffic, threat, system, config, auth, GlobalProtect)",
+    .description = "Palo Alto Networks PAN-OS CSV syslog (traffic, threat, system, config, auth, "
+                   "GlobalProtect)",
     .probe = pan_probe,
     .decode = pan_decode,
 };

@@ -40,19 +40,32 @@ static bool pf_num(hm_str s, uint64_t *out) {
 
 static const char *pf_proto(uint64_t n) {
     switch (n) {
-    case 1: return "icmp";
-    case 2: return "igmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
-    case 58: return "ipv6-icmp";
-    case 89: return "ospf";
-    case 103: return "pim";
-    case 112: return "carp";
-    case 132: return "sctp";
-    default: return NULL;
+    case 1:
+        return "icmp";
+    case 2:
+        return "igmp";
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 47:
+        return "gre";
+    case 50:
+        return "esp";
+    case 51:
+        return "ah";
+    case 58:
+        return "ipv6-icmp";
+    case 89:
+        return "ospf";
+    case 103:
+        return "pim";
+    case 112:
+        return "carp";
+    case 132:
+        return "sctp";
+    default:
+        return NULL;
     }
 }
 
@@ -65,7 +78,8 @@ static int pf_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     hm_str f[10];
     int n = pf_split((hm_str){b.p, b.len < 120 ? b.len : 120}, f, 10);
     if (n < 9) return 0;
-    bool act = hm_str_eq_c(f[6], "pass") || hm_str_eq_c(f[6], "block") || hm_str_eq_c(f[6], "match");
+    bool act =
+        hm_str_eq_c(f[6], "pass") || hm_str_eq_c(f[6], "block") || hm_str_eq_c(f[6], "match");
     bool dir = hm_str_eq_c(f[7], "in") || hm_str_eq_c(f[7], "out");
     bool ver = hm_str_eq_c(f[8], "4") || hm_str_eq_c(f[8], "6");
     return act && dir && ver ? 60 : 0;
@@ -90,8 +104,10 @@ static int pf_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (f[3].len) hm_ev_set(ev, HM_F_RULE_VENDOR, f[3]);
     pf_extra(ctx, ev, "interface", f[4]);
     if (f[4].len) {
-        if (hm_str_eq_c(dir, "out")) hm_ev_set(ev, HM_F_DST_ZONE, f[4]);
-        else hm_ev_set(ev, HM_F_SRC_ZONE, f[4]);
+        if (hm_str_eq_c(dir, "out"))
+            hm_ev_set(ev, HM_F_DST_ZONE, f[4]);
+        else
+            hm_ev_set(ev, HM_F_SRC_ZONE, f[4]);
     }
     if (f[5].len) hm_ev_set(ev, HM_F_REASON, f[5]);
     if (action.len) hm_ev_set(ev, HM_F_ACTION, action);
@@ -127,8 +143,10 @@ static int pf_decode(hm_decode_ctx *ctx, hm_event *ev) {
     uint64_t pnum = 0;
     bool have_pnum = pf_num(f[pnum_i], &pnum);
     const char *pn = have_pnum ? pf_proto(pnum) : NULL;
-    if (pn) hm_ev_set_c(ev, HM_F_PROTO, pn);
-    else if (f[pname_i].len) hm_ev_set(ev, HM_F_PROTO, f[pname_i]);
+    if (pn)
+        hm_ev_set_c(ev, HM_F_PROTO, pn);
+    else if (f[pname_i].len)
+        hm_ev_set(ev, HM_F_PROTO, f[pname_i]);
     pf_extra(ctx, ev, "length", f[len_i]);
     if (f[src_i].len) hm_ev_set(ev, HM_F_SRC_IP, f[src_i]);
     if (f[src_i + 1].len) hm_ev_set(ev, HM_F_DST_IP, f[src_i + 1]);

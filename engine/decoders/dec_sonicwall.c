@@ -215,21 +215,35 @@ static const sw_verb *sw_lookup(uint64_t m) {
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (sw_verbs[mid].m == m) return &sw_verbs[mid];
-        if (sw_verbs[mid].m < m) lo = mid + 1;
-        else hi = mid;
+        if (sw_verbs[mid].m < m)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
 
 static void sw_origin(hm_event *ev, uint8_t kind) {
     switch (kind) {
-    case 1: hm_dec_origin(ev, HM_SRC_WEB, "sonicwall", "sonicwall", "webproxy", NULL); break;
-    case 2: hm_dec_origin(ev, HM_SRC_VPN, "sonicwall", "sonicwall", "vpn", NULL); break;
+    case 1:
+        hm_dec_origin(ev, HM_SRC_WEB, "sonicwall", "sonicwall", "webproxy", NULL);
+        break;
+    case 2:
+        hm_dec_origin(ev, HM_SRC_VPN, "sonicwall", "sonicwall", "vpn", NULL);
+        break;
     case 3:
-    case 5: hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "authentication", NULL); break;
-    case 4: hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "ids", NULL); break;
-    case 6: hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "configuration", NULL); break;
-    default: hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "firewall", NULL); break;
+    case 5:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "authentication", NULL);
+        break;
+    case 4:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "ids", NULL);
+        break;
+    case 6:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "configuration", NULL);
+        break;
+    default:
+        hm_dec_origin(ev, HM_SRC_FIREWALL, "sonicwall", "sonicwall", "firewall", NULL);
+        break;
     }
 }
 
@@ -264,11 +278,26 @@ static int sw_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_dec_extra(ctx, ev, k, v);
             continue;
         }
-        if (hm_str_eq_c(k, "srcV6")) { src6 = v; continue; }
-        if (hm_str_eq_c(k, "dstV6")) { dst6 = v; continue; }
-        if (hm_str_eq_c(k, "srcZone")) { if (v.len) hm_ev_set(ev, HM_F_SRC_ZONE, v); continue; }
-        if (hm_str_eq_c(k, "dstZone")) { if (v.len) hm_ev_set(ev, HM_F_DST_ZONE, v); continue; }
-        if (hm_str_eq_c(k, "time")) { time = v; continue; }
+        if (hm_str_eq_c(k, "srcV6")) {
+            src6 = v;
+            continue;
+        }
+        if (hm_str_eq_c(k, "dstV6")) {
+            dst6 = v;
+            continue;
+        }
+        if (hm_str_eq_c(k, "srcZone")) {
+            if (v.len) hm_ev_set(ev, HM_F_SRC_ZONE, v);
+            continue;
+        }
+        if (hm_str_eq_c(k, "dstZone")) {
+            if (v.len) hm_ev_set(ev, HM_F_DST_ZONE, v);
+            continue;
+        }
+        if (hm_str_eq_c(k, "time")) {
+            time = v;
+            continue;
+        }
         if (hm_str_eq_c(k, "m")) {
             if (!m.len) m = v;
             hm_ev_set_default(ev, HM_F_EVENT_ID_VENDOR, v);
@@ -291,11 +320,14 @@ static int sw_decode(hm_decode_ctx *ctx, hm_event *ev) {
             /* "Unknown (SSO failed)" is not an account */
             if (v.len && !hm_str_starts(v, "Unknown") && !hm_str_eq_c(v, "N/A"))
                 hm_ev_set_default(ev, HM_F_USER, v);
-            else hm_dec_extra(ctx, ev, k, v);
+            else
+                hm_dec_extra(ctx, ev, k, v);
             continue;
         }
-        if (hm_str_eq_c(k, "dstname")) dstname = v;
-        else if (hm_str_eq_c(k, "arg")) arg = v;
+        if (hm_str_eq_c(k, "dstname"))
+            dstname = v;
+        else if (hm_str_eq_c(k, "arg"))
+            arg = v;
         else if (hm_str_eq_c(k, "appName")) {
             app_name = v;
             continue;

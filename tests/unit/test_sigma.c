@@ -77,7 +77,8 @@ static hm_ruleset *load_text(const char *yaml, const hm_rules_opts *o, hm_diags 
 }
 
 /* Loads and asserts success with no error (warnings allowed). */
-static hm_ruleset *load_ok_at(const char *yaml, const hm_rules_opts *o, const char *file, int line) {
+static hm_ruleset *load_ok_at(const char *yaml, const hm_rules_opts *o, const char *file,
+                              int line) {
     hm_diags d = {0};
     hm_ruleset *rs = load_text(yaml, o, &d, NULL, 0);
     if (!rs || d.errors) {
@@ -90,7 +91,7 @@ static hm_ruleset *load_ok_at(const char *yaml, const hm_rules_opts *o, const ch
     hm_diags_free(&d);
     return rs;
 }
-#define LOAD(yaml) load_ok_at((yaml), NULL, __FILE__, __LINE__)
+#define LOAD(yaml)         load_ok_at((yaml), NULL, __FILE__, __LINE__)
 #define LOAD_OPTS(yaml, o) load_ok_at((yaml), (o), __FILE__, __LINE__)
 
 /* Loads and asserts the load fails with an error of the given code; when line > 0 also
@@ -115,8 +116,10 @@ static void expect_error_at(const char *yaml, const hm_rules_opts *o, const char
     hm_diags_free(&d);
 }
 #define EXPECT_ERROR(yaml, code) expect_error_at((yaml), NULL, (code), 0, 0, __FILE__, __LINE__)
-#define EXPECT_ERROR_OPTS(yaml, o, code) expect_error_at((yaml), (o), (code), 0, 0, __FILE__, __LINE__)
-#define EXPECT_ERROR_POS(yaml, code, l, c) expect_error_at((yaml), NULL, (code), (l), (c), __FILE__, __LINE__)
+#define EXPECT_ERROR_OPTS(yaml, o, code)                                                           \
+    expect_error_at((yaml), (o), (code), 0, 0, __FILE__, __LINE__)
+#define EXPECT_ERROR_POS(yaml, code, l, c)                                                         \
+    expect_error_at((yaml), NULL, (code), (l), (c), __FILE__, __LINE__)
 
 /* Loads (asserting success) and asserts a warning of the given code was (or was not) given. */
 static hm_ruleset *load_warn_at(const char *yaml, const char *code, bool want, const char *file,
@@ -134,7 +137,7 @@ static hm_ruleset *load_warn_at(const char *yaml, const char *code, bool want, c
     hm_diags_free(&d);
     return rs;
 }
-#define LOAD_WARN(yaml, code) load_warn_at((yaml), (code), true, __FILE__, __LINE__)
+#define LOAD_WARN(yaml, code)   load_warn_at((yaml), (code), true, __FILE__, __LINE__)
 #define LOAD_NOWARN(yaml, code) load_warn_at((yaml), (code), false, __FILE__, __LINE__)
 
 /* ------------------------------------------------------------------------------------- */
@@ -177,8 +180,12 @@ static void tev_add(tev *t, const char *name, const char *v) {
     assert_true(t->ev.n_extra < HM_EVENT_MAX_EXTRA);
     t->kv[t->ev.n_extra++] = (hm_kv){hm_str_c(name), hm_str_c(v)};
 }
-static void tev_set(tev *t, const char *name, const char *v) { tev_setn(t, name, v, strlen(v)); }
-static void tev_unset(tev *t, hm_field_id id) { t->ev.present[id >> 6] &= ~(1ULL << (id & 63)); }
+static void tev_set(tev *t, const char *name, const char *v) {
+    tev_setn(t, name, v, strlen(v));
+}
+static void tev_unset(tev *t, hm_field_id id) {
+    t->ev.present[id >> 6] &= ~(1ULL << (id & 63));
+}
 
 /* ------------------------------------------------------------------------------------- */
 /* matching: both engines, compared                                                       */
@@ -189,7 +196,8 @@ static void print_event(const tev *t) {
     fprintf(stderr, "  event raw='%.*s'\n", (int)t->rec.len, t->rec.data);
     for (int i = 0; i < HM_F_COUNT; i++)
         if (hm_ev_has(&t->ev, (hm_field_id)i))
-            fprintf(stderr, "    %s='%.*s'\n", hm_field_names[i], (int)t->ev.f[i].len, t->ev.f[i].p);
+            fprintf(stderr, "    %s='%.*s'\n", hm_field_names[i], (int)t->ev.f[i].len,
+                    t->ev.f[i].p);
     for (uint16_t i = 0; i < t->ev.n_extra; i++)
         fprintf(stderr, "    %.*s='%.*s'\n", (int)t->kv[i].key.len, t->kv[i].key.p,
                 (int)t->kv[i].val.len, t->kv[i].val.p);
@@ -264,22 +272,22 @@ static void check_at(const hm_ruleset *rs, bool want, const char *file, int line
 }
 /* YES(rs, raw, "Field", "value", ...): rule 0 matches; NO(...): it does not. */
 #define YES(rs, ...) check_at((rs), true, __FILE__, __LINE__, __VA_ARGS__, NULL)
-#define NO(rs, ...) check_at((rs), false, __FILE__, __LINE__, __VA_ARGS__, NULL)
+#define NO(rs, ...)  check_at((rs), false, __FILE__, __LINE__, __VA_ARGS__, NULL)
 
 /* Checks a prepared event. */
 #define TYES(rs, t) assert_true(HITS((rs), (t)) & 1)
-#define TNO(rs, t) assert_false(HITS((rs), (t)) & 1)
+#define TNO(rs, t)  assert_false(HITS((rs), (t)) & 1)
 
 /* ------------------------------------------------------------------------------------- */
 /* rule text                                                                              */
 
-#define HDR                                                                                       \
-    "title: Test rule\n"                                                                          \
-    "id: 00000000-0000-4000-8000-000000000001\n"                                                  \
-    "status: test\n"                                                                              \
-    "level: high\n"                                                                               \
-    "logsource:\n"                                                                                \
-    "    product: test\n"                                                                         \
+#define HDR                                                                                        \
+    "title: Test rule\n"                                                                           \
+    "id: 00000000-0000-4000-8000-000000000001\n"                                                   \
+    "status: test\n"                                                                               \
+    "level: high\n"                                                                                \
+    "logsource:\n"                                                                                 \
+    "    product: test\n"                                                                          \
     "detection:\n"
 
 /* A rule with one selection `sel` holding BODY (indented 8 spaces). */
@@ -310,11 +318,14 @@ static void test_doc01_yml_yaml_extensions(void **state) {
     char dir[400], p[600];
     new_dir(dir, sizeof dir);
     snprintf(p, sizeof p, "%s/a.yml", dir);
-    write_file(p, "title: A\nid: a-1\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n");
+    write_file(
+        p, "title: A\nid: a-1\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n");
     snprintf(p, sizeof p, "%s/b.yaml", dir);
-    write_file(p, "title: B\nid: b-1\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n");
+    write_file(
+        p, "title: B\nid: b-1\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n");
     snprintf(p, sizeof p, "%s/c.txt", dir);
-    write_file(p, "title: C\nid: c-1\nlogsource: {product: test}\ndetection: {s: {F: c}, condition: s}\n");
+    write_file(
+        p, "title: C\nid: c-1\nlogsource: {product: test}\ndetection: {s: {F: c}, condition: s}\n");
     snprintf(p, sizeof p, "%s/d.yml.bak", dir);
     write_file(p, "not: [valid");
     hm_diags d = {0};
@@ -416,8 +427,9 @@ static void test_doc05_references_across_files(void **state) {
     write_file(p, "title: F\nlogsource: {product: test}\n"
                   "filter: {rules: [my_rule], selection: {host: ws1}, condition: selection}\n");
     snprintf(p, sizeof p, "%s/b_filter_unknown.yml", dir);
-    write_file(p, "title: G\nlogsource: {product: test}\n"
-                  "filter: {rules: [no_such_rule], selection: {host: ws2}, condition: selection}\n");
+    write_file(p,
+               "title: G\nlogsource: {product: test}\n"
+               "filter: {rules: [no_such_rule], selection: {host: ws2}, condition: selection}\n");
     hm_diags d = {0};
     const char *paths[] = {dir};
     hm_ruleset *rs = load_paths(paths, 1, NULL, &d);
@@ -507,16 +519,21 @@ static void test_meta01_title(void **state) {
 static void test_meta02_id_unique(void **state) {
     (void)state;
     /* duplicate ids in one file and across files are errors */
-    EXPECT_ERROR("title: A\nid: same\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n"
-                 "---\n"
-                 "title: B\nid: same\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n",
-                 "duplicate-id");
+    EXPECT_ERROR(
+        "title: A\nid: same\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n"
+        "---\n"
+        "title: B\nid: same\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n",
+        "duplicate-id");
     char dir[400], p[600];
     new_dir(dir, sizeof dir);
     snprintf(p, sizeof p, "%s/a.yml", dir);
-    write_file(p, "title: A\nid: same\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n");
+    write_file(
+        p,
+        "title: A\nid: same\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n");
     snprintf(p, sizeof p, "%s/b.yml", dir);
-    write_file(p, "title: B\nid: same\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n");
+    write_file(
+        p,
+        "title: B\nid: same\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n");
     const char *paths[] = {dir};
     hm_diags d = {0};
     assert_null(load_paths(paths, 1, NULL, &d));
@@ -526,9 +543,10 @@ static void test_meta02_id_unique(void **state) {
     assert_non_null(strstr(g->msg, "a.yml"));
     hm_diags_free(&d);
     /* distinct ids load; a rule without id gets a stable derived id */
-    hm_ruleset *rs = LOAD("title: A\nid: id-a\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n"
-                          "---\n"
-                          "title: B\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n");
+    hm_ruleset *rs = LOAD(
+        "title: A\nid: id-a\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n"
+        "---\n"
+        "title: B\nlogsource: {product: test}\ndetection: {s: {F: b}, condition: s}\n");
     assert_int_equal(hm_ruleset_count(rs), 2);
     assert_string_equal(hm_ruleset_rule(rs, 0)->id, "id-a");
     assert_true(!strncmp(hm_ruleset_rule(rs, 1)->id, "noid-", 5));
@@ -539,14 +557,15 @@ static void test_meta02_id_unique(void **state) {
 
 static void test_meta03_name_as_reference(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD("title: A\nid: id-a\nname: rule_a\nlogsource: {product: test}\n"
-                          "detection: {s: {F: a}, condition: s}\n"
-                          "---\n"
-                          "title: B\nid: id-b\nname: rule_b\nlogsource: {product: test}\n"
-                          "detection: {s: {F: a}, condition: s}\n"
-                          "---\n"
-                          "title: filter by name\nlogsource: {product: test}\n"
-                          "filter: {rules: [rule_b], selection: {host: h1}, condition: selection}\n");
+    hm_ruleset *rs =
+        LOAD("title: A\nid: id-a\nname: rule_a\nlogsource: {product: test}\n"
+             "detection: {s: {F: a}, condition: s}\n"
+             "---\n"
+             "title: B\nid: id-b\nname: rule_b\nlogsource: {product: test}\n"
+             "detection: {s: {F: a}, condition: s}\n"
+             "---\n"
+             "title: filter by name\nlogsource: {product: test}\n"
+             "filter: {rules: [rule_b], selection: {host: h1}, condition: selection}\n");
     assert_int_equal(hm_ruleset_find(rs, "rule_a"), 0);
     assert_int_equal(hm_ruleset_find(rs, "rule_b"), 1);
     assert_int_equal(hm_ruleset_find(rs, "rule_c"), -1);
@@ -636,10 +655,11 @@ static void test_meta08_level(void **state) {
 
 static void test_meta09_tags(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD_NOWARN("title: A\ntags: [attack.t1059.001, attack.execution, cve.2021-44228, "
-                                 "tlp.amber]\nlogsource: {product: test}\n"
-                                 "detection: {s: {F: a}, condition: s}\n",
-                                 "bad-tag");
+    hm_ruleset *rs =
+        LOAD_NOWARN("title: A\ntags: [attack.t1059.001, attack.execution, cve.2021-44228, "
+                    "tlp.amber]\nlogsource: {product: test}\n"
+                    "detection: {s: {F: a}, condition: s}\n",
+                    "bad-tag");
     const hm_rule_meta *m = hm_ruleset_rule(rs, 0);
     assert_int_equal(m->n_tags, 4);
     assert_string_equal(m->tags[0], "attack.t1059.001");
@@ -666,10 +686,11 @@ static void test_log01_logsource_mandatory(void **state) {
                  "bad-logsource");
     /* filters need one too */
     hm_rules_opts o = {0};
-    EXPECT_ERROR_OPTS("title: A\nid: a\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n"
-                      "---\n"
-                      "title: F\nfilter: {rules: [a], selection: {G: x}, condition: selection}\n",
-                      &o, "missing-logsource");
+    EXPECT_ERROR_OPTS(
+        "title: A\nid: a\nlogsource: {product: test}\ndetection: {s: {F: a}, condition: s}\n"
+        "---\n"
+        "title: F\nfilter: {rules: [a], selection: {G: x}, condition: selection}\n",
+        &o, "missing-logsource");
     hm_ruleset *rs = LOAD("title: A\nlogsource: {product: test, category: process_creation}\n"
                           "detection: {s: {F: a}, condition: s}\n");
     YES(rs, "", "category", "process_creation", "F", "a");
@@ -700,17 +721,18 @@ static void test_log02_logsource_values_case_sensitive(void **state) {
 
 static void test_log03_routing(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD("title: full\nid: full\nlogsource: {product: windows, category: process_creation, "
-                          "service: sysmon}\ndetection: {s: {F: a}, condition: s}\n"
-                          "---\n"
-                          "title: service only\nid: svc\nlogsource: {service: apache}\n"
-                          "detection: {s: {F: a}, condition: s}\n"
-                          "---\n"
-                          "title: category only\nid: cat\nlogsource: {category: webserver}\n"
-                          "detection: {s: {F: a}, condition: s}\n"
-                          "---\n"
-                          "title: any source\nid: any\nlogsource: {definition: 'all events'}\n"
-                          "detection: {s: {F: a}, condition: s}\n");
+    hm_ruleset *rs =
+        LOAD("title: full\nid: full\nlogsource: {product: windows, category: process_creation, "
+             "service: sysmon}\ndetection: {s: {F: a}, condition: s}\n"
+             "---\n"
+             "title: service only\nid: svc\nlogsource: {service: apache}\n"
+             "detection: {s: {F: a}, condition: s}\n"
+             "---\n"
+             "title: category only\nid: cat\nlogsource: {category: webserver}\n"
+             "detection: {s: {F: a}, condition: s}\n"
+             "---\n"
+             "title: any source\nid: any\nlogsource: {definition: 'all events'}\n"
+             "detection: {s: {F: a}, condition: s}\n");
     tev t;
     tev_init(&t, "");
     tev_unset(&t, HM_F_PRODUCT);
@@ -737,8 +759,9 @@ static void test_log03_routing(void **state) {
 
 static void test_log04_definition_not_used(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD("title: A\nlogsource: {product: test, definition: 'Requires product: other'}\n"
-                          "detection: {s: {F: a}, condition: s}\n");
+    hm_ruleset *rs =
+        LOAD("title: A\nlogsource: {product: test, definition: 'Requires product: other'}\n"
+             "detection: {s: {F: a}, condition: s}\n");
     YES(rs, "", "F", "a");
     NO(rs, "", "F", "b");
     hm_ruleset_free(rs);
@@ -766,7 +789,8 @@ static void test_det01_detection_and_condition(void **state) {
     (void)state;
     EXPECT_ERROR(HDR "    sel:\n        F: a\n", "missing-condition");
     EXPECT_ERROR("title: A\nlogsource: {product: test}\ndetection: [a, b]\n", "bad-detection");
-    hm_ruleset *rs = LOAD(HDR "    sel:\n        F: a\n    other:\n        G: b\n    condition: sel and other\n");
+    hm_ruleset *rs = LOAD(
+        HDR "    sel:\n        F: a\n    other:\n        G: b\n    condition: sel and other\n");
     YES(rs, "", "F", "a", "G", "b");
     NO(rs, "", "F", "a");
     hm_ruleset_free(rs);
@@ -852,8 +876,9 @@ static void test_det07_keyword_modifiers(void **state) {
     NO(rs, "exec bash -c /bin/bash -i");
     NO(rs, "&/dev/tcp/1.2.3.4/80");
     hm_ruleset_free(rs);
-    rs = LOAD(HDR "    keywords:\n        '|contains':\n            - 'alpha'\n            - 'beta'\n"
-                  "    condition: keywords\n");
+    rs = LOAD(HDR
+              "    keywords:\n        '|contains':\n            - 'alpha'\n            - 'beta'\n"
+              "    condition: keywords\n");
     YES(rs, "x beta y");
     NO(rs, "x gamma y");
     hm_ruleset_free(rs);
@@ -861,7 +886,8 @@ static void test_det07_keyword_modifiers(void **state) {
     YES(rs, "login user=bob42 ok");
     NO(rs, "login user=bob4 ok");
     hm_ruleset_free(rs);
-    rs = LOAD(HDR "    keywords:\n        '|cased':\n            - 'Secret'\n    condition: keywords\n");
+    rs = LOAD(
+        HDR "    keywords:\n        '|cased':\n            - 'Secret'\n    condition: keywords\n");
     YES(rs, "a Secret b");
     NO(rs, "a secret b");
     hm_ruleset_free(rs);
@@ -904,6 +930,9 @@ static void test_det11_duplicate_key(void **state) {
     /* the second F: line 10 (HDR is 7 lines), column 9 */
     EXPECT_ERROR_POS(HDR "    sel:\n        F: a\n        F: b\n    condition: sel\n",
                      "duplicate-key", 10, 9);
+    /* a search identifier defined twice (line 10 of the file: "    sel:" again) */
+    EXPECT_ERROR_POS(HDR "    sel:\n        F: a\n    sel:\n        F: b\n    condition: sel\n",
+                     "duplicate-key", 10, 5);
     hm_ruleset *rs = LOAD(SEL("        F|contains|all:\n            - a\n            - b\n"));
     YES(rs, "", "F", "b-a");
     NO(rs, "", "F", "a");
@@ -920,10 +949,10 @@ static void test_val01_case_insensitive_by_default(void **state) {
                               "    c:\n        H|startswith: 'C:\\Windows\\'\n"
                               "    d:\n        I|endswith: '.PS1'\n"
                               "    condition: a and b and c and d\n");
-    YES(rs, "", "F", "POWERSHELL.EXE", "G", "x -encodedcommand y", "H", "c:\\windows\\temp",
-        "I", "run.ps1");
-    NO(rs, "", "F", "POWERSHELL.EXE.", "G", "x -encodedcommand y", "H", "c:\\windows\\temp",
-       "I", "run.ps1");
+    YES(rs, "", "F", "POWERSHELL.EXE", "G", "x -encodedcommand y", "H", "c:\\windows\\temp", "I",
+        "run.ps1");
+    NO(rs, "", "F", "POWERSHELL.EXE.", "G", "x -encodedcommand y", "H", "c:\\windows\\temp", "I",
+       "run.ps1");
     hm_ruleset_free(rs);
     /* ASCII folding only (docs/sigma.md): É and é are different */
     rs = LOAD(SEL("        F: 'caf\xc3\xa9'\n"));
@@ -1151,8 +1180,9 @@ static void test_val11_dotted_names_are_flat_keys(void **state) {
 
 static void test_val12_missing_field_and_negation(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    sel:\n        F: a\n    filter:\n        ParentImage|endswith: '\\explorer.exe'\n"
-                              "    condition: sel and not filter\n");
+    hm_ruleset *rs = LOAD(
+        HDR "    sel:\n        F: a\n    filter:\n        ParentImage|endswith: '\\explorer.exe'\n"
+            "    condition: sel and not filter\n");
     YES(rs, "", "F", "a"); /* filter field absent: filter false, rule fires */
     YES(rs, "", "F", "a", "ParentImage", "C:\\x\\cmd.exe");
     NO(rs, "", "F", "a", "ParentImage", "C:\\Windows\\explorer.exe");
@@ -1245,8 +1275,9 @@ static void test_mod03_endswith(void **state) {
 
 static void test_mod04_all(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(SEL("        F|contains|all:\n            - ' -nop '\n            - ' -w hidden '\n"
-                              "            - ' -enc '\n"));
+    hm_ruleset *rs =
+        LOAD(SEL("        F|contains|all:\n            - ' -nop '\n            - ' -w hidden '\n"
+                 "            - ' -enc '\n"));
     YES(rs, "", "F", "powershell -NOP -W HIDDEN -ENC abc");
     NO(rs, "", "F", "powershell -nop -enc abc");
     hm_ruleset_free(rs);
@@ -1281,7 +1312,8 @@ static void test_mod05_exists(void **state) {
 
 static void test_mod06_cased(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(SEL("        F|startswith|cased: 'HKLM\\'\n        G|endswith|cased: 'X'\n"));
+    hm_ruleset *rs =
+        LOAD(SEL("        F|startswith|cased: 'HKLM\\'\n        G|endswith|cased: 'X'\n"));
     YES(rs, "", "F", "HKLM\\Software", "G", "aX");
     NO(rs, "", "F", "hklm\\Software", "G", "aX");
     NO(rs, "", "F", "HKLM\\Software", "G", "ax");
@@ -1294,13 +1326,19 @@ static void test_mod07_neq(void **state) {
     YES(rs, "", "F", "a", "G", "guest");
     NO(rs, "", "F", "a", "G", "admin");
     NO(rs, "", "F", "a", "G", "ADMIN"); /* same case rules as equality */
-    YES(rs, "", "F", "a"); /* absent field: not equal (docs/sigma.md) */
+    YES(rs, "", "F", "a");              /* absent field: not equal (docs/sigma.md) */
     hm_ruleset_free(rs);
     /* a list means none of the values */
     rs = LOAD(SEL("        G|neq:\n            - a\n            - b\n"));
     YES(rs, "", "G", "c");
     NO(rs, "", "G", "a");
     NO(rs, "", "G", "b");
+    hm_ruleset_free(rs);
+    /* neq null: the field is present (any value, also empty) */
+    rs = LOAD(SEL("        G|neq: null\n"));
+    YES(rs, "", "G", "");
+    YES(rs, "", "G", "x");
+    NO(rs, "");
     hm_ruleset_free(rs);
     /* numeric neq (text comparison, like equality) */
     rs = LOAD(SEL("        dst_port|neq: 443\n"));
@@ -1314,9 +1352,15 @@ static void test_mod08_windash(void **state) {
     hm_ruleset *rs = LOAD(SEL("        CommandLine|contains|windash: ' -f '\n"));
     YES(rs, "", "CommandLine", "tool.exe -f x");
     YES(rs, "", "CommandLine", "tool.exe /f x");
-    YES(rs, "", "CommandLine", "tool.exe \xe2\x80\x93" "f x"); /* en dash */
-    YES(rs, "", "CommandLine", "tool.exe \xe2\x80\x94" "f x"); /* em dash */
-    YES(rs, "", "CommandLine", "tool.exe \xe2\x80\x95" "f x"); /* horizontal bar */
+    YES(rs, "", "CommandLine",
+        "tool.exe \xe2\x80\x93"
+        "f x"); /* en dash */
+    YES(rs, "", "CommandLine",
+        "tool.exe \xe2\x80\x94"
+        "f x"); /* em dash */
+    YES(rs, "", "CommandLine",
+        "tool.exe \xe2\x80\x95"
+        "f x"); /* horizontal bar */
     NO(rs, "", "CommandLine", "tool.exe +f x");
     NO(rs, "", "CommandLine", "tool.exe \\f x");
     NO(rs, "", "CommandLine", "tool.exe -g x");
@@ -1336,6 +1380,19 @@ static void test_mod08_windash(void **state) {
     YES(rs, "", "CommandLine", "psexec -s \xe2\x80\x94i cmd");
     NO(rs, "", "CommandLine", "psexec -s cmd");
     hm_ruleset_free(rs);
+    /* a dash before a wildcard does not start a flag (pySigma rewrites literal runs only) */
+    rs = LOAD(SEL("        CommandLine|contains|windash: ' -*'\n"));
+    YES(rs, "", "CommandLine", "x -abc");
+    NO(rs, "", "CommandLine", "x /abc");
+    hm_ruleset_free(rs);
+    /* a dash after a wildcard does */
+    rs = LOAD(SEL("        CommandLine|windash: '*-abc'\n"));
+    YES(rs, "", "CommandLine", "x /abc");
+    NO(rs, "", "CommandLine", "x+abc");
+    hm_ruleset_free(rs);
+    /* more than 4096 variants is an error, not a silent truncation */
+    EXPECT_ERROR(SEL("        CommandLine|contains|windash: ' -a -b -c -d -e -f'\n"),
+                 "too-many-variants");
     /* endswith|windash */
     rs = LOAD(SEL("        CommandLine|endswith|windash: ' -quiet'\n"));
     YES(rs, "", "CommandLine", "setup.exe /quiet");
@@ -1396,7 +1453,9 @@ static void test_mod10_regex_flags(void **state) {
     NO(rs, "", "S", "a\n\nb");
     hm_ruleset_free(rs);
     /* without the flags */
-    rs = LOAD(HDR "    m:\n        M|re: '^second$'\n    s:\n        S|re: 'a.b'\n    condition: m or s\n");
+    rs = LOAD(
+        HDR
+        "    m:\n        M|re: '^second$'\n    s:\n        S|re: 'a.b'\n    condition: m or s\n");
     NO(rs, "", "M", "first\nsecond\nthird");
     NO(rs, "", "S", "a\nb");
     YES(rs, "", "S", "axb");
@@ -1426,7 +1485,8 @@ static void test_mod11_base64(void **state) {
 
 static bool has_str_pred(const hm_ruleset *rs, const char *val, size_t n) {
     for (size_t i = 0; i < rs->n_preds; i++)
-        if (rs->preds[i].kind == SG_P_STR && rs->preds[i].vlen == n && !memcmp(rs->preds[i].val, val, n))
+        if (rs->preds[i].kind == SG_P_STR && rs->preds[i].vlen == n &&
+            !memcmp(rs->preds[i].val, val, n))
             return true;
     return false;
 }
@@ -1447,7 +1507,8 @@ static void test_mod12_base64offset(void **state) {
     NO(rs, "", "F", "http://");
     hm_ruleset_free(rs);
     /* more pySigma vectors: 'Invoke-' and 'IEX' */
-    rs = LOAD(SEL("        F|base64offset|contains:\n            - 'Invoke-'\n            - 'IEX'\n"));
+    rs = LOAD(
+        SEL("        F|base64offset|contains:\n            - 'Invoke-'\n            - 'IEX'\n"));
     assert_true(has_str_pred(rs, "SW52b2tlL", 9));
     assert_true(has_str_pred(rs, "ludm9rZS", 8));
     assert_true(has_str_pred(rs, "JbnZva2Ut", 9));
@@ -1459,8 +1520,9 @@ static void test_mod12_base64offset(void **state) {
 
 static void test_mod13_wide_utf16le(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    a:\n        A|wide|contains: 'ab'\n    b:\n        B|utf16le: 'cd'\n"
-                              "    condition: a or b\n");
+    hm_ruleset *rs =
+        LOAD(HDR "    a:\n        A|wide|contains: 'ab'\n    b:\n        B|utf16le: 'cd'\n"
+                 "    condition: a or b\n");
     tev t;
     tev_init(&t, "");
     tev_setn(&t, "A", "xa\0b\0y", 6);
@@ -1486,10 +1548,10 @@ static void test_mod13_wide_utf16le(void **state) {
     hm_ruleset_free(rs);
     /* wide|base64offset|contains (corpus chain): base64(utf16le("ping")) at every offset */
     rs = LOAD(SEL("        A|wide|base64offset|contains: 'ping'\n"));
-    YES(rs, "", "A", "cABpAG4AZwA=");          /* "ping" */
-    YES(rs, "", "A", "eABwAGkAbgBnAA==");      /* "xping" */
-    YES(rs, "", "A", "eAB4AHAAaQBuAGcA");      /* "xxping" */
-    NO(rs, "", "A", "cABvAG4AZwA=");           /* "pong" */
+    YES(rs, "", "A", "cABpAG4AZwA=");     /* "ping" */
+    YES(rs, "", "A", "eABwAGkAbgBnAA=="); /* "xping" */
+    YES(rs, "", "A", "eAB4AHAAaQBuAGcA"); /* "xxping" */
+    NO(rs, "", "A", "cABvAG4AZwA=");      /* "pong" */
     hm_ruleset_free(rs);
 }
 
@@ -1511,7 +1573,10 @@ static void test_mod15_utf16_bom(void **state) {
     hm_ruleset *rs = LOAD(SEL("        A|utf16: 'ab'\n"));
     tev t;
     tev_init(&t, "");
-    tev_setn(&t, "A", "\xff\xfe" "a\0b\0", 6);
+    tev_setn(&t, "A",
+             "\xff\xfe"
+             "a\0b\0",
+             6);
     TYES(rs, &t);
     tev_init(&t, "");
     tev_setn(&t, "A", "a\0b\0", 4);
@@ -1569,10 +1634,11 @@ static void test_mod17_time_parts(void **state) {
     NO(rs, "", "LoginTime", "2024-03-11T13:05:09Z");
     hm_ruleset_free(rs);
     /* every part on the event time (time field), district zone */
-    rs = LOAD_OPTS(HDR "    t:\n        time|minute: 5\n        time|hour: 8\n        time|day: 11\n"
-                       "        time|month: 3\n        time|year: 2024\n        time|week: 11\n"
-                       "        time|weekday: 1\n    condition: t\n",
-                   &tz);
+    rs =
+        LOAD_OPTS(HDR "    t:\n        time|minute: 5\n        time|hour: 8\n        time|day: 11\n"
+                      "        time|month: 3\n        time|year: 2024\n        time|week: 11\n"
+                      "        time|weekday: 1\n    condition: t\n",
+                  &tz);
     tev t;
     tev_init(&t, "");
     t.ev.ts_ns = hm_civil_to_epoch(2024, 3, 11, 13, 5, 9) * 1000000000LL;
@@ -1581,9 +1647,10 @@ static void test_mod17_time_parts(void **state) {
     TNO(rs, &t);
     hm_ruleset_free(rs);
     /* after hours: comparisons combine with time parts */
-    rs = LOAD_OPTS(HDR "    late:\n        time|hour|gte: 18\n    early:\n        time|hour|lt: 6\n"
-                       "    door:\n        door_class: exterior\n    condition: door and (late or early)\n",
-                   &tz);
+    rs = LOAD_OPTS(
+        HDR "    late:\n        time|hour|gte: 18\n    early:\n        time|hour|lt: 6\n"
+            "    door:\n        door_class: exterior\n    condition: door and (late or early)\n",
+        &tz);
     tev_init(&t, "");
     tev_set(&t, "door_class", "exterior");
     t.ev.ts_ns = hm_civil_to_epoch(2024, 1, 16, 3, 30, 0) * 1000000000LL; /* 21:30 CST */
@@ -1614,8 +1681,9 @@ static void test_mod18_cidr(void **state) {
     NO(rs, "");
     hm_ruleset_free(rs);
     /* list ORed, odd prefix, IPv6, host address */
-    rs = LOAD(SEL("        dst_ip|cidr:\n            - 172.16.0.0/12\n            - 192.168.1.128/25\n"
-                  "            - 'fd00::/8'\n            - '2001:db8:0:1::/64'\n            - 8.8.8.8\n"));
+    rs = LOAD(SEL(
+        "        dst_ip|cidr:\n            - 172.16.0.0/12\n            - 192.168.1.128/25\n"
+        "            - 'fd00::/8'\n            - '2001:db8:0:1::/64'\n            - 8.8.8.8\n"));
     YES(rs, "", "dst_ip", "172.31.255.255");
     NO(rs, "", "dst_ip", "172.32.0.0");
     YES(rs, "", "dst_ip", "192.168.1.200");
@@ -1629,8 +1697,9 @@ static void test_mod18_cidr(void **state) {
     YES(rs, "", "dst_ip", "::ffff:172.16.0.1"); /* v4-mapped compares as IPv4 */
     hm_ruleset_free(rs);
     /* not in a private range: cidr with not */
-    rs = LOAD(HDR "    sel:\n        F: x\n    priv:\n        src_ip|cidr:\n            - 10.0.0.0/8\n"
-                  "            - 192.168.0.0/16\n    condition: sel and not priv\n");
+    rs = LOAD(HDR
+              "    sel:\n        F: x\n    priv:\n        src_ip|cidr:\n            - 10.0.0.0/8\n"
+              "            - 192.168.0.0/16\n    condition: sel and not priv\n");
     YES(rs, "", "F", "x", "src_ip", "8.8.4.4");
     NO(rs, "", "F", "x", "src_ip", "192.168.4.4");
     hm_ruleset_free(rs);
@@ -1642,10 +1711,12 @@ static void test_mod18_cidr(void **state) {
 static void test_mod19_expand(void **state) {
     (void)state;
     char ph[512];
-    tmp_file(ph, sizeof ph, "placeholders.yml",
-             "placeholders:\n  Administrators: [admin, root]\n  Servers:\n    - 'srv-*'\n    - dc01\n");
+    tmp_file(
+        ph, sizeof ph, "placeholders.yml",
+        "placeholders:\n  Administrators: [admin, root]\n  Servers:\n    - 'srv-*'\n    - dc01\n");
     hm_rules_opts o = {.placeholders_file = ph};
-    hm_ruleset *rs = LOAD_OPTS(SEL("        user|expand: '%Administrators%'\n        host|expand: '%Servers%'\n"), &o);
+    hm_ruleset *rs = LOAD_OPTS(
+        SEL("        user|expand: '%Administrators%'\n        host|expand: '%Servers%'\n"), &o);
     YES(rs, "", "user", "root", "host", "srv-mail");
     YES(rs, "", "user", "ADMIN", "host", "dc01");
     NO(rs, "", "user", "bob", "host", "dc01");
@@ -1657,12 +1728,14 @@ static void test_mod19_expand(void **state) {
     NO(rs, "", "F", "x user=bob y");
     hm_ruleset_free(rs);
     /* \% is a literal percent; without expand %x% is literal */
-    rs = LOAD_OPTS(SEL("        F|expand: '100\\% %Administrators%'\n        G: '%Administrators%'\n"), &o);
+    rs = LOAD_OPTS(
+        SEL("        F|expand: '100\\% %Administrators%'\n        G: '%Administrators%'\n"), &o);
     YES(rs, "", "F", "100% admin", "G", "%Administrators%");
     NO(rs, "", "F", "100% admin", "G", "admin");
     hm_ruleset_free(rs);
     /* unresolved placeholders reject the rule */
-    EXPECT_ERROR_OPTS(SEL("        user|expand: '%DomainControllers%'\n"), &o, "unresolved-placeholder");
+    EXPECT_ERROR_OPTS(SEL("        user|expand: '%DomainControllers%'\n"), &o,
+                      "unresolved-placeholder");
     EXPECT_ERROR(SEL("        user|expand: '%Administrators%'\n"), "unresolved-placeholder");
 }
 
@@ -1718,7 +1791,9 @@ static void test_mod21_chain_validity(void **state) {
 
 static void test_cond01_condition_list_ored(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    a:\n        F: a\n    b:\n        G: b\n    condition:\n        - a\n        - b\n");
+    hm_ruleset *rs = LOAD(
+        HDR
+        "    a:\n        F: a\n    b:\n        G: b\n    condition:\n        - a\n        - b\n");
     YES(rs, "", "F", "a");
     YES(rs, "", "G", "b");
     NO(rs, "", "F", "b", "G", "a");
@@ -1784,8 +1859,9 @@ static void test_cond03_identifier_missing(void **state) {
 
 static void test_cond04_x_of_pattern(void **state) {
     (void)state;
-    const char *sels = "    sel_a:\n        A: 1\n    sel_b:\n        B: 1\n    other:\n        O: 1\n"
-                       "    filter_x:\n        X: 1\n    filter_y:\n        Y: 1\n";
+    const char *sels =
+        "    sel_a:\n        A: 1\n    sel_b:\n        B: 1\n    other:\n        O: 1\n"
+        "    filter_x:\n        X: 1\n    filter_y:\n        Y: 1\n";
     char y[1024];
     snprintf(y, sizeof y, HDR "%s    condition: 1 of sel_* and not 1 of filter_*\n", sels);
     hm_ruleset *rs = LOAD(y);
@@ -1812,7 +1888,8 @@ static void test_cond04_x_of_pattern(void **state) {
 
 static void test_cond05_any_of(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    s1:\n        A: 1\n    s2:\n        B: 1\n    condition: any of s*\n");
+    hm_ruleset *rs =
+        LOAD(HDR "    s1:\n        A: 1\n    s2:\n        B: 1\n    condition: any of s*\n");
     YES(rs, "", "B", "1");
     NO(rs, "", "C", "1");
     hm_ruleset_free(rs);
@@ -1844,16 +1921,18 @@ static void test_cond06_them_excludes_underscore(void **state) {
 static void test_cond07_pattern_matching_nothing(void **state) {
     (void)state;
     /* 1 of <nothing> = false, all of <nothing> = true, both with a warning */
-    hm_ruleset *rs = LOAD_WARN(HDR "    sel:\n        A: 1\n    condition: sel and not 1 of filter*\n",
-                               "empty-pattern");
+    hm_ruleset *rs = LOAD_WARN(
+        HDR "    sel:\n        A: 1\n    condition: sel and not 1 of filter*\n", "empty-pattern");
     YES(rs, "", "A", "1");
     NO(rs, "", "A", "2");
     hm_ruleset_free(rs);
-    rs = LOAD_WARN(HDR "    sel:\n        A: 1\n    condition: sel or 1 of filter*\n", "empty-pattern");
+    rs = LOAD_WARN(HDR "    sel:\n        A: 1\n    condition: sel or 1 of filter*\n",
+                   "empty-pattern");
     YES(rs, "", "A", "1");
     NO(rs, "", "A", "2");
     hm_ruleset_free(rs);
-    rs = LOAD_WARN(HDR "    sel:\n        A: 1\n    condition: sel and all of x*\n", "empty-pattern");
+    rs = LOAD_WARN(HDR "    sel:\n        A: 1\n    condition: sel and all of x*\n",
+                   "empty-pattern");
     YES(rs, "", "A", "1");
     NO(rs, "", "A", "2");
     hm_ruleset_free(rs);
@@ -1864,8 +1943,10 @@ static void test_cond07_pattern_matching_nothing(void **state) {
 
 static void test_cond08_nested_parentheses(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    a:\n        A: 1\n    b:\n        B: 1\n    c:\n        C: 1\n    d:\n        D: 1\n"
-                              "    condition: \"  ( a and (b or (c and ( not d ) ) ) )\\n or ((d and a))\"\n");
+    hm_ruleset *rs = LOAD(
+        HDR
+        "    a:\n        A: 1\n    b:\n        B: 1\n    c:\n        C: 1\n    d:\n        D: 1\n"
+        "    condition: \"  ( a and (b or (c and ( not d ) ) ) )\\n or ((d and a))\"\n");
     YES(rs, "", "A", "1", "B", "1");
     YES(rs, "", "A", "1", "C", "1");
     YES(rs, "", "A", "1", "C", "1", "D", "1"); /* via (d and a) */
@@ -1877,7 +1958,8 @@ static void test_cond08_nested_parentheses(void **state) {
 
 static void test_cond09_x_of_exact_name(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    sel:\n        A: 1\n    selection:\n        B: 1\n    condition: 1 of sel\n");
+    hm_ruleset *rs =
+        LOAD(HDR "    sel:\n        A: 1\n    selection:\n        B: 1\n    condition: 1 of sel\n");
     YES(rs, "", "A", "1");
     NO(rs, "", "B", "1");
     hm_ruleset_free(rs);
@@ -1886,12 +1968,12 @@ static void test_cond09_x_of_exact_name(void **state) {
 /* ===================================================================================== */
 /* S-FLT                                                                                  */
 
-#define TWO_RULES                                                                                 \
-    "title: A\nid: rule-a\nname: rule_a\nlogsource: {product: test, category: proc}\n"            \
-    "detection: {selection: {F: x}, condition: 1 of them}\n"                                      \
-    "---\n"                                                                                       \
-    "title: B\nid: rule-b\nlogsource: {product: test, category: net}\n"                           \
-    "detection: {selection: {F: x}, condition: selection}\n"                                      \
+#define TWO_RULES                                                                                  \
+    "title: A\nid: rule-a\nname: rule_a\nlogsource: {product: test, category: proc}\n"             \
+    "detection: {selection: {F: x}, condition: 1 of them}\n"                                       \
+    "---\n"                                                                                        \
+    "title: B\nid: rule-b\nlogsource: {product: test, category: net}\n"                            \
+    "detection: {selection: {F: x}, condition: selection}\n"                                       \
     "---\n"
 
 static uint64_t flt_hits(const hm_ruleset *rs, const char *cat, const char *host, const char *user,
@@ -1918,9 +2000,10 @@ static void test_flt01_filter_document(void **state) {
     EXPECT_ERROR(TWO_RULES "title: F\nlogsource: {product: test}\nfilter: {rules: any, "
                            "selection: {host: h}, condition: nosuch}\n",
                  "bad-condition");
-    hm_ruleset *rs = LOAD(TWO_RULES "title: F\nid: f-1\ndescription: d\ndate: 2024-01-01\n"
-                                    "logsource: {product: test}\n"
-                                    "filter: {rules: [rule-a], selection: {host: h1}, condition: selection}\n");
+    hm_ruleset *rs =
+        LOAD(TWO_RULES "title: F\nid: f-1\ndescription: d\ndate: 2024-01-01\n"
+                       "logsource: {product: test}\n"
+                       "filter: {rules: [rule-a], selection: {host: h1}, condition: selection}\n");
     assert_int_equal(FLT(rs, "proc", "h1", NULL), 0);
     assert_int_equal(FLT(rs, "proc", "h2", NULL), 1);
     hm_ruleset_info info;
@@ -1932,8 +2015,9 @@ static void test_flt01_filter_document(void **state) {
 static void test_flt02_targets_and_logsource(void **state) {
     (void)state;
     /* by id */
-    hm_ruleset *rs = LOAD(TWO_RULES "title: F\nlogsource: {product: test}\n"
-                                    "filter: {rules: [rule-b], selection: {host: h1}, condition: selection}\n");
+    hm_ruleset *rs =
+        LOAD(TWO_RULES "title: F\nlogsource: {product: test}\n"
+                       "filter: {rules: [rule-b], selection: {host: h1}, condition: selection}\n");
     assert_int_equal(FLT(rs, "net", "h1", NULL), 0);
     assert_int_equal(FLT(rs, "net", "h2", NULL), 2);
     assert_int_equal(FLT(rs, "proc", "h1", NULL), 1); /* rule-a not named */
@@ -1994,15 +2078,16 @@ static void test_flt04_filter_identifiers_namespaced(void **state) {
     (void)state;
     /* the rule says `1 of them` / `1 of sel*`: the filter's identifiers (even one named
      * like the rule's) must not join those patterns */
-    hm_ruleset *rs = LOAD("title: A\nid: rule-a\nlogsource: {product: test}\n"
-                          "detection: {selection: {F: x}, sel_other: {G: y}, condition: 1 of sel*}\n"
-                          "---\n"
-                          "title: B\nid: rule-b\nlogsource: {product: test}\n"
-                          "detection: {selection: {F: x}, condition: 1 of them}\n"
-                          "---\n"
-                          "title: F\nlogsource: {product: test}\n"
-                          "filter: {rules: any, selection: {host: h1}, sel_2: {user: u1}, "
-                          "condition: selection and sel_2}\n");
+    hm_ruleset *rs =
+        LOAD("title: A\nid: rule-a\nlogsource: {product: test}\n"
+             "detection: {selection: {F: x}, sel_other: {G: y}, condition: 1 of sel*}\n"
+             "---\n"
+             "title: B\nid: rule-b\nlogsource: {product: test}\n"
+             "detection: {selection: {F: x}, condition: 1 of them}\n"
+             "---\n"
+             "title: F\nlogsource: {product: test}\n"
+             "filter: {rules: any, selection: {host: h1}, sel_2: {user: u1}, "
+             "condition: selection and sel_2}\n");
     tev t;
     tev_init(&t, "");
     tev_set(&t, "host", "h1");
@@ -2026,11 +2111,12 @@ static void test_flt04_filter_identifiers_namespaced(void **state) {
 
 static void test_flt05_several_filters(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(TWO_RULES "title: F1\nlogsource: {product: test}\n"
-                                    "filter: {rules: [rule-a], selection: {host: h1}, condition: selection}\n"
-                                    "---\n"
-                                    "title: F2\nlogsource: {product: test}\n"
-                                    "filter: {rules: [rule-a], selection: {user: svc}, condition: selection}\n");
+    hm_ruleset *rs =
+        LOAD(TWO_RULES "title: F1\nlogsource: {product: test}\n"
+                       "filter: {rules: [rule-a], selection: {host: h1}, condition: selection}\n"
+                       "---\n"
+                       "title: F2\nlogsource: {product: test}\n"
+                       "filter: {rules: [rule-a], selection: {user: svc}, condition: selection}\n");
     assert_int_equal(FLT(rs, "proc", "h1", NULL), 0);
     assert_int_equal(FLT(rs, "proc", "h2", "svc"), 0);
     assert_int_equal(FLT(rs, "proc", "h2", "bob"), 1);
@@ -2045,8 +2131,9 @@ static void test_flt05_several_filters(void **state) {
 
 static void test_selection_evidence_bitmask(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD(HDR "    sel_a:\n        A: 1\n    sel_b:\n        B: 1\n    filter:\n        C: 1\n"
-                              "    condition: 1 of sel_* and not filter\n");
+    hm_ruleset *rs =
+        LOAD(HDR "    sel_a:\n        A: 1\n    sel_b:\n        B: 1\n    filter:\n        C: 1\n"
+                 "    condition: 1 of sel_* and not filter\n");
     tev t;
     tev_init(&t, "");
     tev_set(&t, "A", "1");
@@ -2068,11 +2155,14 @@ static void test_selection_evidence_bitmask(void **state) {
 
 static void test_detect_max_and_order(void **state) {
     (void)state;
-    hm_ruleset *rs = LOAD("title: A\nid: a\nlogsource: {product: test}\ndetection: {s: {F|contains: x}, condition: s}\n"
+    hm_ruleset *rs = LOAD("title: A\nid: a\nlogsource: {product: test}\ndetection: {s: "
+                          "{F|contains: x}, condition: s}\n"
                           "---\n"
-                          "title: B\nid: b\nlogsource: {product: test}\ndetection: {s: {F|contains: y}, condition: s}\n"
+                          "title: B\nid: b\nlogsource: {product: test}\ndetection: {s: "
+                          "{F|contains: y}, condition: s}\n"
                           "---\n"
-                          "title: C\nid: c\nlogsource: {product: test}\ndetection: {s: {F|contains: z}, condition: s}\n");
+                          "title: C\nid: c\nlogsource: {product: test}\ndetection: {s: "
+                          "{F|contains: z}, condition: s}\n");
     tev t;
     tev_init(&t, "");
     tev_set(&t, "F", "zyx");
