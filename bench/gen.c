@@ -26,8 +26,8 @@
 typedef struct {
     uint64_t s;
 } prng;
-static prng bg; /* background stream */
-static prng *R = &bg;   /* stream used by the line builders */
+static prng bg;       /* background stream */
+static prng *R = &bg; /* stream used by the line builders */
 
 static inline uint64_t rnd(void) {
     uint64_t z = (R->s += 0x9E3779B97F4A7C15ULL);
@@ -53,7 +53,7 @@ static uint64_t mix64(uint64_t z) {
 
 /* ---- output buffer: every line is built at obuf + olen ---- */
 
-#define OUT_CAP (8u << 20)
+#define OUT_CAP  (8u << 20)
 #define OUT_HIGH (OUT_CAP - 65536)
 static char obuf[OUT_CAP];
 static size_t olen;
@@ -84,14 +84,6 @@ static void putu(uint64_t v) {
     while (v /= 10);
     while (i) obuf[olen++] = t[--i];
 }
-static void putuw(uint64_t v, int width) { /* zero-padded to width */
-    char t[24];
-    int i = 0;
-    do t[i++] = (char)('0' + v % 10);
-    while (v /= 10);
-    while (i < width) t[i++] = '0';
-    while (i) obuf[olen++] = t[--i];
-}
 static inline void put2(unsigned v) {
     obuf[olen++] = (char)('0' + v / 10);
     obuf[olen++] = (char)('0' + v % 10);
@@ -109,13 +101,14 @@ static void putip(uint32_t ip) {
     putc_('.');
     putu(ip & 255);
 }
-#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define IP4(a, b, c, d)                                                                            \
+    (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 /* ---- the day ---- */
 
 static int g_year = 2024, g_mon = 3, g_mday = 11;
 static int64_t g_epoch0; /* eventtime of 00:00:00 (local wall clock read as UTC, as FortiOS does) */
-static char g_date[11];   /* YYYY-MM-DD */
+static char g_date[11];  /* YYYY-MM-DD */
 
 static int64_t days_from_civil(int y, unsigned m, unsigned d) {
     y -= m <= 2;
@@ -221,8 +214,8 @@ static pend heap_pop(void) {
 static int cur_t;      /* second being written by the background loop */
 static int defer_mode; /* scenario injection: every line goes to the heap */
 static size_t line_start;
-static long lines_deferred; /* lines pushed to the heap */
-static long lines_direct;   /* lines written straight to obuf */
+static long lines_deferred;  /* lines pushed to the heap */
+static long lines_direct;    /* lines written straight to obuf */
 static int sc_tmin, sc_tmax; /* time span of the deferred lines of the current scenario */
 
 static inline void line_begin(void) {
@@ -311,44 +304,48 @@ typedef struct {
     int exterior;
 } door_t;
 static const door_t doors[] = {
-    {"Main Entrance", 1}, {"Front Office", 0}, {"Gym Lobby", 1},     {"Cafeteria", 0},
-    {"Staff Entrance", 1}, {"Library", 0},     {"Loading Dock", 1},  {"Kitchen", 0},
-    {"East Wing", 0},      {"Staff Lounge", 0}, {"Server Room", 0},  {"Records Room", 0},
+    {"Main Entrance", 1},  {"Front Office", 0},   {"Gym Lobby", 1},    {"Cafeteria", 0},
+    {"Staff Entrance", 1}, {"Library", 0},        {"Loading Dock", 1}, {"Kitchen", 0},
+    {"East Wing", 0},      {"Staff Lounge", 0},   {"Server Room", 0},  {"Records Room", 0},
     {"Nurse Office", 0},   {"North Entrance", 1},
 };
-#define NDOOR_BG 10
-#define D_SERVER 10 /* index of D11 */
+#define NDOOR_BG  10
+#define D_SERVER  10 /* index of D11 */
 #define D_RECORDS 11
-#define D_NURSE 12
-#define D_NORTH 13
+#define D_NURSE   12
+#define D_NORTH   13
 
 static const char *const firsts[] = {
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
-    "Sarah", "Charles", "Karen", "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Betty",
-    "Mark", "Ashley", "Steven", "Emily", "Paul", "Donna", "Andrew", "Michelle", "Joshua",
-    "Carol", "Kevin", "Amanda", "Brian", "Melissa", "George", "Deborah", "Timothy",
-    "Stephanie", "Ronald", "Rebecca", "Jason", "Laura", "Edward", "Sharon", "Jeffrey",
-    "Cynthia", "Ryan", "Kathleen", "Jacob", "Amy", "Gary", "Angela", "Nicholas", "Shirley"};
+    "James",   "Mary",      "Robert",   "Patricia",  "John",    "Jennifer", "Michael", "Linda",
+    "David",   "Elizabeth", "William",  "Barbara",   "Richard", "Susan",    "Joseph",  "Jessica",
+    "Thomas",  "Sarah",     "Charles",  "Karen",     "Daniel",  "Lisa",     "Matthew", "Nancy",
+    "Anthony", "Betty",     "Mark",     "Ashley",    "Steven",  "Emily",    "Paul",    "Donna",
+    "Andrew",  "Michelle",  "Joshua",   "Carol",     "Kevin",   "Amanda",   "Brian",   "Melissa",
+    "George",  "Deborah",   "Timothy",  "Stephanie", "Ronald",  "Rebecca",  "Jason",   "Laura",
+    "Edward",  "Sharon",    "Jeffrey",  "Cynthia",   "Ryan",    "Kathleen", "Jacob",   "Amy",
+    "Gary",    "Angela",    "Nicholas", "Shirley"};
 static const char *const lasts[] = {
-    "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis",
-    "rodriguez", "martinez", "hernandez", "lopez", "gonzalez", "wilson", "anderson",
-    "thomas", "taylor", "moore", "jackson", "martin", "lee", "perez", "thompson", "white",
-    "harris", "sanchez", "clark", "ramirez", "lewis", "robinson", "walker", "young",
-    "allen", "king", "wright", "scott", "torres", "nguyen", "hill", "flores", "green",
-    "adams", "nelson", "baker", "hall", "rivera", "campbell", "mitchell", "carter",
-    "roberts", "gomez", "phillips", "evans", "turner", "diaz", "parker", "cruz", "edwards",
-    "collins", "reyes", "stewart", "morris", "morales", "murphy", "cook", "rogers",
-    "gutierrez", "ortiz", "morgan", "cooper", "peterson", "bailey", "reed", "kelly",
-    "howard", "ramos", "kim", "cox", "ward", "richardson", "watson", "brooks", "chavez",
-    "wood", "james", "bennett", "gray", "mendoza", "ruiz", "hughes", "price", "alvarez",
-    "castillo", "sanders", "patel", "myers", "long", "ross", "foster", "jimenez"};
+    "smith",    "johnson",   "williams",   "brown",     "jones",    "garcia",   "miller",
+    "davis",    "rodriguez", "martinez",   "hernandez", "lopez",    "gonzalez", "wilson",
+    "anderson", "thomas",    "taylor",     "moore",     "jackson",  "martin",   "lee",
+    "perez",    "thompson",  "white",      "harris",    "sanchez",  "clark",    "ramirez",
+    "lewis",    "robinson",  "walker",     "young",     "allen",    "king",     "wright",
+    "scott",    "torres",    "nguyen",     "hill",      "flores",   "green",    "adams",
+    "nelson",   "baker",     "hall",       "rivera",    "campbell", "mitchell", "carter",
+    "roberts",  "gomez",     "phillips",   "evans",     "turner",   "diaz",     "parker",
+    "cruz",     "edwards",   "collins",    "reyes",     "stewart",  "morris",   "morales",
+    "murphy",   "cook",      "rogers",     "gutierrez", "ortiz",    "morgan",   "cooper",
+    "peterson", "bailey",    "reed",       "kelly",     "howard",   "ramos",    "kim",
+    "cox",      "ward",      "richardson", "watson",    "brooks",   "chavez",   "wood",
+    "james",    "bennett",   "gray",       "mendoza",   "ruiz",     "hughes",   "price",
+    "alvarez",  "castillo",  "sanders",    "patel",     "myers",    "long",     "ross",
+    "foster",   "jimenez"};
 /* last names only scenario people carry (background never draws from these) */
 static const char *const rlasts[] = {
-    "whitaker", "okonkwo", "lindgren", "castellanos", "nakagawa", "delacroix", "ferreira",
-    "kowalczyk", "abernathy", "oyelowo", "marchetti", "sorensen", "haddad", "pennington",
-    "rutherford", "valdivia", "szymanski", "achterberg", "mcallister", "quintero",
-    "vandermeer", "bjornsson", "takahashi", "ellsworth", "dubois", "holloway"};
+    "whitaker",   "okonkwo",   "lindgren",  "castellanos", "nakagawa",   "delacroix", "ferreira",
+    "kowalczyk",  "abernathy", "oyelowo",   "marchetti",   "sorensen",   "haddad",    "pennington",
+    "rutherford", "valdivia",  "szymanski", "achterberg",  "mcallister", "quintero",  "vandermeer",
+    "bjornsson",  "takahashi", "ellsworth", "dubois",      "holloway"};
 
 typedef struct {
     char user[24];
@@ -369,27 +366,50 @@ static student_t *studs;
 static int nstud;
 static int site_staff0[NSITE], site_staffn[NSITE], site_stud0[NSITE], site_studn[NSITE];
 static const char *const sysadmins[] = {"mgarcia", "bscott", "jpatel1", "dnguyen"};
-static const char *const svcs[] = {"svc-rostersync", "svc-copier", "svc-backup", "svc-clever",
-                                   "svc-classlink", "svc-nutrition"};
+static const char *const svcs[] = {"svc-rostersync", "svc-copier",    "svc-backup",
+                                   "svc-clever",     "svc-classlink", "svc-nutrition"};
 
 /* public address blocks: background draws only from these first octets; scenario
  * attackers use first octets that background never produces (see res_octets) */
 static const uint8_t home_oct[] = {24, 50, 67, 68, 69, 71, 73, 76, 96, 97, 98, 99, 108, 174};
-static const uint8_t web_oct[] = {13, 20, 23, 34, 35, 52, 54, 104, 142, 151, 157, 199, 204, 208, 216};
-static const uint8_t scan_oct[] = {61, 80, 89, 92, 95, 109, 112, 115, 116, 117, 118, 121, 125, 128,
-                                   139, 159, 161, 167, 170, 176, 178, 179, 180, 183, 186, 188};
-static const char *const scan_cc[] = {"CN", "NL", "RU", "DE", "BR", "VN", "IN", "KR", "US", "FR",
-                                      "GB", "SG", "HK", "UA", "TR", "ID", "RO", "IR", "JP", "PL",
-                                      "AR", "TW", "TH", "CO", "MX", "CL"};
+static const uint8_t web_oct[] = {13,  20,  23,  34,  35,  52,  54, 104,
+                                  142, 151, 157, 199, 204, 208, 216};
+static const uint8_t scan_oct[] = {61,  80,  89,  92,  95,  109, 112, 115, 116, 117, 118, 121, 125,
+                                   128, 139, 159, 161, 167, 170, 176, 178, 179, 180, 183, 186, 188};
+static const char *const scan_cc[] = {"CN", "NL", "RU", "DE", "BR", "VN", "IN", "KR", "US",
+                                      "FR", "GB", "SG", "HK", "UA", "TR", "ID", "RO", "IR",
+                                      "JP", "PL", "AR", "TW", "TH", "CO", "MX", "CL"};
 static const char *const cc_codes[] = {"US", "CN", "NL", "RU", "DE", "BR", "VN", "IN", "KR", "FR",
-                                       "GB", "SG", "HK", "UA", "TR", "ID", "RO", "IR", "JP",
-                                       "PL", "AR", "TW", "TH", "CO", "MX", "CL", "LT", "BG"};
-static const char *const cc_names[] = {
-    "United States", "China", "Netherlands", "Russian Federation", "Germany", "Brazil",
-    "Vietnam", "India", "Korea, Republic of", "France", "United Kingdom", "Singapore",
-    "Hong Kong", "Ukraine", "Turkey", "Indonesia", "Romania", "Iran, Islamic Republic of",
-    "Japan", "Poland", "Argentina", "Taiwan", "Thailand", "Colombia", "Mexico", "Chile",
-    "Lithuania", "Bulgaria"};
+                                       "GB", "SG", "HK", "UA", "TR", "ID", "RO", "IR", "JP", "PL",
+                                       "AR", "TW", "TH", "CO", "MX", "CL", "LT", "BG"};
+static const char *const cc_names[] = {"United States",
+                                       "China",
+                                       "Netherlands",
+                                       "Russian Federation",
+                                       "Germany",
+                                       "Brazil",
+                                       "Vietnam",
+                                       "India",
+                                       "Korea, Republic of",
+                                       "France",
+                                       "United Kingdom",
+                                       "Singapore",
+                                       "Hong Kong",
+                                       "Ukraine",
+                                       "Turkey",
+                                       "Indonesia",
+                                       "Romania",
+                                       "Iran, Islamic Republic of",
+                                       "Japan",
+                                       "Poland",
+                                       "Argentina",
+                                       "Taiwan",
+                                       "Thailand",
+                                       "Colombia",
+                                       "Mexico",
+                                       "Chile",
+                                       "Lithuania",
+                                       "Bulgaria"};
 static const char *cc_name(const char *cc) {
     for (size_t i = 0; i < NELEM(cc_codes); i++)
         if (!strcmp(cc_codes[i], cc)) return cc_names[i];
@@ -438,8 +458,10 @@ static void make_user(char *out, size_t n, const char *pre, const char *first, c
     for (const char *p = last; *p && k + 4 < n; p++) out[k++] = *p;
     out[k] = 0;
     for (int d = 1; name_taken(out) && d < 100; d++) { /* ksmith1, ksmith2, ... */
-        if (d < 10) out[k] = (char)('0' + d), out[k + 1] = 0;
-        else out[k] = (char)('0' + d / 10), out[k + 1] = (char)('0' + d % 10), out[k + 2] = 0;
+        if (d < 10)
+            out[k] = (char)('0' + d), out[k + 1] = 0;
+        else
+            out[k] = (char)('0' + d / 10), out[k + 1] = (char)('0' + d % 10), out[k + 2] = 0;
     }
 }
 static void build_district(void) {
@@ -471,7 +493,10 @@ static void build_district(void) {
             p->id = 2000000 + rn(900000);
             p->site = (uint8_t)s;
             p->ip = IP4(10, 32 + s, 1 + rn(120), 2 + rn(250));
-            p->mac = (rnd() & 0xFFFFFFULL) | ((uint64_t)PICK(((uint32_t[]){0x5CE77E, 0x3C22FB, 0xA483E7, 0x9CB6D0, 0x00F48D})) << 24);
+            p->mac =
+                (rnd() & 0xFFFFFFULL) |
+                ((uint64_t)PICK(((uint32_t[]){0x5CE77E, 0x3C22FB, 0xA483E7, 0x9CB6D0, 0x00F48D}))
+                 << 24);
         }
     }
     for (size_t i = 0; i < NELEM(scanners); i++) scanners[i] = ip_in(PICK(scan_oct));
@@ -571,12 +596,13 @@ static void fgt_forward(int t) {
     static const struct {
         const char *svc;
         int port, proto;
-    } sv[] = {{"HTTPS", 443, 6}, {"HTTPS", 443, 6}, {"HTTPS", 443, 6}, {"HTTPS", 443, 6},
-              {"HTTPS", 443, 6}, {"HTTPS", 443, 6}, {"HTTP", 80, 6},   {"DNS", 53, 17},
+    } sv[] = {{"HTTPS", 443, 6}, {"HTTPS", 443, 6},    {"HTTPS", 443, 6}, {"HTTPS", 443, 6},
+              {"HTTPS", 443, 6}, {"HTTPS", 443, 6},    {"HTTP", 80, 6},   {"DNS", 53, 17},
               {"DNS", 53, 17},   {"udp/443", 443, 17}, {"NTP", 123, 17}};
     int k = (int)rn(NELEM(sv));
-    uint32_t dst = sv[k].port == 53 ? PICK(((uint32_t[]){IP4(8, 8, 8, 8), IP4(1, 1, 1, 1), IP4(8, 8, 4, 4)}))
-                                    : web_ip();
+    uint32_t dst = sv[k].port == 53
+                       ? PICK(((uint32_t[]){IP4(8, 8, 8, 8), IP4(1, 1, 1, 1), IP4(8, 8, 4, 4)}))
+                       : web_ip();
     int udp = sv[k].proto == 17;
     uint32_t spk = udp ? 1 + rn(2) : 3 + rn(40), rpk = udp ? 1 + rn(2) : 3 + rn(60);
     line_begin();
@@ -605,9 +631,10 @@ static void fgt_local_deny(int t) {
     static const struct {
         const char *svc;
         int port, proto;
-    } sv[] = {{"SSH", 22, 6},      {"TELNET", 23, 6},      {"HTTPS", 443, 6}, {"tcp/8443", 8443, 6},
-              {"RDP", 3389, 6},    {"SMB", 445, 6},        {"SIP", 5060, 17}, {"SNMP", 161, 17},
-              {"tcp/10443", 10443, 6}, {"tcp/4433", 4433, 6}};
+    } sv[] = {{"SSH", 22, 6},        {"TELNET", 23, 6}, {"HTTPS", 443, 6},
+              {"tcp/8443", 8443, 6}, {"RDP", 3389, 6},  {"SMB", 445, 6},
+              {"SIP", 5060, 17},     {"SNMP", 161, 17}, {"tcp/10443", 10443, 6},
+              {"tcp/4433", 4433, 6}};
     int dev = (int)rn(3), k = (int)rn(NELEM(sv));
     uint32_t src = scanners[rn(NELEM(scanners))];
     line_begin();
@@ -637,26 +664,83 @@ typedef struct {
     const char *hosts[5];
 } wcat_t;
 static const wcat_t wcats[] = {
-    {30, "Education", 0, 0, {"classroom.google.com", "www.khanacademy.org", "quizlet.com", "www.ixl.com", "clever.com"}},
-    {41, "Search Engines and Portals", 0, 0, {"www.google.com", "www.bing.com", "duckduckgo.com", "search.yahoo.com", "www.google.com"}},
-    {39, "Reference", 0, 0, {"en.wikipedia.org", "www.britannica.com", "www.merriam-webster.com", "www.dictionary.com", "www.thesaurus.com"}},
-    {52, "Information Technology", 0, 0, {"docs.google.com", "www.office.com", "outlook.office365.com", "drive.google.com", "zoom.us"}},
-    {36, "News and Media", 0, 0, {"www.cnn.com", "www.nytimes.com", "www.npr.org", "www.bbc.com", "apnews.com"}},
-    {1, "Games", 1, 0, {"www.coolmathgames.com", "poki.com", "krunker.io", "slither.io", "www.friv.com"}},
-    {37, "Social Networking", 1, 0, {"www.tiktok.com", "www.instagram.com", "www.snapchat.com", "www.facebook.com", "discord.com"}},
-    {25, "Streaming Media and Download", 1, 0, {"www.twitch.tv", "www.netflix.com", "open.spotify.com", "www.hulu.com", "soundcloud.com"}},
-    {59, "Proxy Avoidance", 1, 1, {"www.croxyproxy.com", "www.proxysite.com", "hidester.com", "www.blockaway.net", "proxyium.com"}},
-    {33, "Health and Wellness", 0, 0, {"www.nami.org", "www.crisistextline.org", "kidshealth.org", "www.mayoclinic.org", "www.cdc.gov"}},
-    {140, "Self-Harm", 1, 1, {"www.sanctioned-suicide.example", "selfharm-forum.example", "www.cutting-tips.example", "endit-now.example", "www.sh-community.example"}},
+    {30,
+     "Education",
+     0,
+     0,
+     {"classroom.google.com", "www.khanacademy.org", "quizlet.com", "www.ixl.com", "clever.com"}},
+    {41,
+     "Search Engines and Portals",
+     0,
+     0,
+     {"www.google.com", "www.bing.com", "duckduckgo.com", "search.yahoo.com", "www.google.com"}},
+    {39,
+     "Reference",
+     0,
+     0,
+     {"en.wikipedia.org", "www.britannica.com", "www.merriam-webster.com", "www.dictionary.com",
+      "www.thesaurus.com"}},
+    {52,
+     "Information Technology",
+     0,
+     0,
+     {"docs.google.com", "www.office.com", "outlook.office365.com", "drive.google.com", "zoom.us"}},
+    {36,
+     "News and Media",
+     0,
+     0,
+     {"www.cnn.com", "www.nytimes.com", "www.npr.org", "www.bbc.com", "apnews.com"}},
+    {1,
+     "Games",
+     1,
+     0,
+     {"www.coolmathgames.com", "poki.com", "krunker.io", "slither.io", "www.friv.com"}},
+    {37,
+     "Social Networking",
+     1,
+     0,
+     {"www.tiktok.com", "www.instagram.com", "www.snapchat.com", "www.facebook.com",
+      "discord.com"}},
+    {25,
+     "Streaming Media and Download",
+     1,
+     0,
+     {"www.twitch.tv", "www.netflix.com", "open.spotify.com", "www.hulu.com", "soundcloud.com"}},
+    {59,
+     "Proxy Avoidance",
+     1,
+     1,
+     {"www.croxyproxy.com", "www.proxysite.com", "hidester.com", "www.blockaway.net",
+      "proxyium.com"}},
+    {33,
+     "Health and Wellness",
+     0,
+     0,
+     {"www.nami.org", "www.crisistextline.org", "kidshealth.org", "www.mayoclinic.org",
+      "www.cdc.gov"}},
+    {140,
+     "Self-Harm",
+     1,
+     1,
+     {"www.sanctioned-suicide.example", "selfharm-forum.example", "www.cutting-tips.example",
+      "endit-now.example", "www.sh-community.example"}},
 };
-#define WC_PROXY 8
-#define WC_HEALTH 9
+#define WC_PROXY    8
+#define WC_HEALTH   9
 #define WC_SELFHARM 10
 /* background category choice: weights per wcats[] entry (Self-Harm never) */
 static const int wcat_w[] = {30, 18, 10, 16, 6, 9, 7, 4, 0, 0, 0};
 
-static const char *const url_paths[] = {"", "", "", "search?q=homework", "watch", "c/NjM1MjQ5",
-                                        "wiki/Photosynthesis", "u/0/h", "game/run-3", "explore"};
+static const char *const url_paths[] = {"",
+                                        "",
+                                        "",
+                                        "search?q=homework",
+                                        "watch",
+                                        "c/NjM1MjQ5",
+                                        "wiki/Photosynthesis",
+                                        "u/0/h",
+                                        "game/run-3",
+                                        "explore"};
 /* one FortiGate webfilter line; user is a student id (stud) or a staff user name */
 static void fgt_webfilter(int t, int dev, uint32_t src, const char *user, int stud, int c,
                           int force_block) {
@@ -689,7 +773,7 @@ static void fgt_webfilter(int t, int dev, uint32_t src, const char *user, int st
     kvn("rcvdbyte", blocked ? 0 : 800 + rn(60000));
     PUTL(" direction=\"outgoing\"");
     puts_(blocked ? " msg=\"URL belongs to a denied category in policy\""
-                 : " msg=\"URL belongs to an allowed category in policy\"");
+                  : " msg=\"URL belongs to an allowed category in policy\"");
     PUTL(" method=\"domain\"");
     kvn("cat", (uint64_t)w->cat);
     kvq("catdesc", w->desc);
@@ -712,8 +796,10 @@ static void fgt_webfilter_bg(int t) {
     int tot = 0, c = 0;
     for (size_t i = 0; i < NELEM(wcat_w); i++) tot += wcat_w[i];
     for (int x = (int)rn((uint32_t)tot); x >= wcat_w[c]; c++) x -= wcat_w[c];
-    if (stud && rn(1000) < 6) c = WC_PROXY; /* the odd proxy-site click */
-    else if (rn(1000) < 4) c = WC_HEALTH;
+    if (stud && rn(1000) < 6)
+        c = WC_PROXY; /* the odd proxy-site click */
+    else if (rn(1000) < 4)
+        c = WC_HEALTH;
     fgt_webfilter(t, dev, src, user, stud, c, 0);
 }
 /* FortiOS admin login, failed or successful */
@@ -747,7 +833,8 @@ static void fgt_admin_login(int t, int dev, uint32_t src, const char *user, cons
         putip(src);
         PUTL(")\"");
     } else {
-        puts_(bad_name ? " status=\"failed\" reason=\"name_invalid\"" : " status=\"failed\" reason=\"passwd_invalid\"");
+        puts_(bad_name ? " status=\"failed\" reason=\"name_invalid\""
+                       : " status=\"failed\" reason=\"passwd_invalid\"");
         PUTL(" msg=\"Administrator ");
         puts_(user);
         PUTL(" login failed from ");
@@ -756,8 +843,8 @@ static void fgt_admin_login(int t, int dev, uint32_t src, const char *user, cons
     }
     line_end(t);
 }
-static const char *const fgt_admin_names[] = {"admin", "admin", "admin", "root", "fortinet",
-                                              "administrator", "test", "guest"};
+static const char *const fgt_admin_names[] = {"admin",    "admin",         "admin", "root",
+                                              "fortinet", "administrator", "test",  "guest"};
 static void fgt_admin_bg(int t) {
     if (pct(80)) {
         const char *u = PICK(fgt_admin_names);
@@ -910,12 +997,13 @@ static void sis_ok(int t, const char *user, uint32_t src, const char *portal, co
     line_end(t);
     if (logout_after > 0) sis_logout(t + logout_after, user, sess);
 }
-static const char *const hs_courses[] = {"ALG1", "GEOM", "ALG2", "BIO", "CHEM", "PHYS", "ENG9", "ENG10",
-                                         "ENG11", "USHIST", "WHIST", "SPAN1", "SPAN2", "ART1", "PE"};
+static const char *const hs_courses[] = {"ALG1",  "GEOM",  "ALG2",  "BIO",   "CHEM",
+                                         "PHYS",  "ENG9",  "ENG10", "ENG11", "USHIST",
+                                         "WHIST", "SPAN1", "SPAN2", "ART1",  "PE"};
 static const char *const ms_courses[] = {"MATH6", "MATH7", "MATH8", "SCI6", "SCI7", "SCI8",
-                                         "ELA6", "ELA7", "ELA8", "SS7", "SS8", "MUSIC"};
-static const char *const es_courses[] = {"G3-MATH", "G3-ELA", "G4-MATH", "G4-ELA", "G5-MATH",
-                                         "G5-SCI", "G2-READ", "G1-READ", "K-LIT"};
+                                         "ELA6",  "ELA7",  "ELA8",  "SS7",  "SS8",  "MUSIC"};
+static const char *const es_courses[] = {"G3-MATH", "G3-ELA",  "G4-MATH", "G4-ELA", "G5-MATH",
+                                         "G5-SCI",  "G2-READ", "G1-READ", "K-LIT"};
 static const char *course_for(int s) {
     return s == 1 ? PICK(hs_courses) : s == 2 ? PICK(ms_courses) : PICK(es_courses);
 }
@@ -939,7 +1027,8 @@ static void sis_grade(int t, const char *user, uint32_t stud, const char *course
     putip(src);
     line_end(t);
 }
-static void sis_export(int t, const char *user, const char *report, uint32_t src, unsigned records) {
+static void sis_export(int t, const char *user, const char *report, uint32_t src,
+                       unsigned records) {
     line_begin();
     sis_head(t);
     PUTL("export user=");
@@ -960,19 +1049,21 @@ static void sis_bg(int t, int a) {
             const student_t *st = any_student();
             char u[12];
             snprintf(u, sizeof u, "s%u", st->id);
-            sis_ok(t, u, a > 50 ? st->ip : home_ip(), "student", pct(70) ? "sso" : "password", "US", lo);
+            sis_ok(t, u, a > 50 ? st->ip : home_ip(), "student", pct(70) ? "sso" : "password", "US",
+                   lo);
         } else {
             const staff_t *sf = any_employee();
             uint32_t src = a > 30 && pct(85) ? sf->ip : sf->home;
-            sis_ok(t, sf->user, src, sf->role == 1 ? "admin" : "teacher", pct(60) ? "sso" : "password",
-                   "US", lo);
+            sis_ok(t, sf->user, src, sf->role == 1 ? "admin" : "teacher",
+                   pct(60) ? "sso" : "password", "US", lo);
         }
     } else if (x < 60) { /* mistyped password, then in */
         const staff_t *sf = any_employee();
         uint32_t src = a > 30 ? sf->ip : sf->home;
         const char *portal = sf->role == 1 ? "admin" : "teacher";
         sis_fail(t, sf->user, src, portal, "bad_password", "US");
-        sis_ok(t + 5 + (int)rn(50), sf->user, src, portal, "password", "US", pct(50) ? 600 + (int)rn(3000) : 0);
+        sis_ok(t + 5 + (int)rn(50), sf->user, src, portal, "password", "US",
+               pct(50) ? 600 + (int)rn(3000) : 0);
     } else if (x < 62) { /* a student typing the id wrong */
         const student_t *st = any_student();
         char u[12];
@@ -984,10 +1075,12 @@ static void sis_bg(int t, int a) {
         sis_grade(t, sf->user, site_student(s)->id, course_for(s), a > 30 ? sf->ip : sf->home);
     } else if (x < 95 && a > 30) { /* small daytime reports */
         const staff_t *sf = any_employee();
-        sis_export(t, sf->user, PICK(((const char *[]){"roster", "attendance", "gradebook", "schedule"})),
+        sis_export(t, sf->user,
+                   PICK(((const char *[]){"roster", "attendance", "gradebook", "schedule"})),
                    sf->ip, 12 + rn(170));
     } else {
-        sis_ok(t, "svc-rostersync", IP4(10, 0, 2, 44), "admin", "password", "US", 30 + (int)rn(200));
+        sis_ok(t, "svc-rostersync", IP4(10, 0, 2, 44), "admin", "password", "US",
+               30 + (int)rn(200));
     }
 }
 
@@ -1058,8 +1151,8 @@ static void radius_bg(int t, int a) {
 
 /* ---- OpenSSH ---- */
 
-static const char *const bad_users[] = {"oracle", "admin", "test", "ubuntu", "user", "postgres",
-                                        "git", "ftpuser", "pi", "guest", "deploy", "support"};
+static const char *const bad_users[] = {"oracle", "admin",   "test", "ubuntu", "user",   "postgres",
+                                        "git",    "ftpuser", "pi",   "guest",  "deploy", "support"};
 static void ssh_failed(int t, const char *host, const char *user, int invalid, uint32_t src) {
     line_begin();
     hdr(38, t, host, "sshd", 10000 + (int)rn(30000));
@@ -1126,7 +1219,8 @@ static void dhcp_bg(int t) {
     } else {
         const staff_t *sf = any_staff();
         ip = sf->ip, mac = mix64(sf->badge) & 0xFFFFFFFFFFFFULL;
-        snprintf(name, sizeof name, "%s-%u", pct(70) ? "LAPTOP" : "iPad", (unsigned)(sf->badge % 10000));
+        snprintf(name, sizeof name, "%s-%u", pct(70) ? "LAPTOP" : "iPad",
+                 (unsigned)(sf->badge % 10000));
     }
     uint32_t gw = (ip & 0xFFFFFF00u) | 1;
     line_begin();
@@ -1157,7 +1251,8 @@ static const struct {
 } crons[] = {
     {"lnx-util01", "root", "/usr/lib/php/sessionclean"},
     {"lnx-web01", "root", "/usr/lib/php/sessionclean"},
-    {"lnx-util01", "root", "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.hourly )"},
+    {"lnx-util01", "root",
+     "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.hourly )"},
     {"lnx-web01", "www-data", "php /var/www/portal/artisan schedule:run >> /dev/null 2>&1"},
     {"sis-app01", "root", "/opt/sis/bin/rotate-sessions --max-age 8h"},
     {"sis-app02", "root", "/opt/sis/bin/rotate-sessions --max-age 8h"},
@@ -1189,11 +1284,15 @@ static void sudo_line(int t, const char *host, const char *user, const char *cmd
     puts_(cmd);
     line_end(t);
 }
-static const char *const sudo_cmds[] = {
-    "/usr/bin/apt-get update", "/usr/bin/apt-get upgrade -y", "/usr/bin/systemctl restart nginx",
-    "/usr/bin/systemctl status php8.2-fpm", "/usr/bin/journalctl -u sshd --since today",
-    "/usr/bin/tail -n 200 /var/log/syslog", "/usr/sbin/logrotate -f /etc/logrotate.conf",
-    "/usr/bin/du -sh /srv/sftp/incoming", "/usr/bin/certbot renew"};
+static const char *const sudo_cmds[] = {"/usr/bin/apt-get update",
+                                        "/usr/bin/apt-get upgrade -y",
+                                        "/usr/bin/systemctl restart nginx",
+                                        "/usr/bin/systemctl status php8.2-fpm",
+                                        "/usr/bin/journalctl -u sshd --since today",
+                                        "/usr/bin/tail -n 200 /var/log/syslog",
+                                        "/usr/sbin/logrotate -f /etc/logrotate.conf",
+                                        "/usr/bin/du -sh /srv/sftp/incoming",
+                                        "/usr/bin/certbot renew"};
 static void sudo_bg(int t) {
     sudo_line(t, PICK(lnx_hosts), PICK(sysadmins), PICK(sudo_cmds));
 }
@@ -1202,8 +1301,8 @@ static void sudo_bg(int t) {
 
 enum { EV_GRANTED, EV_DENIED, EV_FORCED, EV_HELD, EV_CLOSED, EV_TAMPER, EV_OFFLINE };
 static const char *evname(int ev) {
-    static const char *const n[] = {"ACCESS_GRANTED", "ACCESS_DENIED", "DOOR_FORCED_OPEN",
-                                    "DOOR_HELD_OPEN", "DOOR_CLOSED", "READER_TAMPER",
+    static const char *const n[] = {"ACCESS_GRANTED",    "ACCESS_DENIED", "DOOR_FORCED_OPEN",
+                                    "DOOR_HELD_OPEN",    "DOOR_CLOSED",   "READER_TAMPER",
                                     "CONTROLLER_OFFLINE"};
     return n[ev];
 }
@@ -1338,17 +1437,22 @@ static void visitor_bg(int t, int a) {
     const char *f = PICK(firsts), *l = PICK(lasts);
     const staff_t *h = site_staff(s);
     char vb[10] = "V-";
-    uint32_t n = 1000 + (vbadge_ctr += 1 + rn(20)) % 89000; /* V-0nnnnn; V-9nnnnn are scenario badges */
+    uint32_t n =
+        1000 + (vbadge_ctr += 1 + rn(20)) % 89000; /* V-0nnnnn; V-9nnnnn are scenario badges */
     for (int i = 7; i >= 2; i--, n /= 10) vb[i] = (char)('0' + n % 10);
     vb[8] = 0;
-    visitor_line(t, "checkin", s, f, l, pct(85) ? "drivers_license" : pct(70) ? "state_id" : "passport",
+    visitor_line(t, "checkin", s, f, l,
+                 pct(85)   ? "drivers_license"
+                 : pct(70) ? "state_id"
+                           : "passport",
                  pct(50) ? "Mr" : "Ms", h->last, vb, NULL, 0, "clear");
     if (pct(30)) { /* let in through the main entrance with the visitor badge */
         char holder[40];
         snprintf(holder, sizeof holder, "%s %c%s", f, l[0] - 32, l + 1);
         door_line(t + 20 + (int)rn(280), s, 0, EV_GRANTED, vb, holder, NULL, -1);
     }
-    visitor_line(t + 900 + (int)rn(9000), "checkout", s, f, l, NULL, NULL, NULL, vb, NULL, 0, "clear");
+    visitor_line(t + 900 + (int)rn(9000), "checkout", s, f, l, NULL, NULL, NULL, vb, NULL, 0,
+                 "clear");
 }
 
 /* ======================================================================================
@@ -1358,7 +1462,7 @@ static void visitor_bg(int t, int a) {
  * students s29xxxxx, badges 008xxxx-009xxxx, visitor badges V-9xxxxx, doors D11-D14.
  * ====================================================================================== */
 
-static truth *TR;             /* entry being filled */
+static truth *TR; /* entry being filled */
 
 static int hm(int h, int m) {
     return h * 3600 + m * 60;
@@ -1389,9 +1493,27 @@ static void meta(const char *sev, const char *ref) {
 
 /* reserved people (slots) */
 enum {
-    P_BRUTE, P_DRIP, P_BURST, P_AFTERH, P_CUST, P_EXPORT, P_SMALLEXP, P_GRADES, P_GRADES_D,
-    P_TWOSITE, P_ITIN, P_HELDLONG, P_FORCED_D, P_HELD_D, P_STUDNET, P_VPN_D, P_SUDO, P_DENIED,
-    P_DENIED_D, P_TAMPER, NP
+    P_BRUTE,
+    P_DRIP,
+    P_BURST,
+    P_AFTERH,
+    P_CUST,
+    P_EXPORT,
+    P_SMALLEXP,
+    P_GRADES,
+    P_GRADES_D,
+    P_TWOSITE,
+    P_ITIN,
+    P_HELDLONG,
+    P_FORCED_D,
+    P_HELD_D,
+    P_STUDNET,
+    P_VPN_D,
+    P_SUDO,
+    P_DENIED,
+    P_DENIED_D,
+    P_TAMPER,
+    NP
 };
 typedef struct {
     char user[28], first[12], last[16], badge[8];
@@ -1482,7 +1604,8 @@ static void sc_decoy_slow_drip(void) {
     ent("user", p->user);
     ent_ip("src_ip", ip);
     EXPECT("%d SIS login failures for %s from one address, one every 20-40 min all day (a phone "
-           "with a stale password; never more than 1 in 10 min or 3 in an hour): no alert", n, p->user);
+           "with a stale password; never more than 1 in 10 min or 3 in an hour): no alert",
+           n, p->user);
 }
 /* n distinct background staff users */
 static void pick_users(const staff_t **u, int n) {
@@ -1506,14 +1629,16 @@ static void sc_sis_password_spray(void) {
     spray(I_SPRAY, n, rr(300, 560));
     meta("medium", "T-03");
     EXPECT("one address fails SIS logins against %d distinct staff users (one try each) within "
-           "10 min: password spray (>= 15 distinct users in 10 min)", n);
+           "10 min: password spray (>= 15 distinct users in 10 min)",
+           n);
 }
 static void sc_decoy_near_miss_spray(void) {
     int n = rr(6, 8);
     spray(I_SPRAY_D, n, rr(240, 560));
     meta("none", "T-03");
     EXPECT("one address fails SIS logins against %d distinct users within 10 min: below the "
-           "spray threshold of 15, no alert", n);
+           "spray threshold of 15, no alert",
+           n);
 }
 static void sc_decoy_near_miss_burst(void) {
     const rperson *p = &rp[P_BURST];
@@ -1526,7 +1651,8 @@ static void sc_decoy_near_miss_burst(void) {
     ent("user", p->user);
     ent_ip("src_ip", ip);
     EXPECT("8 SIS login failures for %s from a home address within 10 min, then success (a "
-           "forgotten password): below the brute-force threshold of 20, no alert", p->user);
+           "forgotten password): below the brute-force threshold of 20, no alert",
+           p->user);
 }
 
 /* ---- doors, badges and visitors ---- */
@@ -1568,7 +1694,8 @@ static void sc_after_hours_badge(void) {
     ent_door(p->site, d);
     ent("site", sites[p->site].name);
     EXPECT("ACCESS_GRANTED for regular staff member %s on an interior door between 01:00 and "
-           "04:30: after-hours physical access", p->user);
+           "04:30: after-hours physical access",
+           p->user);
 }
 static void sc_decoy_custodian_night(void) {
     const rperson *p = &rp[P_CUST];
@@ -1586,11 +1713,12 @@ static void vis_badge(char *vb, uint32_t n) { /* V-9nnnnn */
 }
 static void sc_watchlist_then_entry(void) {
     int s = 1 + (int)rn(7), t = at(hm(8, 0), hm(14, 0));
-    char vb[10], holder[40];
+    char vb[10], holder[48];
     vis_badge(vb, rn(100000));
     snprintf(holder, sizeof holder, "%s %c%s", vis_first[0], vis_last[0][0] - 32, vis_last[0] + 1);
     visitor_line(t, "watchlist_hit", s, vis_first[0], vis_last[0], "drivers_license", NULL, NULL,
-                 NULL, PICK(((const char *[]){"offender_registry", "district_banned", "custody_order"})),
+                 NULL,
+                 PICK(((const char *[]){"offender_registry", "district_banned", "custody_order"})),
                  rr(88, 99), "alert");
     int t2 = t + rr(60, 200), t3 = t + rr(300, 840);
     visitor_line(t2, "checkin", s, vis_first[0], vis_last[0], "drivers_license", "Ms",
@@ -1601,11 +1729,12 @@ static void sc_watchlist_then_entry(void) {
     ent("site", sites[s].name);
     ent("badge", vb);
     EXPECT("visitor watchlist hit, the visitor is badged in anyway and ACCESS_GRANTED with "
-           "visitor badge %s at the same school %d s after the hit (within 15 min)", vb, t3 - t);
+           "visitor badge %s at the same school %d s after the hit (within 15 min)",
+           vb, t3 - t);
 }
 static void sc_decoy_watchlist_denied(void) {
     int s = 1 + (int)rn(7), t = at(hm(8, 0), hm(14, 0));
-    char holder[40];
+    char holder[48];
     snprintf(holder, sizeof holder, "%s %c%s", vis_first[1], vis_last[1][0] - 32, vis_last[1] + 1);
     visitor_line(t, "watchlist_hit", s, vis_first[1], vis_last[1], "drivers_license", NULL, NULL,
                  NULL, "offender_registry", rr(90, 99), "denied");
@@ -1626,7 +1755,8 @@ static void sc_door_held_open_long(void) {
     meta("high", "T-23");
     ent_door(s, D_NORTH);
     ent("site", sites[s].name);
-    EXPECT("exterior door propped during the school day: DOOR_HELD_OPEN duration=%d (>= 900 s)", dur);
+    EXPECT("exterior door propped during the school day: DOOR_HELD_OPEN duration=%d (>= 900 s)",
+           dur);
 }
 static void sc_decoy_held_open_short(void) {
     int s = door_site[3], dur = rr(600, 840);
@@ -1647,7 +1777,8 @@ static void sc_reader_tamper(void) {
     ent_door(s, D_SERVER);
     ent("site", sites[s].name);
     EXPECT("READER_TAMPER on the server-room reader at night, then %d ACCESS_DENIED there within "
-           "10 min: tamper followed by door activity", n);
+           "10 min: tamper followed by door activity",
+           n);
 }
 static void sc_badge_two_sites(void) {
     const rperson *p = &rp[P_TWOSITE];
@@ -1669,7 +1800,8 @@ static void sc_decoy_itinerant_staff(void) {
     ent("badge", p->badge);
     ent("user", p->user);
     EXPECT("an itinerant teacher badges in at two schools %d min apart (a plausible drive): no "
-           "alert", dt / 60);
+           "alert",
+           dt / 60);
 }
 static void sc_denied_badge_streak(void) {
     const rperson *p = &rp[P_DENIED];
@@ -1680,7 +1812,8 @@ static void sc_denied_badge_streak(void) {
     ent("badge", p->badge);
     ent_door(s, D_RECORDS);
     EXPECT("%d ACCESS_DENIED for one badge at the records room within 2 min (>= 5 in 5 min): "
-           "card testing or a restricted area", n);
+           "card testing or a restricted area",
+           n);
 }
 static void sc_decoy_denied_then_granted(void) {
     const rperson *p = &rp[P_DENIED_D];
@@ -1714,7 +1847,8 @@ static void sc_sis_bulk_export(void) {
     ent("user", p->user);
     ent_ip("src_ip", ip);
     EXPECT("staff account %s logs in from a %s address in the evening and exports %u records "
-           "(students, guardians, staff) in 3 reports: bulk export", p->user, rcc[I_EXPORT], total);
+           "(students, guardians, staff) in 3 reports: bulk export",
+           p->user, rcc[I_EXPORT], total);
 }
 static void sc_decoy_small_exports(void) {
     const rperson *p = &rp[P_SMALLEXP];
@@ -1733,12 +1867,14 @@ static void sc_sis_mass_grade_change(void) {
     sis_ok(t, p->user, p->home, "teacher", "password", "US", 0);
     t += rr(30, 120);
     t0 = t;
-    for (int i = 0; i < n; i++, t += rr(10, 17)) sis_grade(t, p->user, site_student(s)->id, course, p->home);
+    for (int i = 0; i < n; i++, t += rr(10, 17))
+        sis_grade(t, p->user, site_student(s)->id, course, p->home);
     meta("medium", "T-06");
     ent("user", p->user);
     ent_ip("src_ip", p->home);
     EXPECT("%d grade_change by %s in %d s late in the evening (> 30 in 15 min, >= 25 in 10 min "
-           "outside school hours): mass grade change", n, p->user, t - t0);
+           "outside school hours): mass grade change",
+           n, p->user, t - t0);
 }
 static void sc_decoy_teacher_grades(void) {
     const rperson *p = &rp[P_GRADES_D];
@@ -1746,7 +1882,8 @@ static void sc_decoy_teacher_grades(void) {
     const char *course = course_for(s);
     sis_ok(t, p->user, p->ip, "teacher", "sso", "US", 0);
     t += rr(30, 120);
-    for (int i = 0; i < 10; i++, t += rr(40, 90)) sis_grade(t, p->user, site_student(s)->id, course, p->ip);
+    for (int i = 0; i < 10; i++, t += rr(40, 90))
+        sis_grade(t, p->user, site_student(s)->id, course, p->ip);
     meta("none", "T-06");
     ent("user", p->user);
     EXPECT("a teacher enters 10 grades over ~10 min from the staff network after class: no alert");
@@ -1776,16 +1913,21 @@ static void sc_decoy_ssh_few_failures(void) {
     ssh_burst(I_SSH_D, n, 20, 40);
     meta("none", "T-14");
     EXPECT("%d sshd failures on sftp01 from one internet address within 10 min: ordinary "
-           "scanning below the 30 threshold, no alert", n);
+           "scanning below the 30 threshold, no alert",
+           n);
 }
 static void sc_fw_admin_bruteforce(void) {
-    int t = at(hm(0, 30), hm(23, 0)), n = rr(12, 16), t0 = t;
-    for (int i = 0; i < n; i++, t += rr(15, 30)) fgt_admin_login(t, 0, rip[I_FW], "admin", "https", 0, 0);
+    int t = at(hm(0, 30), hm(23, 0)), n = rr(12, 16), t0 = t, last = t;
+    for (int i = 0; i < n; i++, t += rr(15, 30)) {
+        fgt_admin_login(t, 0, rip[I_FW], "admin", "https", 0, 0);
+        last = t;
+    }
     meta("medium", "T-14");
     ent_ip("src_ip", rip[I_FW]);
     ent("host", "FGT-DC01");
     EXPECT("%d FortiGate 'Admin login failed' on FGT-DC01 from one internet address in %d s "
-           "(>= 10 in 10 min)", n, t - t0 - 1);
+           "(>= 10 in 10 min)",
+           n, last - t0);
 }
 static void sc_decoy_fw_admin_typo(void) {
     int t = at(hm(7, 30), hm(17, 0));
@@ -1807,7 +1949,8 @@ static void web_hits(int sslot, int cat, int block, int n, int gmin, int gmax) {
     char u[12];
     snprintf(u, sizeof u, "s%u", st->id);
     int t = at(hm(8, 30), hm(14, 30));
-    for (int i = 0; i < n; i++, t += rr(gmin, gmax)) fgt_webfilter(t, st->site, st->ip, u, 1, cat, block);
+    for (int i = 0; i < n; i++, t += rr(gmin, gmax))
+        fgt_webfilter(t, st->site, st->ip, u, 1, cat, block);
     ent("user", u);
     ent_ip("src_ip", st->ip);
 }
@@ -1816,7 +1959,8 @@ static void sc_webfilter_self_harm(void) {
     web_hits(S_SELFHARM, WC_SELFHARM, 1, n, 120, 420);
     meta("high", "T-20");
     EXPECT("%d blocked FortiGate webfilter hits in category Self-Harm for one student: student "
-           "safety alert for a counsellor", n);
+           "safety alert for a counsellor",
+           n);
 }
 static void sc_decoy_health_browsing(void) {
     web_hits(S_HEALTH_D, WC_HEALTH, 0, rr(3, 4), 60, 300);
@@ -1828,7 +1972,8 @@ static void sc_proxy_evasion(void) {
     web_hits(S_PROXY, WC_PROXY, 1, n, 8, 18);
     meta("low", "T-19");
     EXPECT("%d blocked webfilter hits in category Proxy Avoidance for one student within 10 min "
-           "(>= 20): filter bypass attempts", n);
+           "(>= 20): filter bypass attempts",
+           n);
 }
 static void sc_decoy_proxy_few(void) {
     web_hits(S_PROXY_D, WC_PROXY, 1, 4, 60, 140);
@@ -1846,7 +1991,8 @@ static void sc_staff_login_from_student_net(void) {
     ent("user", p->user);
     ent_ip("src_ip", ip);
     EXPECT("teacher account %s logs in to the SIS teacher portal from the %s student network "
-           "(10.%d.0.0/16)", p->user, sites[p->site].name, 32 + p->site);
+           "(10.%d.0.0/16)",
+           p->user, sites[p->site].name, 32 + p->site);
 }
 static void sc_decoy_staff_vpn_login(void) {
     const rperson *p = &rp[P_VPN_D];
@@ -1855,7 +2001,8 @@ static void sc_decoy_staff_vpn_login(void) {
     meta("none", "T-04");
     ent("user", p->user);
     ent_ip("src_ip", ip);
-    EXPECT("teacher logs in to the SIS from the staff VPN pool 10.10.0.0/16 in the evening: no alert");
+    EXPECT(
+        "teacher logs in to the SIS from the staff VPN pool 10.10.0.0/16 in the evening: no alert");
 }
 static void sc_sudo_unusual_root(void) {
     const rperson *p = &rp[P_SUDO];
@@ -1868,7 +2015,8 @@ static void sc_sudo_unusual_root(void) {
     ent("user", p->user);
     ent("host", "lnx-web01");
     EXPECT("%s (a teacher with a web-server shell account, not a sysadmin) runs a root shell and "
-           "reads /etc/shadow through sudo", p->user);
+           "reads /etc/shadow through sudo",
+           p->user);
 }
 static void sc_decoy_admin_sudo_night(void) {
     const char *u = PICK(sysadmins);
@@ -1877,4 +2025,344 @@ static void sc_decoy_admin_sudo_night(void) {
     ent("user", u);
     ent("host", "lnx-web01");
     EXPECT("a sysadmin restarts nginx through sudo at night (maintenance): no alert");
+}
+
+/* ---- registry ---- */
+
+typedef struct {
+    const char *name;
+    int decoy;
+    void (*fn)(void);
+} scen_t;
+static const scen_t scens[] = {
+    {"sis_brute_force", 0, sc_sis_brute_force},
+    {"sis_password_spray", 0, sc_sis_password_spray},
+    {"door_forced_no_badge", 0, sc_door_forced_no_badge},
+    {"after_hours_badge", 0, sc_after_hours_badge},
+    {"watchlist_then_entry", 0, sc_watchlist_then_entry},
+    {"sis_bulk_export", 0, sc_sis_bulk_export},
+    {"sis_mass_grade_change", 0, sc_sis_mass_grade_change},
+    {"ssh_brute_force", 0, sc_ssh_brute_force},
+    {"fw_admin_bruteforce", 0, sc_fw_admin_bruteforce},
+    {"webfilter_self_harm", 0, sc_webfilter_self_harm},
+    {"proxy_evasion", 0, sc_proxy_evasion},
+    {"door_held_open_long", 0, sc_door_held_open_long},
+    {"reader_tamper", 0, sc_reader_tamper},
+    {"badge_two_sites", 0, sc_badge_two_sites},
+    {"denied_badge_streak", 0, sc_denied_badge_streak},
+    {"staff_login_from_student_net", 0, sc_staff_login_from_student_net},
+    {"sudo_unusual_root", 0, sc_sudo_unusual_root},
+    {"decoy_slow_drip", 1, sc_decoy_slow_drip},
+    {"decoy_near_miss_spray", 1, sc_decoy_near_miss_spray},
+    {"decoy_near_miss_burst", 1, sc_decoy_near_miss_burst},
+    {"decoy_forced_after_badge", 1, sc_decoy_forced_after_badge},
+    {"decoy_custodian_night", 1, sc_decoy_custodian_night},
+    {"decoy_watchlist_denied", 1, sc_decoy_watchlist_denied},
+    {"decoy_small_exports", 1, sc_decoy_small_exports},
+    {"decoy_teacher_grades", 1, sc_decoy_teacher_grades},
+    {"decoy_ssh_few_failures", 1, sc_decoy_ssh_few_failures},
+    {"decoy_fw_admin_typo", 1, sc_decoy_fw_admin_typo},
+    {"decoy_health_browsing", 1, sc_decoy_health_browsing},
+    {"decoy_proxy_few", 1, sc_decoy_proxy_few},
+    {"decoy_held_open_short", 1, sc_decoy_held_open_short},
+    {"decoy_itinerant_staff", 1, sc_decoy_itinerant_staff},
+    {"decoy_denied_then_granted", 1, sc_decoy_denied_then_granted},
+    {"decoy_staff_vpn_login", 1, sc_decoy_staff_vpn_login},
+    {"decoy_admin_sudo_night", 1, sc_decoy_admin_sudo_night},
+};
+#define NSCEN ((int)NELEM(scens))
+static unsigned char scen_on[NELEM(scens)];
+
+static void scen_list(FILE *f) {
+    for (int i = 0; i < NSCEN; i++)
+        if (!scens[i].decoy) fprintf(f, "  %s\n", scens[i].name);
+    fputs("Decoys (all on unless --no-decoys; they may also be named in LIST):\n", f);
+    for (int i = 0; i < NSCEN; i++)
+        if (scens[i].decoy) fprintf(f, "  %s\n", scens[i].name);
+}
+/* "all", "none" or a comma-separated list of names; 0 on success */
+static int scen_select(const char *spec, int decoys) {
+    int all = !strcmp(spec, "all"), none = !strcmp(spec, "none");
+    for (int i = 0; i < NSCEN; i++)
+        scen_on[i] = scens[i].decoy ? (unsigned char)decoys : (unsigned char)all;
+    if (all || none) return 0;
+    for (const char *p = spec; *p;) {
+        size_t n = strcspn(p, ",");
+        int found = 0;
+        for (int i = 0; i < NSCEN; i++)
+            if (strlen(scens[i].name) == n && !strncmp(scens[i].name, p, n))
+                scen_on[i] = 1, found = 1;
+        if (!found && n) {
+            fprintf(stderr, "hm-gen: unknown scenario '%.*s' (see --help)\n", (int)n, p);
+            return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+static void inject_scenarios(uint64_t seed) {
+    build_reserved(seed);
+    for (int i = 0; i < NSCEN; i++) {
+        if (!scen_on[i]) continue;
+        uint64_t h = seed;
+        for (const char *c = scens[i].name; *c; c++) h = mix64(h ^ (uint8_t)*c);
+        prng p = {h};
+        R = &p;
+        TR = &truths[ntruth++];
+        memset(TR, 0, sizeof *TR);
+        TR->scen = scens[i].name;
+        TR->decoy = scens[i].decoy;
+        sc_tmin = DAY, sc_tmax = -1;
+        long l0 = lines_deferred;
+        scens[i].fn();
+        TR->lines = (int)(lines_deferred - l0);
+        TR->start = sc_tmin, TR->end = sc_tmax;
+        R = &bg;
+    }
+}
+
+/* ---- the day's shape ---- */
+
+static int wmin[1440]; /* lines weight per minute of day */
+static void build_profile(void) {
+    static const int hw[24] = {8,  6,   5,   5,   6,  10, 30, 85, 100, 100, 100, 100,
+                               92, 100, 100, 100, 45, 34, 28, 24, 22,  18,  14,  10};
+    for (int m = 0; m < 1440; m++) {
+        int h = m / 60, w = hw[h];
+        if (h == 6) w = 12 + (85 - 12) * (m % 60) / 60; /* buses, staff arriving */
+        if (h == 15 && m % 60 >= 30) w = 55;            /* dismissal at 15:30 */
+        wmin[m] = w;
+    }
+}
+static inline int activity(int t) { /* 0..100 */
+    int w = wmin[t / 60];
+    return w <= 5 ? 0 : (w - 5) * 100 / 95;
+}
+
+/* Line mix. Night shares are fixed; day shares are derived so that the whole day meets
+ * the targets (FortiGate 40.6 %, pfSense 26.3 %, auth 17.6 %, doors 6.8 %, visitors 1.4 %,
+ * misc 7.4 %). Each category's pick weight is divided by its running lines-per-call, so
+ * follow-up lines (logout, DOOR_CLOSED, checkout...) do not inflate its share. */
+enum { C_FGT, C_PF, C_AUTH, C_DOOR, C_VIS, C_MISC, NCAT };
+static const double cat_target[NCAT] = {406,  263,  176,
+                                        65.5, 16.5, 73}; /* visitor grants count as doors */
+static const double cat_night[NCAT] = {430, 420, 40, 30, 0, 80};
+static double cat_day[NCAT];
+static long cat_calls[NCAT] = {1, 1, 1, 1, 1, 1}, cat_lines[NCAT] = {1, 1, 1, 1, 1, 1};
+static void build_mix(void) {
+    double sw = 0, swa = 0;
+    for (int t = 0; t < DAY; t++)
+        sw += wmin[t / 60], swa += (double)wmin[t / 60] * activity(t) / 100.0;
+    double abar = swa / sw;
+    for (int c = 0; c < NCAT; c++) {
+        cat_day[c] = (cat_target[c] - cat_night[c] * (1 - abar)) / abar;
+        if (cat_day[c] < 0) cat_day[c] = 0;
+    }
+}
+/* one background call (a line, maybe with follow-ups); returns lines accounted */
+static long gen_one(int t, long budget) {
+    int a = activity(t);
+    if (budget < 3) { /* the last few lines: single-line kinds only */
+        pf_block_in(t);
+        return 1;
+    }
+    double w[NCAT], tot = 0;
+    for (int c = 0; c < NCAT; c++) {
+        w[c] =
+            (cat_night[c] + (cat_day[c] - cat_night[c]) * a / 100.0) * cat_calls[c] / cat_lines[c];
+        tot += w[c];
+    }
+    double x = (double)(rnd() >> 11) * (1.0 / 9007199254740992.0) * tot;
+    int c = 0;
+    while (c < NCAT - 1 && x >= w[c]) x -= w[c++];
+    long before = lines_deferred + lines_direct;
+    int r = (int)rn(100);
+    switch (c) {
+    case C_FGT:
+        if (r < 8 + 30 * (100 - a) / 100)
+            fgt_local_deny(t);
+        else if (rn(1000) < 4)
+            fgt_admin_bg(t);
+        else if (a > 20 && rn(100) < 19)
+            fgt_webfilter_bg(t);
+        else
+            fgt_forward(t);
+        break;
+    case C_PF:
+        if (r < 30 + 60 * (100 - a) / 100)
+            pf_block_in(t);
+        else
+            pf_pass_out(t);
+        break;
+    case C_AUTH:
+        if (r < 15 + 45 * a / 100)
+            sis_bg(t, a);
+        else if (r < 50 + 35 * a / 100)
+            radius_bg(t, a);
+        else
+            ssh_bg(t);
+        break;
+    case C_DOOR:
+        door_bg(t, a);
+        break;
+    case C_VIS:
+        visitor_bg(t, a);
+        break;
+    default:
+        if (r < 20 + 40 * a / 100)
+            dhcp_bg(t);
+        else if (r < 95 - 5 * a / 100)
+            cron_bg(t);
+        else
+            sudo_bg(t);
+    }
+    long n = lines_deferred + lines_direct - before;
+    cat_calls[c]++;
+    cat_lines[c] += n;
+    return n;
+}
+
+/* ---- truth file ---- */
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+static void iso(char *b, int t) { /* b: 32 bytes */
+    snprintf(b, 32, "%.10sT%02d:%02d:%02d", g_date, t / 3600 % 24, t / 60 % 60, t % 60);
+}
+static int truth_cmp(const void *a, const void *b) {
+    const truth *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return strcmp(x->scen, y->scen);
+}
+static void write_truth(const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "hm-gen: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    qsort(truths, (size_t)ntruth, sizeof *truths, truth_cmp);
+    for (int i = 0; i < ntruth; i++) {
+        const truth *e = &truths[i];
+        char s[32], en[32];
+        iso(s, e->start);
+        iso(en, e->end);
+        fprintf(f, "{\"scenario\":\"%s\",\"decoy\":%s,\"start\":\"%s\",\"end\":\"%s\",\"entity\":{",
+                e->scen, e->decoy ? "true" : "false", s, en);
+        for (int k = 0; k < e->nent; k++) {
+            fprintf(f, "%s\"%s\":", k ? "," : "", e->ek[k]);
+            json_str(f, e->ev[k]);
+        }
+        fprintf(f, "},\"lines\":%d,\"severity\":\"%s\",\"threat_ref\":\"%s\",\"expect\":", e->lines,
+                e->sev, e->ref);
+        json_str(f, e->expect);
+        fputs("}\n", f);
+    }
+    if (fclose(f)) {
+        fprintf(stderr, "hm-gen: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+}
+
+/* ---- command line ---- */
+
+static void usage(FILE *f) {
+    fputs("usage: hm-gen [--lines N] [--seed S] [--out FILE|-] [--truth FILE]\n"
+          "              [--attacks all|none|LIST] [--no-decoys] [--date YYYY-MM-DD]\n"
+          "Writes one simulated school-district day of RFC3164 syslog lines (default 1000000\n"
+          "lines, seed 1, date 2024-03-11, to stdout) and, with --truth, one JSON object per\n"
+          "injected scenario or decoy. LIST is a comma-separated list of scenario names:\n",
+          f);
+    scen_list(f);
+}
+int main(int argc, char **argv) {
+    long nlines = 1000000;
+    uint64_t seed = 1;
+    const char *out = "-", *truth_path = NULL, *attacks = "all";
+    int decoys = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--no-decoys")) {
+            decoys = 0;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "hm-gen: %s needs a value (see --help)\n", a);
+            return 2;
+        }
+        char *end = NULL;
+        if (!strcmp(a, "--lines")) {
+            nlines = strtol(v, &end, 10);
+            if (*end || nlines < 0) goto bad;
+        } else if (!strcmp(a, "--seed")) {
+            seed = strtoull(v, &end, 0);
+            if (*end) goto bad;
+        } else if (!strcmp(a, "--out")) {
+            out = v;
+        } else if (!strcmp(a, "--truth")) {
+            truth_path = v;
+        } else if (!strcmp(a, "--attacks")) {
+            attacks = v;
+        } else if (!strcmp(a, "--date")) {
+            if (sscanf(v, "%4d-%2d-%2d", &g_year, &g_mon, &g_mday) != 3 || strlen(v) != 10 ||
+                g_mon < 1 || g_mon > 12 || g_mday < 1 || g_mday > 31)
+                goto bad;
+        } else {
+            fprintf(stderr, "hm-gen: unknown option %s (see --help)\n", a);
+            return 2;
+        }
+        i++;
+        continue;
+    bad:
+        fprintf(stderr, "hm-gen: bad value for %s: %s\n", a, v);
+        return 2;
+    }
+    snprintf(g_date, sizeof g_date, "%04d-%02d-%02d", g_year, g_mon, g_mday);
+    g_epoch0 = days_from_civil(g_year, (unsigned)g_mon, (unsigned)g_mday) * DAY;
+    if (scen_select(attacks, decoys)) return 2;
+
+    ofp = strcmp(out, "-") ? fopen(out, "wb") : stdout;
+    if (!ofp) {
+        fprintf(stderr, "hm-gen: %s: %s\n", out, strerror(errno));
+        return 1;
+    }
+    build_district();
+    build_profile();
+    build_mix();
+
+    /* scenarios first (their own streams), then the background fills the rest */
+    defer_mode = 1;
+    inject_scenarios(seed);
+    defer_mode = 0;
+    long scen_lines = lines_deferred;
+    long budget = nlines > scen_lines ? nlines - scen_lines : 0;
+    bg.s = mix64(seed ^ 0xB4C6D0E1F2A3B4C5ULL);
+
+    uint64_t wtot = 0, wcum = 0;
+    for (int m = 0; m < 1440; m++) wtot += (uint64_t)wmin[m] * 60;
+    long done = 0;
+    for (int t = 0; t < DAY; t++) {
+        cur_t = t;
+        drain_until(t);
+        wcum += (uint64_t)wmin[t / 60];
+        long due = (long)((uint64_t)budget * wcum / wtot);
+        while (done < due) done += gen_one(t, budget - done);
+    }
+    cur_t = DAY;
+    drain_until(DAY);
+    flush_out();
+    if (ofp != stdout ? fclose(ofp) : fflush(ofp)) {
+        fprintf(stderr, "hm-gen: %s: write failed: %s\n", out, strerror(errno));
+        return 1;
+    }
+    if (truth_path) write_truth(truth_path);
+    return 0;
 }

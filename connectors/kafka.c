@@ -41,6 +41,7 @@
 #define STALL_MS 1000          /* queue full and no batch taken for this long: pause */
 #define THROTTLE_MS 200        /* queue full: poll this often */
 #define POLL_BATCH 1024        /* messages moved to the local queue per lock */
+#define HANDOFF_MS 250         /* read_batch not called for this long: the poller polls */
 
 enum { EP_ACTIVE, EP_REVOKING, EP_GONE };
 
@@ -107,8 +108,11 @@ typedef struct kstate {
 
     /* poller-only */
     bool paused;
-    qent *take;
+    qent *take; /* read_batch's messages */
+    rd_kafka_message_t **pollbuf;
     size_t cap_take;
+    pthread_mutex_t poll_mu; /* who calls rd_kafka_consumer_poll: read_batch or the poller */
+    int64_t last_call_ns;    /* when read_batch was last called */
 
     /* readiness: the first assignment caught up (or the brokers are down) */
     bool assigned_once, ready;
@@ -482,9 +486,11 @@ static void q_grow(kstate *st) {
     st->q_head = 0;
 }
 
-static void enqueue(kstate *st, rd_kafka_message_t **msgs, size_t n) {
-    rd_kafka_message_t *discard[POLL_BATCH];
-    size_t nd = 0;
+/* Sorts polled messages: partition EOFs and errors are noted, messages of partitions we
+ * do not own (any more) are dropped, the rest go to out[] (direct poll by read_batch) or,
+ * with out NULL, to the local queue (poller thread). Returns how many went to out. */
+static size_t accept_msgs(kstate *st, rd_kafka_message_t **msgs, size_t n, qent *out) {
+    size_t nd = 0, nout = 0; /* discarded ones are compacted into msgs[0..nd) */
     char errmsg[512] = "";
     pthread_mutex_lock(&st->mu);
     for (size_t i = 0; i < n; i++) {
@@ -499,28 +505,32 @@ static void enqueue(kstate *st, rd_kafka_message_t **msgs, size_t n) {
                     snprintf(errmsg, sizeof errmsg, "%s%s%s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
                              m->rkt ? ": " : "", rd_kafka_message_errstr(m));
             }
-            discard[nd++] = m;
+            msgs[nd++] = m;
             continue;
         }
         kepoch *ep = m->rkt ? cur_find(st, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
         if (!ep || ep->state != EP_ACTIVE) { /* not ours (any more) */
-            discard[nd++] = m;
+            msgs[nd++] = m;
             continue;
         }
-        if (st->q_n == st->q_cap) q_grow(st);
-        st->q[(st->q_head + st->q_n) & (st->q_cap - 1)] = (qent){m, ep};
-        st->q_n++;
-        st->q_bytes += m->len + m->key_len;
         st->consumed++;
-        if (st->down) {
-            st->down = false;
-            hm_info("kafka", "%s: brokers reachable again", st->uri);
+        if (out) {
+            out[nout++] = (qent){m, ep};
+        } else {
+            if (st->q_n == st->q_cap) q_grow(st);
+            st->q[(st->q_head + st->q_n) & (st->q_cap - 1)] = (qent){m, ep};
+            st->q_n++;
+            st->q_bytes += m->len + m->key_len;
         }
     }
+    if (st->down && (nout || st->q_n)) {
+        st->down = false;
+        hm_info("kafka", "%s: brokers reachable again", st->uri);
+    }
     check_ready(st);
-    if (st->q_n) pthread_cond_broadcast(&st->cv_data);
+    if (st->q_n && !out) pthread_cond_broadcast(&st->cv_data);
     pthread_mutex_unlock(&st->mu);
-    for (size_t i = 0; i < nd; i++) rd_kafka_message_destroy(discard[i]);
+    for (size_t i = 0; i < nd; i++) rd_kafka_message_destroy(msgs[i]);
     if (errmsg[0]) {
         int64_t now = hm_mono_ns();
         if (!st->last_err_log_ns || now - st->last_err_log_ns > 30LL * 1000000000LL) {
@@ -528,6 +538,20 @@ static void enqueue(kstate *st, rd_kafka_message_t **msgs, size_t n) {
             hm_warn("kafka", "%s: %s", st->uri, errmsg);
         }
     }
+    return nout;
+}
+
+/* Up to max messages: waits up to timeout_ms for the first, takes what is ready after it.
+ * Caller holds poll_mu. */
+static size_t poll_some(kstate *st, rd_kafka_message_t **msgs, size_t max, int timeout_ms) {
+    size_t n = 0;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(st->rk, timeout_ms);
+    while (m) {
+        msgs[n++] = m;
+        if (n >= max) break;
+        m = rd_kafka_consumer_poll(st->rk, 0);
+    }
+    return n;
 }
 
 static void timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu, long ms) {
@@ -571,14 +595,26 @@ static bool flow_control(kstate *st) {
     return full && !want_pause && !st->paused;
 }
 
-/* The poller: rd_kafka_consumer_poll only (librdkafka 2.0.2's batch consume API can skip
- * offsets around pause/resume and rebalances, fixed in 2.1.0). */
+/* The poller thread polls while the engine is not calling read_batch (stalled output,
+ * idle input): rebalances and max.poll.interval.ms are served at all times, and messages go
+ * to the local queue (bounded by flow_control). While the engine is taking batches,
+ * read_batch polls itself (poll_mu hands the consumer over), saving a hop per message.
+ * Only rd_kafka_consumer_poll is used: librdkafka 2.0.2's batch consume API can skip
+ * offsets around pause/resume and rebalances (fixed in 2.1.0). */
 static void *poll_main(void *arg) {
     kstate *st = arg;
     rd_kafka_message_t *msgs[POLL_BATCH];
     while (!st->quit) {
         bool throttle = flow_control(st);
         if (st->store_dirty) store_offsets(st);
+        pthread_mutex_lock(&st->mu);
+        bool engine_polls = hm_mono_ns() - st->last_call_ns < (int64_t)HANDOFF_MS * 1000000LL;
+        pthread_mutex_unlock(&st->mu);
+        if (engine_polls) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         size_t n = 0;
         if (throttle) {
             /* full: wait for room, then one poll (serves rebalances, counts as a poll) */
@@ -586,17 +622,15 @@ static void *poll_main(void *arg) {
             if (st->q_n >= st->high || st->q_bytes >= st->high_bytes)
                 timed_wait(&st->cv_space, &st->mu, THROTTLE_MS);
             pthread_mutex_unlock(&st->mu);
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(st->rk, 0);
-            if (m) msgs[n++] = m;
+            pthread_mutex_lock(&st->poll_mu);
+            n = poll_some(st, msgs, 1, 0);
+            pthread_mutex_unlock(&st->poll_mu);
         } else {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(st->rk, 100);
-            if (m) {
-                msgs[n++] = m;
-                while (n < POLL_BATCH && (m = rd_kafka_consumer_poll(st->rk, 0)) != NULL)
-                    msgs[n++] = m;
-            }
+            pthread_mutex_lock(&st->poll_mu);
+            n = poll_some(st, msgs, POLL_BATCH, 100);
+            pthread_mutex_unlock(&st->poll_mu);
         }
-        if (n) enqueue(st, msgs, n);
+        if (n) accept_msgs(st, msgs, n, NULL);
     }
     return NULL;
 }
@@ -619,6 +653,7 @@ static void kstate_free(kstate *st) {
     free(st->cur);
     free(st->scratch);
     free(st->take);
+    free(st->pollbuf);
     free(st->uri);
     free(st->brokers);
     free(st->group);
@@ -627,6 +662,7 @@ static void kstate_free(kstate *st) {
     pthread_cond_destroy(&st->cv_data);
     pthread_cond_destroy(&st->cv_ack);
     pthread_cond_destroy(&st->cv_space);
+    pthread_mutex_destroy(&st->poll_mu);
     free(st);
 }
 
@@ -643,6 +679,7 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
     pthread_cond_init(&st->cv_data, NULL);
     pthread_cond_init(&st->cv_ack, NULL);
     pthread_cond_init(&st->cv_space, NULL);
+    pthread_mutex_init(&st->poll_mu, NULL);
     size_t bl = strlen(u.topics) + 7;
     st->batch_origin = hm_xmalloc(bl);
     snprintf(st->batch_origin, bl, "kafka:%s", u.topics);
@@ -767,42 +804,51 @@ static int kafka_read_batch(hm_source *src, hm_batch *b) {
     if (st->cap_take < b->cap) {
         st->cap_take = b->cap;
         st->take = hm_xrealloc(st->take, st->cap_take * sizeof(*st->take));
+        st->pollbuf = hm_xrealloc(st->pollbuf, st->cap_take * sizeof(*st->pollbuf));
     }
-    pthread_mutex_lock(&st->mu);
-    int64_t idle_until = hm_mono_ns() + 100 * 1000000LL;
+    int64_t start = hm_mono_ns();
+    size_t k = 0;
     for (;;) {
-        if (st->q_n) break;
-        if (st->quit || st->fatal || (src->opts.stop && *src->opts.stop)) {
-            pthread_mutex_unlock(&st->mu);
-            return st->fatal ? HM_EIO : 0;
-        }
+        pthread_mutex_lock(&st->mu);
         int64_t now = hm_mono_ns();
+        st->last_call_ns = now;
+        if (st->q_n) { /* what the poller queued while we were away comes first */
+            k = st->q_n < b->cap ? st->q_n : b->cap;
+            for (size_t i = 0; i < k; i++) {
+                st->take[i] = st->q[(st->q_head + i) & (st->q_cap - 1)];
+                st->q_bytes -= st->take[i].m->len + st->take[i].m->key_len;
+            }
+            st->q_head = (st->q_head + k) & (st->q_cap - 1);
+            st->q_n -= k;
+            st->last_take_ns = now;
+            pthread_cond_signal(&st->cv_space);
+            pthread_mutex_unlock(&st->mu);
+            break;
+        }
+        bool stop = st->quit || st->fatal || (src->opts.stop && *src->opts.stop);
         /* Until the first assignment has caught up, an empty queue is "joining the group",
          * not "idle" (the group's first rebalance alone takes ~3 s): keep waiting. */
         if (!st->ready && now > st->warm_deadline_ns) st->ready = true;
-        if (st->ready && now >= idle_until) {
+        bool ready = st->ready;
+        pthread_mutex_unlock(&st->mu);
+        if (stop) return st->fatal ? HM_EIO : 0;
+        if (pthread_mutex_trylock(&st->poll_mu) == 0) {
+            size_t n = poll_some(st, st->pollbuf, b->cap, 100);
+            pthread_mutex_unlock(&st->poll_mu);
+            if (n) k = accept_msgs(st, st->pollbuf, n, st->take);
+            if (k) {
+                pthread_mutex_lock(&st->mu);
+                st->last_take_ns = hm_mono_ns();
+                pthread_mutex_unlock(&st->mu);
+                break;
+            }
+        } else { /* the poller has the consumer for a moment */
+            pthread_mutex_lock(&st->mu);
+            if (!st->q_n) timed_wait(&st->cv_data, &st->mu, 50);
             pthread_mutex_unlock(&st->mu);
-            return 0;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&st->cv_data, &st->mu, &ts);
+        if (ready && hm_mono_ns() - start >= 100 * 1000000LL) return 0;
     }
-    size_t k = st->q_n < b->cap ? st->q_n : b->cap;
-    for (size_t i = 0; i < k; i++) {
-        st->take[i] = st->q[(st->q_head + i) & (st->q_cap - 1)];
-        st->q_bytes -= st->take[i].m->len + st->take[i].m->key_len;
-    }
-    st->q_head = (st->q_head + k) & (st->q_cap - 1);
-    st->q_n -= k;
-    st->last_take_ns = hm_mono_ns();
-    pthread_cond_signal(&st->cv_space);
-    pthread_mutex_unlock(&st->mu);
 
     /* copy payloads and keys into the batch buffer (one reservation: slices stay valid) */
     size_t total = 0;

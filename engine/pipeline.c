@@ -113,12 +113,8 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     if (e->cfg.workers < 1) e->cfg.workers = 1;
     if (e->cfg.workers > 256) e->cfg.workers = 256;
     if (e->cfg.batch_cap < 1) e->cfg.batch_cap = HM_BATCH_CAP_DEFAULT;
-    int y = e->cfg.fixed_year > 0 ? e->cfg.fixed_year : 2024;
-    int ynow;
-    unsigned m, d;
-    hm_civil_from_days(hm_now_ns() / 1000000000LL / 86400, &ynow, &m, &d);
-    int y0 = (y < ynow ? y : ynow) - 2, y1 = (y > ynow ? y : ynow) + 1;
-    if (hm_tz_load(&e->tz, cfg->tz_name, y0, y1) != HM_OK) {
+    /* the whole range: replayed logs may be from any year */
+    if (hm_tz_load(&e->tz, cfg->tz_name, 1970, 2100) != HM_OK) {
         snprintf(err, errlen, "--tz %s: unknown time zone (expected Area/City, e.g. America/Chicago)",
                  cfg->tz_name);
         free(e);
@@ -514,6 +510,25 @@ int hm_engine_run(hm_engine *e) {
     return e->rc;
 }
 
+/* Peak resident memory of this process. /proc's VmHWM, unlike getrusage's ru_maxrss,
+ * does not include what the parent held before exec. */
+static long peak_rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    long kb = -1;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+        fclose(f);
+    }
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = ru.ru_maxrss;
+    }
+    return kb;
+}
+
 const hm_engine_stats *hm_engine_get_stats(const hm_engine *e) { return &e->stats; }
 
 void hm_engine_print_stats(const hm_engine *e, FILE *f) {
@@ -569,9 +584,7 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     for (size_t i = 0; i < e->n_sinks; i++)
         fprintf(f, "%s\"%s\":{\"lines\":%llu,\"retries\":%llu}", i ? "," : "", e->sinks[i].uri,
                 (unsigned long long)e->sinks[i].lines, (unsigned long long)e->sinks[i].retries);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    fprintf(f, "},\"max_rss_kb\":%ld}\n", ru.ru_maxrss);
+    fprintf(f, "},\"max_rss_kb\":%ld}\n", peak_rss_kb());
     fflush(f);
 }
 

@@ -81,6 +81,7 @@ typedef struct sg_rule {
     uint32_t root;        /* condition root node */
     uint32_t *sel_roots;  /* per search identifier, its node (for evidence) */
     uint16_t ls_product, ls_category, ls_service; /* interned logsource ids; 0 = any */
+    bool cat_registry_event; /* category registry_event: matches every registry_* category */
     bool always;          /* can be true with no Hyperscan predicate marked */
     bool enabled;
 } sg_rule;

@@ -1365,6 +1365,7 @@ static void load_detection_rule(loadctx *c, const hm_ynode *doc) {
     r->enabled = true;
     r->ls_product = ls_intern(rs, r->meta.ls_product);
     r->ls_category = ls_intern(rs, r->meta.ls_category);
+    r->cat_registry_event = r->meta.ls_category && !strcmp(r->meta.ls_category, "registry_event");
     r->ls_service = ls_intern(rs, r->meta.ls_service);
     rs->n_rules++;
 }

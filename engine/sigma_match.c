@@ -208,9 +208,10 @@ static bool eval_node(hm_detector *d, uint32_t n) {
     }
 }
 
-static inline bool ls_ok(const sg_rule *r, uint16_t p, uint16_t c, uint16_t s) {
-    return (!r->ls_product || r->ls_product == p) && (!r->ls_category || r->ls_category == c) &&
-           (!r->ls_service || r->ls_service == s);
+static inline bool ls_ok(const sg_rule *r, uint16_t p, uint16_t c, uint16_t s, bool ev_registry) {
+    /* SigmaHQ's `registry_event` covers the registry_add/delete/set/rename categories */
+    bool cat = !r->ls_category || r->ls_category == c || (r->cat_registry_event && ev_registry);
+    return (!r->ls_product || r->ls_product == p) && cat && (!r->ls_service || r->ls_service == s);
 }
 
 size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) {
@@ -226,6 +227,7 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     uint16_t lp = hm_ev_has(ev, HM_F_PRODUCT) ? sg_ls_lookup(rs, ev->f[HM_F_PRODUCT]) : 0;
     uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? sg_ls_lookup(rs, ev->f[HM_F_CATEGORY]) : 0;
     uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? sg_ls_lookup(rs, ev->f[HM_F_SERVICE]) : 0;
+    bool ev_registry = hm_ev_has(ev, HM_F_CATEGORY) && hm_str_starts(ev->f[HM_F_CATEGORY], "registry_");
     /* vendor fields: resolve slots, scan those with a database */
     for (uint16_t i = 0; i < ev->n_extra; i++) {
         int s = sg_slot_lookup(rs, ev->extra[i].key.p, ev->extra[i].key.len);
@@ -261,7 +263,7 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     size_t matched = 0;
     for (size_t i = 0; i < d->n_cand; i++) {
         const sg_rule *r = &rs->rules[d->cand[i]];
-        if (!r->enabled || !ls_ok(r, lp, lc, lsv)) continue;
+        if (!r->enabled || !ls_ok(r, lp, lc, lsv, ev_registry)) continue;
         if (!eval_node(d, r->root)) continue;
         if (matched < max) {
             uint64_t sel = 0;

@@ -123,7 +123,9 @@ size_t hm_detect_reference(const hm_ruleset *rs, const hm_event *ev, hm_match *o
         const sg_rule *r = &rs->rules[i];
         if (!r->enabled) continue;
         if (!ls_attr_ok(r->meta.ls_product, ev, HM_F_PRODUCT) ||
-            !ls_attr_ok(r->meta.ls_category, ev, HM_F_CATEGORY) ||
+            !(ls_attr_ok(r->meta.ls_category, ev, HM_F_CATEGORY) ||
+              (r->cat_registry_event && hm_ev_has(ev, HM_F_CATEGORY) &&
+               hm_str_starts(ev->f[HM_F_CATEGORY], "registry_"))) ||
             !ls_attr_ok(r->meta.ls_service, ev, HM_F_SERVICE))
             continue;
         if (!ref_node(&c, r->root)) continue;

@@ -77,6 +77,7 @@ static size_t parse_bsd_ts(const char *p, size_t n, const hm_time_ctx *tc, hm_sy
             digits++;
         }
     }
+    if (year && (year < 1900 || year > 2200)) return 0; /* not a plausible stamp */
     h->ts_has_year = year != 0;
     if (!year) year = hm_time_infer_year(tc, mo, day);
     h->ts_ns = hm_civil_to_epoch(year, mo, day, hh, mi, ss) * 1000000000LL + frac;
@@ -136,7 +137,11 @@ static void parse_5424(const char *p, const char *e, hm_syslog_hdr *h) {
             const char *q = p;
             int64_t sec = 0, frac = 0;
             int digits = 0;
-            while (q < p + tl && is_digit(*q)) sec = sec * 10 + (*q++ - '0');
+            int sdigits = 0;
+            while (q < p + tl && is_digit(*q) && sdigits < 12) {
+                sec = sec * 10 + (*q++ - '0');
+                sdigits++;
+            }
             if (q < p + tl && *q == '.') {
                 q++;
                 while (q < p + tl && is_digit(*q)) {

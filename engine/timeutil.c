@@ -66,15 +66,17 @@ int hm_tz_load(hm_tz *tz, const char *name, int y0, int y1) {
     tz->utc_start = hm_xmalloc(cap * sizeof(int64_t));
     tz->offset = hm_xmalloc(cap * sizeof(int32_t));
     long prev = 0;
-    for (int64_t t = start; t <= end; t += 1800) {
+    /* Daily steps find every day with a change; a binary search then finds the exact
+     * second. Zones change offset at most twice a year, far apart, so a day never holds
+     * two changes that cancel out. */
+    for (int64_t t = start; t <= end; t += 86400) {
         time_t tt = (time_t)t;
         struct tm tm;
         localtime_r(&tt, &tm);
         if (t == start || tm.tm_gmtoff != prev) {
             int64_t at = t;
             if (t != start) {
-                /* refine to the exact second with a binary search in (t-1800, t] */
-                int64_t lo = t - 1800, hi = t;
+                int64_t lo = t - 86400, hi = t;
                 while (hi - lo > 1) {
                     int64_t mid = lo + (hi - lo) / 2;
                     time_t mt = (time_t)mid;
@@ -153,6 +155,7 @@ size_t hm_parse_iso8601(const char *p, size_t n, int64_t *ns, bool *has_zone) {
     if (p[10] != 'T' && p[10] != ' ' && p[10] != 't') return 0;
     if (p[13] != ':' || p[16] != ':') return 0;
     int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+    if (y < 1900 || y > 2200) return 0; /* keeps the arithmetic below far from overflow */
     int mo = dig2(p + 5), d = dig2(p + 8), h = dig2(p + 11), mi = dig2(p + 14), s = dig2(p + 17);
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 ||
         s > 60)

@@ -48,7 +48,7 @@ static const char *const seeds[] = {
     "{\"integration\":\"office365\",\"office365\":{\"Operation\":\"UserLoginFailed\",\"UserId\":"
     "\"a@b.com\",\"ClientIP\":\"[2001:db8::1]:443\",\"CreationTime\":\"2020-03-19T16:48:02\"}}",
     "<134>1 1647479055.795119971 MR_device_2 events type=wpa_auth radio='1' client_mac='E4:F4:18'",
-    "<165>1 2003-10-11T22:14:15.003Z host app - ID47 [sd@1 a=\"b\\]c\"] msg",
+    "<165>1 2003-10-11T22:14:15.003Z host app - ID47 [sd@1 a=\"b\\]c\"] user=a src=1.2.3.4",
     "Nov 30 16:09:08 PA-220 1,2018/11/30 16:09:07,012801096514,TRAFFIC,end,2049,2018/11/30 "
     "16:09:07,192.168.15.207,175.16.199.1,192.168.1.63,175.16.199.1,rule,,,apple-maps,vsys1",
 };
