@@ -34,7 +34,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps demo test asan bench format format-check clean
 
-all: $(BUILD)/hallmonitor $(BUILD)/hm-gen $(BUILD)/hm-linesplit $(UNIT_BIN)
+all: $(BUILD)/hallmonitor $(BUILD)/hm-gen $(BUILD)/hm-wingen $(BUILD)/hm-linesplit $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,6 +50,10 @@ $(BUILD)/hallmonitor: $(MAIN_OBJ) $(BUILD)/libhm.a
 $(BUILD)/hm-gen: bench/gen.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(SAN) $(WARN) -o $@ $< -lm
+
+$(BUILD)/hm-wingen: bench/wingen.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(SAN) $(WARN) -o $@ $<
 
 $(BUILD)/hm-linesplit: bench/linesplit.c
 	@mkdir -p $(BUILD)

@@ -845,8 +845,9 @@ static void fgt_admin_login(int t, int dev, uint32_t src, const char *user, cons
 }
 static const char *const fgt_admin_names[] = {"admin",    "admin",         "admin", "root",
                                               "fortinet", "administrator", "test",  "guest"};
-static void fgt_admin_bg(int t) {
-    if (pct(80)) {
+static void fgt_admin_bg(int t,
+                         int a) { /* scanners all day; the network admin now and then by day */
+    if (a < 30 || pct(96)) {
         const char *u = PICK(fgt_admin_names);
         fgt_admin_login(t, (int)rn(3), scanners[rn(NELEM(scanners))], u, pct(60) ? "https" : "ssh",
                         0, strcmp(u, "admin") != 0);
@@ -1118,9 +1119,10 @@ static void radius(int t, int ok, const char *user, int site, uint32_t cli_ip, u
         PUTL("fgt-vpn-dc port 0 cli ");
         putip(cli_ip);
     } else {
-        PUTL("wlc-");
+        PUTL("wlc-"); /* wlc-hs01, wlc-ms01, wlc-do01; elementary schools: wlc-es1..wlc-es5 */
         puts_(sites[site].lc);
-        PUTL("01 port 0 cli ");
+        if (site < 3) PUTL("01");
+        PUTL(" port 0 cli ");
         putmac_dash(mac);
     }
     putc_(')');
@@ -2182,7 +2184,7 @@ static long gen_one(int t, long budget) {
         if (r < 8 + 30 * (100 - a) / 100)
             fgt_local_deny(t);
         else if (rn(1000) < 4)
-            fgt_admin_bg(t);
+            fgt_admin_bg(t, a);
         else if (a > 20 && rn(100) < 19)
             fgt_webfilter_bg(t);
         else

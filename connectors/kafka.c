@@ -55,6 +55,7 @@ typedef struct inflight {
 typedef struct kepoch {
     struct kepoch *next_all;
     char *topic;
+    const char *topic_ptr; /* last rd_kafka_topic_name() seen equal to topic */
     int32_t partition;
     int state;
     bool eof;       /* reached the end of the partition since this assignment */
@@ -148,7 +149,11 @@ static kepoch *epoch_new(kstate *st, const char *topic, int32_t partition) {
 
 static kepoch *cur_find(kstate *st, const char *topic, int32_t partition) {
     kepoch *h = st->last_hit;
-    if (h && h->partition == partition && h->state != EP_GONE && !strcmp(h->topic, topic)) return h;
+    if (h && h->partition == partition && h->state != EP_GONE &&
+        (h->topic_ptr == topic || !strcmp(h->topic, topic))) {
+        h->topic_ptr = topic; /* rd_kafka_topic_name() is stable per topic handle */
+        return h;
+    }
     for (size_t i = 0; i < st->n_cur; i++) {
         kepoch *ep = st->cur[i];
         if (ep->partition == partition && !strcmp(ep->topic, topic)) {
@@ -692,6 +697,12 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
     hm_kafka_conf_must(conf, "auto.offset.reset", "earliest");
     hm_kafka_conf_must(conf, "partition.assignment.strategy", "cooperative-sticky");
     hm_kafka_conf_must(conf, "log.connection.close", "false");
+    /* Prefetch: librdkafka 2.0.2 stops fetching for ~1 s once its queue passes these
+     * marks, so they must hold about a second of the engine's work, or a backlog replay
+     * stalls every second. The local queue (used while the engine is stalled) has the
+     * same bounds. Lower them with -X on small machines. */
+    hm_kafka_conf_must(conf, "queued.min.messages", "1000000");
+    hm_kafka_conf_must(conf, "queued.max.messages.kbytes", "131072");
     if (hm_kafka_conf_props(conf, opts->kafka_props, opts->n_kafka_props, "-X", err, errlen) !=
             HM_OK ||
         hm_kafka_conf_props(conf, (const char *const *)u.params, u.n_params, "--input", err,
@@ -718,7 +729,7 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
     hm_kafka_conf_must(conf, "enable.partition.eof", "true");
     /* the local queue extends librdkafka's consumer queue: same bounds */
     sz = sizeof v;
-    st->high = 100000;
+    st->high = 1000000;
     if (rd_kafka_conf_get(conf, "queued.min.messages", v, &sz) == RD_KAFKA_CONF_OK && atol(v) > 0)
         st->high = (size_t)atol(v);
     st->low = st->high / 4;

@@ -17,6 +17,7 @@
 typedef struct hm_batch_stats {
     uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
     uint64_t out_lines, alerts;
+    uint64_t decode_ns, detect_ns; /* worker time in each phase */
     uint64_t per_decoder[64];
 } hm_batch_stats;
 

@@ -33,6 +33,7 @@ static void run_usage(FILE *f) {
             "detection:\n"
             "  --rules PATH            Sigma rule file or folder (repeatable)\n"
             "  --skip-bad-rules        load the rules that compile, report the rest\n"
+            "  --matcher compiled|reference  reference = the slow plain evaluator (for checks)\n"
             "  --placeholders FILE     values for %%name%% placeholders (|expand)\n"
             "  --yara DIR              YARA rules for the |yara modifier (default rules/yara)\n"
             "correlation:\n"
@@ -96,7 +97,7 @@ int hm_cmd_run(int argc, char **argv) {
     enum {
         O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
         O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA,
-        O_STATE, O_LATENESS, O_INSTANCE
+        O_STATE, O_LATENESS, O_INSTANCE, O_MATCHER
     };
     static const struct option longopts[] = {
         {"input", required_argument, 0, O_INPUT},
@@ -121,6 +122,7 @@ int hm_cmd_run(int argc, char **argv) {
         {"state", required_argument, 0, O_STATE},
         {"lateness", required_argument, 0, O_LATENESS},
         {"instance", required_argument, 0, O_INSTANCE},
+        {"matcher", required_argument, 0, O_MATCHER},
         {0, 0, 0, 0},
     };
     const char **rule_paths = calloc((size_t)argc + 1, sizeof(char *));
@@ -187,6 +189,13 @@ int hm_cmd_run(int argc, char **argv) {
         case O_YARA: ropts.yara_dir = optarg; break;
         case O_STATE: cfg.corr.state = optarg; break;
         case O_INSTANCE: cfg.corr.instance = optarg; break;
+        case O_MATCHER:
+            if (!strcmp(optarg, "reference")) cfg.reference_matcher = true;
+            else if (strcmp(optarg, "compiled")) {
+                fprintf(stderr, "hallmonitor run: --matcher %s: expected compiled or reference\n", optarg);
+                goto out;
+            }
+            break;
         case O_LATENESS:
             if (!hm_parse_duration_ns(optarg, &cfg.corr.lateness_ns)) {
                 fprintf(stderr, "hallmonitor run: --lateness %s: expected a duration like 60s\n", optarg);

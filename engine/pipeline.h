@@ -47,6 +47,7 @@ typedef struct hm_engine_cfg {
     const char **kafka_props;  /* librdkafka "key=value" properties (-X) for kafka:// */
     size_t n_kafka_props;      /* inputs and outputs (borrowed) */
     hm_corr_opts corr;         /* correlation state backend, lateness */
+    bool reference_matcher;    /* use the slow reference evaluator (benchmarks, checks) */
 } hm_engine_cfg;
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
@@ -55,6 +56,7 @@ void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
 typedef struct hm_engine_stats {
     uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
     uint64_t out_lines, batches, alerts, corr_alerts;
+    uint64_t decode_ns, detect_ns;  /* summed over workers */
     uint64_t per_decoder[64];
     uint64_t *per_source;      /* [n_inputs] records */
     int64_t started_ns, finished_ns;

@@ -211,6 +211,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     pthread_mutex_destroy(&pool.mu);
 
     int rc = HM_OK;
+    uint32_t *rule_mark = hm_xcalloc(rs->n_rules + 1, sizeof(uint32_t));
     rs->dbs = hm_xcalloc(rs->n_fields + 1, sizeof(sg_db));
     for (size_t k = 0; k < nf; k++) {
         compile_job *jb = &jobs[k];
@@ -231,6 +232,21 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         sd->pred_of_id = hm_xmalloc(e->n * sizeof(uint32_t));
         for (size_t q = 0; q < e->n; q++) sd->pred_of_id[q] = e->ids[q];
         rs->fields[jb->field].db = (int)rs->n_dbs;
+        /* the rules this database can make candidates, for per-logsource scan plans */
+        uint32_t rcap = 64;
+        sd->rules = hm_xmalloc(rcap * sizeof(uint32_t));
+        sd->n_rules = 0;
+        for (size_t q = 0; q < e->n; q++)
+            for (uint32_t pi = e->ids[q]; pi != UINT32_MAX; pi = rs->pred_next[pi]) {
+                uint32_t ru = rs->preds[pi].rule;
+                if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
+                rule_mark[ru] = (uint32_t)k + 1;
+                if (sd->n_rules == rcap) {
+                    rcap *= 2;
+                    sd->rules = hm_xrealloc(sd->rules, rcap * sizeof(uint32_t));
+                }
+                sd->rules[sd->n_rules++] = ru;
+            }
         size_t sz = 0;
         hs_database_size(jb->db, &sz);
         rs->info.db_bytes += sz;
@@ -244,6 +260,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         free(e->flags);
         free(e->ids);
     }
+    free(rule_mark);
     free(jobs);
     free(per_field);
     rs->info.databases = rs->n_dbs;

@@ -91,6 +91,8 @@ typedef struct sg_db {
     hs_database_t *db;
     uint32_t *pred_of_id; /* Hyperscan expression id -> predicate index */
     uint32_t n;
+    uint32_t *rules;      /* distinct rules with a predicate here (logsource planning) */
+    uint32_t n_rules;
 } sg_db;
 
 struct hm_ruleset {

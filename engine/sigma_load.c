@@ -1693,6 +1693,7 @@ void hm_ruleset_free(hm_ruleset *rs) {
     for (size_t i = 0; i < rs->n_dbs; i++) {
         hs_free_database(rs->dbs[i].db);
         free(rs->dbs[i].pred_of_id);
+        free(rs->dbs[i].rules);
     }
     free(rs->dbs);
     free(rs->pred_next);

@@ -6,7 +6,21 @@
 
 #include "sigma_int.h"
 
+/* What to scan and which rules to always evaluate, for one event logsource (product,
+ * category, service). Built the first time a worker sees that logsource, then reused:
+ * an event only scans fields some applicable rule tests. */
+typedef struct scan_plan {
+    uint16_t p, c, s;
+    bool reg, used;
+    uint32_t *dbs;
+    uint32_t n_dbs;
+    uint32_t *always;
+    uint32_t n_always;
+} scan_plan;
+
 struct hm_detector {
+    scan_plan *plans;
+    size_t plan_cap, n_plans;
     const hm_ruleset *rs;
     hs_scratch_t *scratch;
     pcre2_match_data *md;
@@ -55,7 +69,71 @@ void hm_detector_free(hm_detector *d) {
     free(d->slot_val);
     free(d->slot_gen);
     sg_yara_scanner_free(d->yara_scanner);
+    for (size_t i = 0; i < d->plan_cap; i++) {
+        free(d->plans[i].dbs);
+        free(d->plans[i].always);
+    }
+    free(d->plans);
     free(d);
+}
+
+static inline bool ls_ok(const sg_rule *r, uint16_t p, uint16_t c, uint16_t s, bool ev_registry) {
+    /* SigmaHQ's `registry_event` covers the registry_add/delete/set/rename categories */
+    bool cat = !r->ls_category || r->ls_category == c || (r->cat_registry_event && ev_registry);
+    return (!r->ls_product || r->ls_product == p) && cat && (!r->ls_service || r->ls_service == s);
+}
+
+static const scan_plan *get_plan(hm_detector *d, uint16_t p, uint16_t c, uint16_t s, bool reg) {
+    const hm_ruleset *rs = d->rs;
+    uint64_t h = ((uint64_t)p * 1000003u) ^ ((uint64_t)c * 10007u) ^ s ^ ((uint64_t)reg << 40);
+    if (d->plan_cap) {
+        size_t j = (size_t)(h * 0x9E3779B97F4A7C15ULL >> 32) & (d->plan_cap - 1);
+        while (d->plans[j].used) {
+            scan_plan *pl = &d->plans[j];
+            if (pl->p == p && pl->c == c && pl->s == s && pl->reg == reg) return pl;
+            j = (j + 1) & (d->plan_cap - 1);
+        }
+    }
+    /* first sight of this logsource: build its plan (rare, off the steady state) */
+    if ((d->n_plans + 1) * 2 > d->plan_cap) {
+        size_t oc = d->plan_cap, nc = oc ? oc * 2 : 16;
+        scan_plan *old = d->plans;
+        d->plans = hm_xcalloc(nc, sizeof(scan_plan));
+        d->plan_cap = nc;
+        for (size_t i = 0; i < oc; i++)
+            if (old[i].used) {
+                uint64_t hh = ((uint64_t)old[i].p * 1000003u) ^ ((uint64_t)old[i].c * 10007u) ^
+                              old[i].s ^ ((uint64_t)old[i].reg << 40);
+                size_t j = (size_t)(hh * 0x9E3779B97F4A7C15ULL >> 32) & (nc - 1);
+                while (d->plans[j].used) j = (j + 1) & (nc - 1);
+                d->plans[j] = old[i];
+            }
+        free(old);
+    }
+    size_t j = (size_t)(h * 0x9E3779B97F4A7C15ULL >> 32) & (d->plan_cap - 1);
+    while (d->plans[j].used) j = (j + 1) & (d->plan_cap - 1);
+    scan_plan *pl = &d->plans[j];
+    pl->used = true;
+    pl->p = p;
+    pl->c = c;
+    pl->s = s;
+    pl->reg = reg;
+    pl->dbs = hm_xmalloc((rs->n_dbs + 1) * sizeof(uint32_t));
+    for (size_t k = 0; k < rs->n_dbs; k++) {
+        const sg_db *db = &rs->dbs[k];
+        for (uint32_t q = 0; q < db->n_rules; q++) {
+            const sg_rule *r = &rs->rules[db->rules[q]];
+            if (r->enabled && ls_ok(r, p, c, s, reg)) {
+                pl->dbs[pl->n_dbs++] = (uint32_t)k;
+                break;
+            }
+        }
+    }
+    pl->always = hm_xmalloc((rs->n_always + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < rs->n_always; i++)
+        if (ls_ok(&rs->rules[rs->always[i]], p, c, s, reg)) pl->always[pl->n_always++] = rs->always[i];
+    d->n_plans++;
+    return pl;
 }
 
 bool sg_field_value(const hm_ruleset *rs, const hm_event *ev, int field, const hm_str *slots,
@@ -208,11 +286,6 @@ static bool eval_node(hm_detector *d, uint32_t n) {
     }
 }
 
-static inline bool ls_ok(const sg_rule *r, uint16_t p, uint16_t c, uint16_t s, bool ev_registry) {
-    /* SigmaHQ's `registry_event` covers the registry_add/delete/set/rename categories */
-    bool cat = !r->ls_category || r->ls_category == c || (r->cat_registry_event && ev_registry);
-    return (!r->ls_product || r->ls_product == p) && cat && (!r->ls_service || r->ls_service == s);
-}
 
 size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) {
     const hm_ruleset *rs = d->rs;
@@ -235,16 +308,17 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
         d->slot_gen[s] = d->gen;
         d->slot_val[s] = ev->extra[i].val;
     }
-    for (size_t k = 0; k < rs->n_dbs; k++) {
-        const sg_db *db = &rs->dbs[k];
+    const scan_plan *plan = get_plan(d, lp, lc, lsv, ev_registry);
+    for (uint32_t k = 0; k < plan->n_dbs; k++) {
+        const sg_db *db = &rs->dbs[plan->dbs[k]];
         hm_str v;
         if (get_value(d, db->field, &v)) {
             scan_ctx sc = {d, db};
             hs_scan(db->db, v.len ? v.p : "", v.len, 0, d->scratch, on_match, &sc);
         }
     }
-    for (size_t i = 0; i < rs->n_always; i++) {
-        uint32_t r = rs->always[i];
+    for (uint32_t i = 0; i < plan->n_always; i++) {
+        uint32_t r = plan->always[i];
         if (d->rule_gen[r] != d->gen) {
             d->rule_gen[r] = d->gen;
             d->cand[d->n_cand++] = r;
