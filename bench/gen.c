@@ -10,7 +10,8 @@
  * and misc (dhcpd, cron, sudo; ~7 %). Background volume follows a school-day hour profile.
  * Attack scenarios and look-alike decoys are injected on reserved entities and described,
  * one JSON object per instance, in the truth file. docs/bench-data.md has the details.
- * Output is a pure function of the arguments. Standalone C11, no dependencies:
+ * Output is a pure function of the arguments (and does not depend on the compiler: every
+ * random draw is its own statement, never two in one argument list). Standalone C11:
  *   gcc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o build/hm-gen bench/gen.c -lm */
 #include <errno.h>
 #include <stdint.h>
@@ -297,8 +298,8 @@ static const fgt_t fgts[3] = {
 };
 #define PF_WAN(i) IP4(198, 18, 0, 20 + (i)) /* pfsense-es<i> */
 
-/* doors: D01..D10 carry background traffic, D11..D14 are kept for scenarios, X01..X02
- * are emergency exits without a reader */
+/* doors (all with a reader <code>-Rnn): D01..D10 carry background traffic, D11..D14 are
+ * kept for scenarios */
 typedef struct {
     const char *name;
     int exterior;
@@ -415,8 +416,17 @@ static const char *cc_name(const char *cc) {
         if (!strcmp(cc_codes[i], cc)) return cc_names[i];
     return "Reserved";
 }
+/* a.b.c.d with b, c, d drawn in this order (one draw per statement: C leaves the order of
+ * argument and operand evaluation unspecified, and the output must not depend on the
+ * compiler) */
+static uint32_t ip_r(int a, int b_lo, int b_n, int c_lo, int c_n, int d_lo, int d_n) {
+    uint32_t b = (uint32_t)b_lo + (b_n ? rn((uint32_t)b_n) : 0);
+    uint32_t c = (uint32_t)c_lo + (c_n ? rn((uint32_t)c_n) : 0);
+    uint32_t d = (uint32_t)d_lo + (d_n ? rn((uint32_t)d_n) : 0);
+    return IP4(a, b, c, d);
+}
 static uint32_t ip_in(uint8_t a) {
-    return IP4(a, rn(256), rn(256), 1 + rn(253));
+    return ip_r(a, 0, 256, 0, 256, 1, 253);
 }
 static uint32_t home_ip(void) {
     return ip_in(PICK(home_oct));
@@ -483,7 +493,7 @@ static void build_district(void) {
             snprintf(p->first, sizeof p->first, "%s", f);
             snprintf(p->last, sizeof p->last, "%s", l);
             make_user(p->user, sizeof p->user, p->role == 2 ? "cust-" : "", f, l);
-            p->ip = IP4(10, 16 + s, 1 + rn(60), 2 + rn(250));
+            p->ip = ip_r(10, 16 + s, 0, 1, 60, 2, 250);
             p->home = home_ip();
             p->badge = 10000 + (uint32_t)(k * 61) % 70000;
         }
@@ -492,9 +502,10 @@ static void build_district(void) {
             student_t *p = &studs[j];
             p->id = 2000000 + rn(900000);
             p->site = (uint8_t)s;
-            p->ip = IP4(10, 32 + s, 1 + rn(120), 2 + rn(250));
+            p->ip = ip_r(10, 32 + s, 0, 1, 120, 2, 250);
+            uint64_t lo = rnd() & 0xFFFFFFULL;
             p->mac =
-                (rnd() & 0xFFFFFFULL) |
+                lo |
                 ((uint64_t)PICK(((uint32_t[]){0x5CE77E, 0x3C22FB, 0xA483E7, 0x9CB6D0, 0x00F48D}))
                  << 24);
         }
@@ -582,7 +593,7 @@ static int fgt_src(int dev, uint32_t *ip, int *stud) {
     int s = dev == 0 ? 0 : dev; /* sites 1 and 2 sit behind FGT-HS01 / FGT-MS01 */
     if (dev == 0) {
         *stud = 0;
-        *ip = pct(50) ? IP4(10, 0, rn(8), 2 + rn(250)) : site_staff(0)->ip;
+        *ip = pct(50) ? ip_r(10, 0, 0, 0, 8, 2, 250) : site_staff(0)->ip;
         return 0;
     }
     *stud = pct(70);
@@ -849,10 +860,12 @@ static void fgt_admin_bg(int t,
                          int a) { /* scanners all day; the network admin now and then by day */
     if (a < 30 || pct(96)) {
         const char *u = PICK(fgt_admin_names);
-        fgt_admin_login(t, (int)rn(3), scanners[rn(NELEM(scanners))], u, pct(60) ? "https" : "ssh",
-                        0, strcmp(u, "admin") != 0);
+        int dev = (int)rn(3);
+        uint32_t src = scanners[rn(NELEM(scanners))];
+        fgt_admin_login(t, dev, src, u, pct(60) ? "https" : "ssh", 0, strcmp(u, "admin") != 0);
     } else {
-        fgt_admin_login(t, (int)rn(3), IP4(10, 16, 0, 20 + rn(6)), "netadmin", "https", 1, 0);
+        int dev = (int)rn(3);
+        fgt_admin_login(t, dev, IP4(10, 16, 0, 20 + rn(6)), "netadmin", "https", 1, 0);
     }
 }
 
@@ -908,14 +921,17 @@ static void pf_block_in(int t) {
         PUTL(",6,tcp,");
         putu(PICK(((unsigned[]){40, 44, 52, 60})));
         putc_(',');
-        pf_tcp_tail(scanners[rn(NELEM(scanners))], PF_WAN(es), 1024 + (int)rn(64000), PICK(ports));
+        uint32_t src = scanners[rn(NELEM(scanners))];
+        int sport = 1024 + (int)rn(64000);
+        pf_tcp_tail(src, PF_WAN(es), sport, PICK(ports));
     } else {
         int dl = 8 + (int)rn(60);
         PUTL("none,17,udp,");
         putu((unsigned)(dl + 8));
         putc_(',');
-        pf_udp_tail(scanners[rn(NELEM(scanners))], PF_WAN(es), 1024 + (int)rn(64000),
-                    PICK(((int[]){53, 123, 161, 1900, 5060, 11211})), dl);
+        uint32_t src = scanners[rn(NELEM(scanners))];
+        int sport = 1024 + (int)rn(64000);
+        pf_udp_tail(src, PF_WAN(es), sport, PICK(((int[]){53, 123, 161, 1900, 5060, 11211})), dl);
     }
     line_end(t);
 }
@@ -932,14 +948,16 @@ static void pf_pass_out(int t) {
     PUTL(",0,");
     if (pct(55)) {
         PUTL("DF,6,tcp,60,");
-        pf_tcp_tail(src, web_ip(), 1024 + (int)rn(64000), pct(90) ? 443 : 80);
+        uint32_t dst = web_ip();
+        int sport = 1024 + (int)rn(64000);
+        pf_tcp_tail(src, dst, sport, pct(90) ? 443 : 80);
     } else {
         int dl = 24 + (int)rn(470);
         PUTL("none,17,udp,");
         putu((unsigned)(dl + 8));
         putc_(',');
-        pf_udp_tail(src, PICK(((uint32_t[]){IP4(1, 1, 1, 1), IP4(8, 8, 8, 8), IP4(9, 9, 9, 9)})),
-                    1024 + (int)rn(64000), 53, dl);
+        uint32_t dst = PICK(((uint32_t[]){IP4(1, 1, 1, 1), IP4(8, 8, 8, 8), IP4(9, 9, 9, 9)}));
+        pf_udp_tail(src, dst, 1024 + (int)rn(64000), 53, dl);
     }
     line_end(t);
 }
@@ -948,7 +966,8 @@ static void pf_pass_out(int t) {
 
 static uint32_t sess_ctr = 0x000186a0;
 static void sis_head(int t) {
-    hdr(134, t, pct(50) ? "sis-app01" : "sis-app02", "sis", 3301 + (int)rn(4));
+    const char *host = pct(50) ? "sis-app01" : "sis-app02";
+    hdr(134, t, host, "sis", 3301 + (int)rn(4));
 }
 static void sis_fail(int t, const char *user, uint32_t src, const char *portal, const char *reason,
                      const char *cc) {
@@ -1050,8 +1069,8 @@ static void sis_bg(int t, int a) {
             const student_t *st = any_student();
             char u[12];
             snprintf(u, sizeof u, "s%u", st->id);
-            sis_ok(t, u, a > 50 ? st->ip : home_ip(), "student", pct(70) ? "sso" : "password", "US",
-                   lo);
+            uint32_t src = a > 50 ? st->ip : home_ip();
+            sis_ok(t, u, src, "student", pct(70) ? "sso" : "password", "US", lo);
         } else {
             const staff_t *sf = any_employee();
             uint32_t src = a > 30 && pct(85) ? sf->ip : sf->home;
@@ -1063,8 +1082,8 @@ static void sis_bg(int t, int a) {
         uint32_t src = a > 30 ? sf->ip : sf->home;
         const char *portal = sf->role == 1 ? "admin" : "teacher";
         sis_fail(t, sf->user, src, portal, "bad_password", "US");
-        sis_ok(t + 5 + (int)rn(50), sf->user, src, portal, "password", "US",
-               pct(50) ? 600 + (int)rn(3000) : 0);
+        int t2 = t + 5 + (int)rn(50);
+        sis_ok(t2, sf->user, src, portal, "password", "US", pct(50) ? 600 + (int)rn(3000) : 0);
     } else if (x < 62) { /* a student typing the id wrong */
         const student_t *st = any_student();
         char u[12];
@@ -1073,12 +1092,12 @@ static void sis_bg(int t, int a) {
     } else if (x < 92) { /* gradebook */
         int s = 1 + (int)rn(7);
         const staff_t *sf = site_teacher(s);
-        sis_grade(t, sf->user, site_student(s)->id, course_for(s), a > 30 ? sf->ip : sf->home);
+        uint32_t stud = site_student(s)->id;
+        sis_grade(t, sf->user, stud, course_for(s), a > 30 ? sf->ip : sf->home);
     } else if (x < 95 && a > 30) { /* small daytime reports */
         const staff_t *sf = any_employee();
-        sis_export(t, sf->user,
-                   PICK(((const char *[]){"roster", "attendance", "gradebook", "schedule"})),
-                   sf->ip, 12 + rn(170));
+        const char *rep = PICK(((const char *[]){"roster", "attendance", "gradebook", "schedule"}));
+        sis_export(t, sf->user, rep, sf->ip, 12 + rn(170));
     } else {
         sis_ok(t, "svc-rostersync", IP4(10, 0, 2, 44), "admin", "password", "US",
                30 + (int)rn(200));
@@ -1200,7 +1219,8 @@ static void ssh_bg(int t) {
     } else if (x < 78) {
         ssh_closed(t, "sftp01", src);
     } else if (x < 90) {
-        ssh_accepted(t, PICK(lnx_hosts), PICK(sysadmins), IP4(10, 16, 0, 20 + rn(6)));
+        const char *host = PICK(lnx_hosts), *user = PICK(sysadmins);
+        ssh_accepted(t, host, user, IP4(10, 16, 0, 20 + rn(6)));
     } else if (pct(50)) {
         ssh_accepted(t, "sftp01", "svc-clever", IP4(34, 203, 117, 44));
     } else {
@@ -1296,7 +1316,8 @@ static const char *const sudo_cmds[] = {"/usr/bin/apt-get update",
                                         "/usr/bin/du -sh /srv/sftp/incoming",
                                         "/usr/bin/certbot renew"};
 static void sudo_bg(int t) {
-    sudo_line(t, PICK(lnx_hosts), PICK(sysadmins), PICK(sudo_cmds));
+    const char *host = PICK(lnx_hosts), *user = PICK(sysadmins);
+    sudo_line(t, host, user, PICK(sudo_cmds));
 }
 
 /* ---- door controllers (Lenel/Genetec-like key=value), host acs-<school> ---- */
@@ -1368,8 +1389,9 @@ static void door_bg(int t, int a) {
     badge_str(b, p->badge);
     uint32_t x = rn(100);
     if (x < 5 && a > 20) { /* denied, once */
-        door_line(t, s, (int)rn(NDOOR_BG), EV_DENIED, b, p->user,
-                  pct(70) ? "area_restricted" : "outside_schedule", -1);
+        int d = (int)rn(NDOOR_BG);
+        door_line(t, s, d, EV_DENIED, b, p->user, pct(70) ? "area_restricted" : "outside_schedule",
+                  -1);
     } else if (x < 8 && a > 20) { /* a door held a little too long */
         static const int interior[] = {1, 3, 5, 7, 8, 9};
         int d = PICK(interior), dur = 30 + (int)rn(270);
@@ -1443,11 +1465,8 @@ static void visitor_bg(int t, int a) {
         1000 + (vbadge_ctr += 1 + rn(20)) % 89000; /* V-0nnnnn; V-9nnnnn are scenario badges */
     for (int i = 7; i >= 2; i--, n /= 10) vb[i] = (char)('0' + n % 10);
     vb[8] = 0;
-    visitor_line(t, "checkin", s, f, l,
-                 pct(85)   ? "drivers_license"
-                 : pct(70) ? "state_id"
-                           : "passport",
-                 pct(50) ? "Mr" : "Ms", h->last, vb, NULL, 0, "clear");
+    const char *idt = pct(85) ? "drivers_license" : pct(70) ? "state_id" : "passport";
+    visitor_line(t, "checkin", s, f, l, idt, pct(50) ? "Mr" : "Ms", h->last, vb, NULL, 0, "clear");
     if (pct(30)) { /* let in through the main entrance with the visitor badge */
         char holder[40];
         snprintf(holder, sizeof holder, "%s %c%s", f, l[0] - 32, l + 1);
@@ -1551,8 +1570,8 @@ static void build_reserved(uint64_t seed) {
         snprintf(q->last, sizeof q->last, "%s", rlasts[perm[k]]);
         make_user(q->user, sizeof q->user, k == P_CUST ? "cust-" : "", q->first, q->last);
         q->site = 1 + (int)rn(7);
-        q->ip = IP4(10, 16 + q->site, 1 + rn(60), 2 + rn(250));
-        q->home = IP4(PICK(((uint8_t[]){70, 75})), rn(256), rn(256), 1 + rn(253));
+        q->ip = ip_r(10, 16 + q->site, 0, 1, 60, 2, 250);
+        q->home = ip_in(PICK(((uint8_t[]){70, 75})));
         badge_str(q->badge, 80000 + (uint32_t)k * 1000 + rn(1000));
     }
     static const uint8_t att_oct[NI] = {45, 75, 185, 193, 70, 91, 141, 194, 103, 10};
@@ -1565,7 +1584,7 @@ static void build_reserved(uint64_t seed) {
     for (int k = 0; k < NS; k++) {
         rs[k].id = 2900000 + (uint32_t)k * 25000 + rn(25000);
         rs[k].site = (uint8_t)(1 + rn(2)); /* HS or MS: behind a FortiGate */
-        rs[k].ip = IP4(10, 32 + rs[k].site, 1 + rn(120), 2 + rn(250));
+        rs[k].ip = ip_r(10, 32 + rs[k].site, 0, 1, 120, 2, 250);
     }
     for (int k = 0; k < 2; k++) {
         snprintf(vis_first[k], sizeof vis_first[k], "%s", PICK(firsts));
@@ -1718,10 +1737,11 @@ static void sc_watchlist_then_entry(void) {
     char vb[10], holder[48];
     vis_badge(vb, rn(100000));
     snprintf(holder, sizeof holder, "%s %c%s", vis_first[0], vis_last[0][0] - 32, vis_last[0] + 1);
+    const char *list =
+        PICK(((const char *[]){"offender_registry", "district_banned", "custody_order"}));
+    int score = rr(88, 99);
     visitor_line(t, "watchlist_hit", s, vis_first[0], vis_last[0], "drivers_license", NULL, NULL,
-                 NULL,
-                 PICK(((const char *[]){"offender_registry", "district_banned", "custody_order"})),
-                 rr(88, 99), "alert");
+                 NULL, list, score, "alert");
     int t2 = t + rr(60, 200), t3 = t + rr(300, 840);
     visitor_line(t2, "checkin", s, vis_first[0], vis_last[0], "drivers_license", "Ms",
                  site_staff(s)->last, vb, NULL, 0, "alert");
@@ -1987,7 +2007,7 @@ static void sc_decoy_proxy_few(void) {
 
 static void sc_staff_login_from_student_net(void) {
     const rperson *p = &rp[P_STUDNET];
-    uint32_t ip = IP4(10, 32 + p->site, 1 + rn(120), 2 + rn(250));
+    uint32_t ip = ip_r(10, 32 + p->site, 0, 1, 120, 2, 250);
     sis_ok(at(hm(9, 0), hm(15, 0)), p->user, ip, "teacher", "password", "US", 0);
     meta("high", "T-04");
     ent("user", p->user);
@@ -1998,7 +2018,7 @@ static void sc_staff_login_from_student_net(void) {
 }
 static void sc_decoy_staff_vpn_login(void) {
     const rperson *p = &rp[P_VPN_D];
-    uint32_t ip = IP4(10, 10, 1 + rn(200), 2 + rn(250));
+    uint32_t ip = ip_r(10, 10, 0, 1, 200, 2, 250);
     sis_ok(at(hm(18, 0), hm(22, 0)), p->user, ip, "teacher", "sso", "US", 0);
     meta("none", "T-04");
     ent("user", p->user);

@@ -35,6 +35,8 @@ typedef struct hm_batch {
     hm_buf out;              /* serialized JSONL for the outputs */
     hm_buf dead;             /* serialized dead-letter JSONL */
     hm_batch_stats stats;
+    const struct hm_ruleset *rules; /* rule set this batch is detected with (hot reload) */
+    uint64_t rules_gen;
     struct hm_corr_hit *hits; /* correlation hits found by the worker (correlate.h) */
     size_t n_hits, cap_hits;
     struct hm_batch *next;   /* queue / free-list link */

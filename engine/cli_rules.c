@@ -6,13 +6,29 @@
 #include "cli.h"
 #include "sigma.h"
 
+/* cli_rules_test.c: argv[0] is the subcommand ("test" / "explain") */
+int hm_cmd_rules_test(int argc, char **argv);
+int hm_cmd_rules_explain(int argc, char **argv);
+
 static void rules_usage(FILE *f) {
     fprintf(f, "usage: hallmonitor rules check PATH... [--format text|json] [--placeholders FILE]\n"
                "                                [--yara DIR] [--include-unsupported]\n"
+               "       hallmonitor rules test PATH... [--format text|json] [--year Y] [--tz TZ]\n"
+               "                                [--require-tests] [--case TEXT] [--rules PATH]\n"
+               "       hallmonitor rules explain RULE (--event JSON | --line RAW) [--rules PATH]\n"
                "\n"
                "  check   lint and compile Sigma rules; every problem is reported as\n"
                "          file:line:column with what is wrong. Exit 0 clean (warnings allowed),\n"
-               "          1 errors found, 2 usage error.\n");
+               "          1 errors found, 2 usage error.\n"
+               "  test    run the test cases beside the rules (<rule>.test.yml or tests/<rule>.yml,\n"
+               "          docs/rule-testing.md); ok/FAIL per case with a diff, then\n"
+               "          'rules test: N passed, N failed'. Exit 0 passed, 1 failed, 2 usage or\n"
+               "          rule load error.\n"
+               "  explain show why RULE does or does not match one event: every search identifier,\n"
+               "          per item the value seen against the modifier and value, the condition.\n"
+               "          Exit 0 match, 1 no match, 2 usage error.\n"
+               "\n"
+               "  hallmonitor rules SUBCOMMAND --help for the options of each.\n");
 }
 
 int hm_cmd_rules(int argc, char **argv) {
@@ -21,6 +37,8 @@ int hm_cmd_rules(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "test")) return hm_cmd_rules_test(argc - 1, argv + 1);
+    if (!strcmp(sub, "explain")) return hm_cmd_rules_explain(argc - 1, argv + 1);
     if (strcmp(sub, "check") != 0) {
         fprintf(stderr, "hallmonitor rules: unknown subcommand '%s'\n", sub);
         rules_usage(stderr);

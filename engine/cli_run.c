@@ -34,6 +34,7 @@ static void run_usage(FILE *f) {
             "  --rules PATH            Sigma rule file or folder (repeatable)\n"
             "  --skip-bad-rules        load the rules that compile, report the rest\n"
             "  --matcher compiled|reference  reference = the slow plain evaluator (for checks)\n"
+            "  --watch                 reload rules when their files change (SIGHUP reloads too)\n"
             "  --placeholders FILE     values for %%name%% placeholders (|expand)\n"
             "  --yara DIR              YARA rules for the |yara modifier (default rules/yara)\n"
             "correlation:\n"
@@ -82,6 +83,7 @@ static void run_usage(FILE *f) {
 
 static void on_signal(int sig) {
     if (sig == SIGUSR1) hm_engine_request_stats();
+    else if (sig == SIGHUP) hm_engine_request_reload();
     else hm_engine_request_stop();
 }
 
@@ -97,7 +99,7 @@ int hm_cmd_run(int argc, char **argv) {
     enum {
         O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
         O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA,
-        O_STATE, O_LATENESS, O_INSTANCE, O_MATCHER
+        O_STATE, O_LATENESS, O_INSTANCE, O_MATCHER, O_WATCH
     };
     static const struct option longopts[] = {
         {"input", required_argument, 0, O_INPUT},
@@ -123,6 +125,7 @@ int hm_cmd_run(int argc, char **argv) {
         {"lateness", required_argument, 0, O_LATENESS},
         {"instance", required_argument, 0, O_INSTANCE},
         {"matcher", required_argument, 0, O_MATCHER},
+        {"watch", no_argument, 0, O_WATCH},
         {0, 0, 0, 0},
     };
     const char **rule_paths = calloc((size_t)argc + 1, sizeof(char *));
@@ -189,6 +192,7 @@ int hm_cmd_run(int argc, char **argv) {
         case O_YARA: ropts.yara_dir = optarg; break;
         case O_STATE: cfg.corr.state = optarg; break;
         case O_INSTANCE: cfg.corr.instance = optarg; break;
+        case O_WATCH: cfg.watch_rules = true; break;
         case O_MATCHER:
             if (!strcmp(optarg, "reference")) cfg.reference_matcher = true;
             else if (strcmp(optarg, "compiled")) {
@@ -269,6 +273,9 @@ int hm_cmd_run(int argc, char **argv) {
                     d.errors);
         hm_diags_free(&d);
         cfg.rules = rs;
+        cfg.rule_paths = rule_paths;
+        cfg.n_rule_paths = nr;
+        cfg.rules_opts = ropts;
     }
     char err[1024] = "";
     hm_engine *e = hm_engine_new(&cfg, err, sizeof err);
@@ -276,12 +283,14 @@ int hm_cmd_run(int argc, char **argv) {
         fprintf(stderr, "hallmonitor run: %s\n", err);
         goto out;
     }
+    rs = NULL; /* the engine owns the rule set now (hot reload replaces it) */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     int r = hm_engine_run(e);
     hm_engine_free(e);

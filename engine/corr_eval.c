@@ -142,14 +142,18 @@ static void emit(const hm_corr *c, uint32_t ci, hm_str group, const corr_member 
     int64_t *ets = hm_xmalloc(n * sizeof(int64_t));
     hm_str *eid = hm_xmalloc(n * sizeof(hm_str));
     uint32_t *eref = hm_xmalloc(n * sizeof(uint32_t));
+    bool per_ref = c->type == HM_CORR_TEMPORAL || c->type == HM_CORR_TEMPORAL_ORDERED;
     for (size_t i = 0; i < n; i++) {
         ets[i] = m[lo + i].ts_ms;
         eid[i] = m[lo + i].id;
         eref[i] = m[lo + i].ref;
+        if (per_ref) { /* member identity "<id>\x1f<ref>": the alert shows the event id */
+            const char *sep = memchr(eid[i].p, 0x1f, eid[i].len);
+            if (sep) eid[i].len = (uint32_t)(sep - eid[i].p);
+        }
     }
     corr_fire f = {.corr = ci, .ts_ms = ts, .group = group, .value = v, .n_ev = n, .ev_ts = ets,
                    .ev_id = eid, .ev_ref = eref, .distinct = vals, .n_distinct = nd};
-    (void)c;
     fire(ud, &f);
     free(ets);
     free(eid);

@@ -61,6 +61,8 @@ typedef struct corr_backend_ops {
     /* Global watermark for multi-instance backends: publish ours, get the minimum. */
     int (*watermark)(void *st, int64_t local_wm_ms, bool finished, int64_t *global_wm_ms);
     void (*stats)(void *st, hm_corr_stats *s);
+    /* Rule reload: map[i] = new index of old correlation i, or -1 to drop its state. */
+    void (*remap)(void *st, const hm_corr_set *new_set, const int32_t *map, size_t n_old);
     void (*destroy)(void *st);
 } corr_backend_ops;
 

@@ -162,7 +162,12 @@ static bool parse_one(hm_ruleset *rs, hm_diags *d, pending *p, hm_corr *c) {
                 continue;
             }
             if (!strcmp(k, "percentile")) {
-                c->percentile = hm_y_is_scalar(v) ? atof(v->str) : 50;
+                char *pend = NULL;
+                c->percentile = hm_y_is_scalar(v) ? strtod(v->str, &pend) : -1;
+                if (!pend || *pend || !(c->percentile >= 0 && c->percentile <= 100)) {
+                    CERR(v, "bad-condition", "'percentile' must be a number from 0 to 100");
+                    return false;
+                }
                 continue;
             }
             static const char *const ops[] = {"gt", "gte", "lt", "lte", "eq", "neq"};
@@ -208,7 +213,10 @@ static bool parse_one(hm_ruleset *rs, hm_diags *d, pending *p, hm_corr *c) {
         }
         c->close_eval = false;
     }
-    if (!c->n_cond && !temporal) return false;
+    if (!c->n_cond && !temporal) {
+        CERR(cond, "bad-condition", "condition needs one of gt, gte, lt, lte, eq, neq");
+        return false;
+    }
     return true;
 }
 

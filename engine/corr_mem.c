@@ -127,18 +127,21 @@ static void pool_put(mem_state *st, mgroup *g, const char *p, size_t n, uint32_t
     g->pool_len += (uint32_t)n;
 }
 
-/* Insert keeping (ts, id) order; identity is the event id (plus the referenced rule for
- * temporal types, where one event may satisfy two rules). */
+/* Insert keeping (ts, id) order; identity is the event id. For temporal types one event
+ * may satisfy two referenced rules: there the identity is "<id>\x1f<ref>", as in the Redis
+ * backend, so both backends order and cursor such members the same way. */
 static void group_add(mem_state *st, mgroup *g, const hm_corr *c, const hm_corr_hit *h) {
     int64_t ts = h->ts_ns / 1000000 - (h->ts_ns % 1000000 < 0);
     bool per_ref = c->type == HM_CORR_TEMPORAL || c->type == HM_CORR_TEMPORAL_ORDERED;
-    uint32_t pos = g->n;
-    while (pos > g->done && mcmp(g, &g->m[pos - 1], ts, h->event_id) > 0) pos--;
-    for (uint32_t k = pos; k > 0; k--) { /* duplicates sit just before pos */
-        const mmember *e = &g->m[k - 1];
-        if (mcmp(g, e, ts, h->event_id) != 0) break;
-        if (!per_ref || e->ref == h->ref) return;
+    hm_str id = h->event_id;
+    char idbuf[600];
+    if (per_ref) {
+        int l = snprintf(idbuf, sizeof idbuf, "%.*s\x1f%u", (int)h->event_id.len, h->event_id.p, h->ref);
+        id = (hm_str){idbuf, (uint32_t)((size_t)l < sizeof idbuf ? (size_t)l : sizeof idbuf - 1)};
     }
+    uint32_t pos = g->n;
+    while (pos > g->done && mcmp(g, &g->m[pos - 1], ts, id) > 0) pos--;
+    if (pos > 0 && mcmp(g, &g->m[pos - 1], ts, id) == 0) return; /* already a member */
     if (g->n == g->cap) {
         uint32_t nc = g->cap ? g->cap * 2 : 2;
         st->bytes += (nc - g->cap) * sizeof(mmember);
@@ -150,11 +153,11 @@ static void group_add(mem_state *st, mgroup *g, const hm_corr *c, const hm_corr_
     m->ts_ms = ts;
     m->ref = (uint16_t)h->ref;
     m->has_value = h->has_value;
-    uint32_t idl = h->event_id.len > 65535 ? 65535 : h->event_id.len;
+    uint32_t idl = id.len > 65535 ? 65535 : id.len;
     uint32_t vl = h->has_value ? (h->value.len > 65535 ? 65535 : h->value.len) : 0;
     m->id_len = (uint16_t)idl;
     m->val_len = (uint16_t)vl;
-    pool_put(st, g, h->event_id.p, idl, &m->id_off);
+    pool_put(st, g, id.p, idl, &m->id_off);
     pool_put(st, g, h->value.p ? h->value.p : "", vl, &m->val_off);
     g->n++;
     if (!g->pending) {
@@ -283,6 +286,36 @@ static int mem_apply(void *vst, const hm_corr_set *set, uint32_t level, const hm
     return HM_OK;
 }
 
+static void mem_remap(void *vst, const hm_corr_set *ns, const int32_t *map, size_t n_old) {
+    mem_state *st = vst;
+    mgroup **old = st->tab;
+    size_t oc = st->cap;
+    st->tab = hm_xcalloc(st->cap, sizeof(mgroup *));
+    st->n = 0;
+    st->n_pending = 0;
+    for (size_t i = 0; i < oc; i++) {
+        mgroup *g = old[i];
+        if (!g) continue;
+        int32_t nc = g->corr < n_old ? map[g->corr] : -1;
+        if (nc < 0) {
+            group_free(st, g);
+            continue;
+        }
+        g->corr = (uint32_t)nc;
+        g->level = (uint8_t)ns->v[nc].level;
+        tab_insert(st, g);
+        st->n++;
+        if (g->pending) {
+            if (st->n_pending == st->cap_pending) {
+                st->cap_pending = st->cap_pending ? st->cap_pending * 2 : 256;
+                st->pending = hm_xrealloc(st->pending, st->cap_pending * sizeof(mgroup *));
+            }
+            st->pending[st->n_pending++] = g;
+        }
+    }
+    free(old);
+}
+
 static void mem_stats(void *vst, hm_corr_stats *s) {
     mem_state *st = vst;
     s->groups = st->n;
@@ -304,5 +337,6 @@ const corr_backend_ops corr_mem_ops = {
     .apply = mem_apply,
     .watermark = NULL,
     .stats = mem_stats,
+    .remap = mem_remap,
     .destroy = mem_destroy,
 };

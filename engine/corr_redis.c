@@ -20,11 +20,24 @@
 
 #include "corr_int.h"
 
+/* Byte order for ids and values, like the C side's memcmp and the sorted set's own order:
+ * Lua's '<' on strings uses strcoll, which follows redis-server's locale. */
+#define LUA_SCMP                                                                              \
+    "local function scmp(a, b)\n"                                                             \
+    "  if a == b then return 0 end\n"                                                         \
+    "  local la, lb = #a, #b\n"                                                               \
+    "  for k = 1, (la < lb and la or lb) do\n"                                                \
+    "    local x, y = string.byte(a, k), string.byte(b, k)\n"                                 \
+    "    if x ~= y then if x < y then return -1 else return 1 end end\n"                      \
+    "  end\n"                                                                                 \
+    "  if la < lb then return -1 else return 1 end\n"                                         \
+    "end\n"
+
 static const char EVAL_LUA[] =
+    LUA_SCMP
     "local function cmp(ta, ia, tb, ib)\n"
     "  if ta ~= tb then if ta < tb then return -1 else return 1 end end\n"
-    "  if ia == ib then return 0 end\n"
-    "  if ia < ib then return -1 else return 1 end\n"
+    "  return scmp(ia, ib)\n"
     "end\n"
     "local wm = ARGV[1] == 'inf' and math.huge or tonumber(ARGV[1])\n"
     "local span, typ, close = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'\n"
@@ -44,7 +57,11 @@ static const char EVAL_LUA[] =
     "redis.call('PEXPIRE', KEYS[1], ttl); redis.call('PEXPIRE', KEYS[2], ttl); redis.call('PEXPIRE', KEYS[3], ttl)\n"
     "local names = {}\n"
     "for i = 1, #raw, 2 do names[#names + 1] = raw[i] end\n"
-    "local vals = redis.call('HMGET', KEYS[2], unpack(names))\n"
+    "local vals = {}\n"
+    "for s = 1, #names, 1000 do\n" /* unpack is bounded by the Lua stack (~8000) */
+    "  local part = redis.call('HMGET', KEYS[2], unpack(names, s, math.min(s + 999, #names)))\n"
+    "  for k = 1, #part do vals[#vals + 1] = part[k] end\n"
+    "end\n"
     "local m = {}\n"
     "for i = 1, #names do\n"
     "  local v = vals[i] or '0\\31' .. '0\\31'\n"
@@ -72,7 +89,7 @@ static const char EVAL_LUA[] =
     "  if typ == 1 then\n"
     "    local seen, d = {}, {}\n"
     "    for i = lo, hi do if m[i].hv and not seen[m[i].val] then seen[m[i].val] = true; d[#d + 1] = m[i].val end end\n"
-    "    table.sort(d)\n"
+    "    table.sort(d, function(x, y) return scmp(x, y) < 0 end)\n"
     "    return #d, d\n"
     "  end\n"
     "  if typ == 2 then\n"
@@ -146,15 +163,19 @@ static const char EVAL_LUA[] =
     "for i = 1, #out do res[#res + 1] = out[i] end\n"
     "return res\n";
 
-/* COMMIT: KEYS m v s; ARGV old dts did rts rid, new dts did rts rid, wm, span.
- * Moves the cursor only if nobody moved it since EVAL, then expires old members. */
+/* COMMIT: KEYS m v s; ARGV old dts did rts rid, new dts did rts rid, wm, span, ttl.
+ * Moves the cursor only if nobody moved it since EVAL, then expires old members. The
+ * cursor outlives its members (until its TTL): a replayed event that was already decided
+ * must find it, or it would be counted again. */
 static const char COMMIT_LUA[] =
+    LUA_SCMP
     "local st = redis.call('HMGET', KEYS[3], 'dts', 'did', 'rts', 'rid')\n"
     "if (st[1] or '') ~= ARGV[1] or (st[2] or '') ~= ARGV[2] or (st[3] or '') ~= ARGV[3] or (st[4] or '') ~= ARGV[4] then\n"
     "  return 0\n"
     "end\n"
     "if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'dts', ARGV[5], 'did', ARGV[6]) end\n"
     "if ARGV[7] ~= '' then redis.call('HSET', KEYS[3], 'rts', ARGV[7], 'rid', ARGV[8]) end\n"
+    "redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[11]))\n"
     "local wm = ARGV[9] == 'inf' and math.huge or tonumber(ARGV[9])\n"
     "local span = tonumber(ARGV[10])\n"
     "local dts, did, rts, rid = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), ARGV[8]\n"
@@ -163,17 +184,22 @@ static const char COMMIT_LUA[] =
     "local drop = {}\n"
     "for i = 1, #raw, 2 do\n"
     "  local id, ts = raw[i], tonumber(raw[i + 1])\n"
-    "  local le_done = ts < dts or (ts == dts and id <= did)\n"
+    "  local le_done = ts < dts or (ts == dts and scmp(id, did) <= 0)\n"
     "  if not le_done then break end\n"
-    "  local le_reset = rts and (ts < rts or (ts == rts and id <= rid))\n"
+    "  local le_reset = rts and (ts < rts or (ts == rts and scmp(id, rid) <= 0))\n"
     "  if le_reset or wm == math.huge or ts <= wm - span then drop[#drop + 1] = id else break end\n"
     "end\n"
-    "if #drop > 0 then redis.call('ZREM', KEYS[1], unpack(drop)); redis.call('HDEL', KEYS[2], unpack(drop)) end\n"
-    "if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) end\n"
+    "for s = 1, #drop, 1000 do\n"
+    "  local e = math.min(s + 999, #drop)\n"
+    "  redis.call('ZREM', KEYS[1], unpack(drop, s, e)); redis.call('HDEL', KEYS[2], unpack(drop, s, e))\n"
+    "end\n"
     "return 1\n";
 
-/* WATERMARK: KEYS wm-hash time-hash; ARGV instance wm. Returns the minimum watermark of
- * live instances (heard from in the last 30 s) as a string ("inf" when all finished). */
+/* WATERMARK: KEYS wm-hash time-hash; ARGV instance, published wm, own wm. Publishes this
+ * instance's watermark (only ever one whose events are all in Redis) and returns the
+ * minimum over live instances (heard from in the last 30 s), counting this instance at its
+ * own current watermark, as a string ("inf" when all finished). Instances not heard from
+ * for an hour are forgotten. */
 static const char WM_LUA[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -182,9 +208,13 @@ static const char WM_LUA[] =
     "local all = redis.call('HGETALL', KEYS[1])\n"
     "local min = math.huge\n"
     "for i = 1, #all, 2 do\n"
-    "  local seen = tonumber(redis.call('HGET', KEYS[2], all[i]) or '0')\n"
-    "  if all[i] == ARGV[1] or now - seen < 30000 then\n"
-    "    local w = all[i + 1] == 'inf' and math.huge or tonumber(all[i + 1])\n"
+    "  local w = nil\n"
+    "  local age = now - tonumber(redis.call('HGET', KEYS[2], all[i]) or '0')\n"
+    "  if all[i] == ARGV[1] then w = ARGV[3]\n"
+    "  elseif age < 30000 then w = all[i + 1]\n"
+    "  elseif age > 3600000 then redis.call('HDEL', KEYS[1], all[i]); redis.call('HDEL', KEYS[2], all[i]) end\n"
+    "  if w then\n"
+    "    w = w == 'inf' and math.huge or tonumber(w)\n"
     "    if w < min then min = w end\n"
     "  end\n"
     "end\n"
@@ -203,7 +233,7 @@ typedef struct rgroup {
 typedef struct pending_commit {
     char tag[160];
     char *old[4], *nw[4];
-    int64_t span_ms;
+    int64_t span_ms, ttl_ms;
 } pending_commit;
 
 typedef struct redis_state {
@@ -223,6 +253,11 @@ typedef struct redis_state {
     hm_corr_stats stats;
     int64_t lateness_ms;
     bool warned;
+    /* shared watermark: pub_wm is published (all our events up to it are in Redis);
+     * next_pub becomes pub_wm once the current push is committed */
+    int64_t pub_wm, next_pub;
+    int64_t joined_ns;    /* when we first registered (monotonic), 0 = not yet */
+    int64_t join_ns;      /* discovery period: decide nothing until peers had time to register */
 } redis_state;
 
 static void rs_disconnect(redis_state *st) {
@@ -292,6 +327,37 @@ static int rs_connect(redis_state *st) {
     return HM_OK;
 }
 
+static void wm_fmt(char *b, size_t n, int64_t v) {
+    if (v == INT64_MAX) snprintf(b, n, "inf");
+    else snprintf(b, n, "%lld", (long long)(v == INT64_MIN ? -1 : v));
+}
+
+/* Runs the watermark script: publish pub, count ourselves at self. */
+static int wm_call(redis_state *st, int64_t pub, int64_t self, int64_t *global) {
+    char key1[96], key2[96], pb[32], sb[32];
+    snprintf(key1, sizeof key1, "%s:{wm}", st->ns);
+    snprintf(key2, sizeof key2, "%s:{wm}:seen", st->ns);
+    wm_fmt(pb, sizeof pb, pub);
+    wm_fmt(sb, sizeof sb, self);
+    const char *argv[] = {"EVALSHA", st->sha_wm, "2", key1, key2, st->instance, pb, sb};
+    size_t lens[8];
+    for (int i = 0; i < 8; i++) lens[i] = strlen(argv[i]);
+    redisReply *r = cmd(st, 8, argv, lens);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        if (!r || strstr(r->str, "NOSCRIPT")) rs_disconnect(st);
+        if (r) freeReplyObject(r);
+        st->stats.backend_errors++;
+        return HM_ERETRY;
+    }
+    if (r->type == REDIS_REPLY_STRING && !strcmp(r->str, "inf")) *global = INT64_MAX;
+    else if (r->type == REDIS_REPLY_STRING) *global = atoll(r->str);
+    else *global = self;
+    if (*global == -1) *global = INT64_MIN;
+    freeReplyObject(r);
+    if (!st->joined_ns) st->joined_ns = hm_mono_ns();
+    return HM_OK;
+}
+
 void *corr_redis_new(const hm_corr_opts *o, char *err, size_t errlen) {
     redis_state *st = hm_xcalloc(1, sizeof(*st));
     const char *u = o->state + 8; /* after redis:// */
@@ -333,7 +399,13 @@ void *corr_redis_new(const hm_corr_opts *o, char *err, size_t errlen) {
     st->cap = 256;
     st->tab = hm_xcalloc(st->cap, sizeof(rgroup));
     st->last_wm = INT64_MIN;
-    if (rs_connect(st) != HM_OK)
+    st->pub_wm = st->next_pub = INT64_MIN;
+    st->join_ns = 2000000000LL;
+    const char *jm = getenv("HM_CORR_JOIN_MS"); /* tests shorten the discovery period */
+    if (jm && *jm) st->join_ns = atoll(jm) * 1000000LL;
+    int64_t g;
+    /* register at once (watermark "nothing yet") so that peers wait for our events */
+    if (rs_connect(st) != HM_OK || wm_call(st, INT64_MIN, INT64_MIN, &g) != HM_OK)
         hm_warn("correlate", "redis %s:%d not reachable yet; input waits until it is", st->host, st->port);
     return st;
 }
@@ -438,6 +510,13 @@ typedef struct grp_hits {
 
 static const hm_ruleset *g_rs_for_tag; /* set per apply (single writer thread) */
 
+/* Keys of a group live this long (wall clock) after their last use. */
+static int64_t group_ttl(const redis_state *st, const hm_corr *c) {
+    return c->span_ns / 1000000 * 2 + st->lateness_ms * 2 + 3600000;
+}
+
+static void commits_free(redis_state *st);
+
 static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const hm_corr_hit *hits,
                        size_t n, int64_t wm, corr_fire_fn fire, void *ud) {
     redis_state *st = vst;
@@ -500,7 +579,7 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
         char pb[32];
         snprintf(pb, sizeof pb, "%.17g", c->percentile);
         av_adds(&a, pb);
-        av_addi(&a, span * 2 + st->lateness_ms * 2 + 3600000);
+        av_addi(&a, group_ttl(st, c));
         av_addi(&a, c->n_cond);
         for (int q = 0; q < c->n_cond; q++) {
             av_addi(&a, c->cond[q].op);
@@ -528,6 +607,7 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
     }
     if (ng) st->stats.backend_round_trips++;
     int rc = HM_OK;
+    bool reload = false;
     for (size_t k = 0; k < ng; k++) {
         redisReply *r = NULL;
         if (redisGetReply(st->ctx, (void **)&r) != REDIS_OK || !r) {
@@ -539,7 +619,7 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
         }
         if (r->type == REDIS_REPLY_ERROR) {
             hm_warn("correlate", "redis script error: %s", r->str);
-            if (strstr(r->str, "NOSCRIPT")) rs_disconnect(st); /* reload scripts on reconnect */
+            if (strstr(r->str, "NOSCRIPT")) reload = true; /* reconnect (and reload) after the last reply */
             freeReplyObject(r);
             st->stats.backend_errors++;
             rc = HM_ERETRY;
@@ -565,6 +645,7 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
                 pc->nw[q] = hm_xstrndup(r->element[5 + q]->str ? r->element[5 + q]->str : "", r->element[5 + q]->len);
             }
             pc->span_ms = c->span_ns / 1000000;
+            pc->ttl_ms = group_ttl(st, c);
             long long nf = r->element[9]->integer;
             size_t e = 10;
             for (long long f = 0; f < nf && e + 3 <= r->elements; f++) {
@@ -624,7 +705,10 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
     }
     for (size_t k = 0; k < ng; k++) free(gl[k].h);
     free(gl);
-    st->last_wm = wm;
+    if (reload) rs_disconnect(st);
+    /* the caller retries the whole push: cursor moves of this attempt must not be committed */
+    if (rc != HM_OK) commits_free(st);
+    else st->last_wm = wm;
     return rc;
 }
 
@@ -637,14 +721,15 @@ static void commits_free(redis_state *st) {
     st->n_commits = 0;
 }
 
-/* Called once the alerts of the last apply are written: move the cursors. */
+/* Called once the alerts of the last apply are written: move the cursors, then publish
+ * the watermark of that push (its events are all in Redis now). One round trip. */
 static int redis_commit(void *vst) {
     redis_state *st = vst;
-    if (!st->n_commits) return HM_OK;
+    bool publish = st->next_pub != st->pub_wm;
+    if (!st->n_commits && !publish) return HM_OK;
     if (rs_connect(st) != HM_OK) return HM_ERETRY;
     char wmbuf[32];
-    if (st->last_wm == INT64_MAX) snprintf(wmbuf, sizeof wmbuf, "inf");
-    else snprintf(wmbuf, sizeof wmbuf, "%lld", (long long)st->last_wm);
+    wm_fmt(wmbuf, sizeof wmbuf, st->last_wm);
     for (size_t i = 0; i < st->n_commits; i++) {
         pending_commit *pc = &st->commits[i];
         argvb a = {0};
@@ -662,12 +747,25 @@ static int redis_commit(void *vst) {
         for (int q = 0; q < 4; q++) av_adds(&a, pc->nw[q]);
         av_adds(&a, wmbuf);
         av_addi(&a, pc->span_ms);
+        av_addi(&a, pc->ttl_ms);
         redisAppendCommandArgv(st->ctx, (int)a.n, (const char **)a.v, a.l);
         av_free(&a);
     }
+    if (publish) {
+        char key1[96], key2[96], pb[32];
+        snprintf(key1, sizeof key1, "%s:{wm}", st->ns);
+        snprintf(key2, sizeof key2, "%s:{wm}:seen", st->ns);
+        wm_fmt(pb, sizeof pb, st->next_pub);
+        const char *argv[] = {"EVALSHA", st->sha_wm, "2", key1, key2, st->instance, pb, pb};
+        size_t lens[8];
+        for (int i = 0; i < 8; i++) lens[i] = strlen(argv[i]);
+        redisAppendCommandArgv(st->ctx, 8, argv, lens);
+    }
     st->stats.backend_round_trips++;
     int rc = HM_OK;
-    for (size_t i = 0; i < st->n_commits; i++) {
+    bool reload = false;
+    size_t nrep = st->n_commits + (publish ? 1 : 0);
+    for (size_t i = 0; i < nrep; i++) {
         redisReply *r = NULL;
         if (redisGetReply(st->ctx, (void **)&r) != REDIS_OK || !r) {
             rs_disconnect(st);
@@ -677,40 +775,59 @@ static int redis_commit(void *vst) {
         }
         if (r->type == REDIS_REPLY_ERROR) {
             hm_warn("correlate", "redis commit error: %s", r->str);
+            if (strstr(r->str, "NOSCRIPT")) reload = true;
+            st->stats.backend_errors++;
             rc = HM_ERETRY;
         }
         freeReplyObject(r);
     }
+    if (reload) rs_disconnect(st);
     /* A failed commit is retried as a whole: the compare-and-set makes a repeat harmless. */
-    if (rc == HM_OK) commits_free(st);
+    if (rc == HM_OK) {
+        commits_free(st);
+        st->pub_wm = st->next_pub;
+    }
     return rc;
 }
 
+/* Publishes the last committed watermark (or "inf" when finished) and returns the minimum
+ * over live instances, counting ourselves at local_wm. During the discovery period after
+ * we registered, nothing is decided (INT64_MIN): peers started at the same time must get
+ * the chance to register before windows that could hold their events are decided. */
 static int redis_watermark(void *vst, int64_t local_wm, bool finished, int64_t *global) {
     redis_state *st = vst;
     if (rs_connect(st) != HM_OK) return HM_ERETRY;
-    char key1[96], key2[96], wmb[32];
-    snprintf(key1, sizeof key1, "%s:{wm}", st->ns);
-    snprintf(key2, sizeof key2, "%s:{wm}:seen", st->ns);
-    if (finished || local_wm == INT64_MAX) snprintf(wmb, sizeof wmb, "inf");
-    else snprintf(wmb, sizeof wmb, "%lld", (long long)(local_wm == INT64_MIN ? -1 : local_wm));
-    const char *argv[] = {"EVALSHA", st->sha_wm, "2", key1, key2, st->instance, wmb};
-    size_t lens[7];
-    for (int i = 0; i < 7; i++) lens[i] = strlen(argv[i]);
-    redisReply *r = cmd(st, 7, argv, lens);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r && strstr(r->str, "NOSCRIPT")) rs_disconnect(st);
-        else if (!r) rs_disconnect(st);
-        if (r) freeReplyObject(r);
-        st->stats.backend_errors++;
-        return HM_ERETRY;
-    }
-    if (r->type == REDIS_REPLY_STRING && !strcmp(r->str, "inf")) *global = INT64_MAX;
-    else if (r->type == REDIS_REPLY_STRING) *global = atoll(r->str);
-    else *global = local_wm;
-    if (*global == -1 && local_wm == INT64_MIN) *global = INT64_MIN;
-    freeReplyObject(r);
+    int64_t pub = finished ? INT64_MAX : st->pub_wm, self = finished ? INT64_MAX : local_wm;
+    int rc = wm_call(st, pub, self, global);
+    if (rc != HM_OK) return rc;
+    if (finished) st->pub_wm = st->next_pub = INT64_MAX;
+    else st->next_pub = local_wm;
+    if (hm_mono_ns() - st->joined_ns < st->join_ns) *global = INT64_MIN;
     return HM_OK;
+}
+
+static void redis_remap(void *vst, const hm_corr_set *ns, const int32_t *map, size_t n_old) {
+    redis_state *st = vst;
+    rgroup *old = st->tab;
+    size_t oc = st->cap;
+    st->tab = hm_xcalloc(st->cap, sizeof(rgroup));
+    st->n = 0;
+    for (size_t i = 0; i < oc; i++) {
+        rgroup *g = &old[i];
+        if (!g->used) continue;
+        int32_t nc = g->corr < n_old ? map[g->corr] : -1;
+        if (nc < 0) {
+            free(g->key);
+            continue;
+        }
+        g->corr = (uint32_t)nc;
+        g->level = (uint8_t)ns->v[nc].level;
+        size_t j = gh(g->corr, g->key, g->klen) & (st->cap - 1);
+        while (st->tab[j].used) j = (j + 1) & (st->cap - 1);
+        st->tab[j] = *g;
+        st->n++;
+    }
+    free(old);
 }
 
 static void redis_stats(void *vst, hm_corr_stats *s) {
@@ -739,5 +856,6 @@ const corr_backend_ops corr_redis_ops = {
     .commit = redis_commit,
     .watermark = redis_watermark,
     .stats = redis_stats,
+    .remap = redis_remap,
     .destroy = redis_destroy,
 };

@@ -14,6 +14,7 @@ struct hm_correlator {
     void *st;
     int64_t lateness_ms;
     int64_t max_ts_ms;     /* largest event time seen */
+    int64_t local_wm_ms;   /* max_ts_ms - lateness: hits at or before it are late */
     int64_t evaluated_ms;  /* every window ending at or before this was evaluated */
     hm_corr_stats stats;
     /* per push */
@@ -33,6 +34,7 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
     c->set = hm_ruleset_correlations(rs);
     c->lateness_ms = (o && o->lateness_ns ? o->lateness_ns : 60000000000LL) / 1000000;
     c->max_ts_ms = INT64_MIN;
+    c->local_wm_ms = INT64_MIN;
     c->evaluated_ms = INT64_MIN;
     hm_arena_init(&c->chain_arena, 64 * 1024);
     const char *state = o && o->state ? o->state : "memory";
@@ -255,9 +257,13 @@ int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_b
     hm_corr_hit *ok = hm_xmalloc((n + 1) * sizeof(hm_corr_hit));
     size_t k = 0;
     int64_t max_ts = c->max_ts_ms;
+    /* Late: at or before our own watermark (max event time seen - lateness). With shared
+     * state the windows decided so far (evaluated_ms, the minimum over instances) may lag
+     * behind it; lateness still depends only on this instance's own input order. */
+    int64_t late_at = c->local_wm_ms > c->evaluated_ms ? c->local_wm_ms : c->evaluated_ms;
     for (size_t i = 0; i < n; i++) {
         int64_t ts = ns_to_ms(hits[i].ts_ns);
-        if (c->evaluated_ms != INT64_MIN && ts <= c->evaluated_ms) {
+        if (late_at != INT64_MIN && ts <= late_at) {
             c->stats.late++;
             dead_late(dead, c, &hits[i]);
             continue;
@@ -265,7 +271,8 @@ int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_b
         ok[k++] = hits[i];
         if (ts > max_ts) max_ts = ts;
     }
-    int64_t wm = max_ts == INT64_MIN ? INT64_MIN : max_ts - c->lateness_ms;
+    int64_t local = max_ts == INT64_MIN ? INT64_MIN : max_ts - c->lateness_ms;
+    int64_t wm = local;
     if (c->ops->watermark) {
         int64_t g;
         int rc = c->ops->watermark(c->st, wm, false, &g);
@@ -285,6 +292,7 @@ int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_b
     c->stats.hits += n;
     c->stats.applied += k;
     c->max_ts_ms = max_ts;
+    c->local_wm_ms = local;
     c->evaluated_ms = wm;
     if (alerts_written) *alerts_written = c->written;
     return HM_OK;
@@ -295,15 +303,22 @@ int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written
     int64_t wm = INT64_MAX;
     if (c->ops->watermark) {
         /* wait for peer instances to pass our pending windows (bounded) */
-        for (int tries = 0; tries < 600; tries++) {
+        for (int tries = 0;; tries++) {
             int64_t g;
             int rc = c->ops->watermark(c->st, INT64_MAX, true, &g);
             if (rc != HM_OK) return rc;
-            if (g == INT64_MAX) break;
-            if (tries == 0) hm_info("correlate", "waiting for other instances to reach the end of their input");
-            usleep(200000);
             wm = g;
+            if (g == INT64_MAX) break;
+            if (tries == 600) {
+                hm_warn("correlate", "other instances did not finish within 120 s; windows after "
+                                     "the shared watermark stay undecided");
+                break;
+            }
+            if (tries == 10)
+                hm_info("correlate", "waiting for other instances to reach the end of their input");
+            usleep(200000);
         }
+        if (wm < c->evaluated_ms) wm = c->evaluated_ms;
     }
     c->out = out;
     c->written = 0;
@@ -318,4 +333,45 @@ int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written
 int hm_correlator_commit(hm_correlator *c) {
     if (!c->set || !c->ops->commit) return HM_OK;
     return c->ops->commit(c->st);
+}
+
+/* Same definition? (then its state carries over a rule reload) */
+static bool corr_same(const hm_ruleset *ra, const hm_corr *a, const hm_ruleset *rb, const hm_corr *b) {
+    if (strcmp(hm_ruleset_rule(ra, a->rule)->id, hm_ruleset_rule(rb, b->rule)->id)) return false;
+    if (a->type != b->type || a->span_ns != b->span_ns || a->n_refs != b->n_refs ||
+        a->n_group != b->n_group || a->n_cond != b->n_cond || a->n_value_fields != b->n_value_fields ||
+        a->close_eval != b->close_eval || a->min_rules != b->min_rules || a->percentile != b->percentile)
+        return false;
+    for (size_t i = 0; i < a->n_refs; i++)
+        if (strcmp(hm_ruleset_rule(ra, a->refs[i])->id, hm_ruleset_rule(rb, b->refs[i])->id)) return false;
+    for (size_t i = 0; i < a->n_group * a->n_refs; i++)
+        if (strcmp(a->group_fields[i], b->group_fields[i])) return false;
+    for (int i = 0; i < a->n_cond; i++)
+        if (a->cond[i].op != b->cond[i].op || a->cond[i].v != b->cond[i].v) return false;
+    for (size_t i = 0; i < a->n_value_fields; i++)
+        if (strcmp(a->value_fields[i], b->value_fields[i])) return false;
+    return true;
+}
+
+int hm_correlator_rebind(hm_correlator *c, const hm_ruleset *rs) {
+    const hm_corr_set *ns = hm_ruleset_correlations(rs);
+    size_t n_old = c->set ? c->set->n : 0;
+    int32_t *map = hm_xcalloc(n_old + 1, sizeof(int32_t));
+    size_t kept = 0;
+    for (size_t i = 0; i < n_old; i++) {
+        map[i] = -1;
+        for (size_t j = 0; ns && j < ns->n; j++)
+            if (corr_same(c->rs, &c->set->v[i], rs, &ns->v[j])) {
+                map[i] = (int32_t)j;
+                kept++;
+                break;
+            }
+    }
+    if (c->ops->remap) c->ops->remap(c->st, ns, map, n_old);
+    free(map);
+    hm_info("correlate", "rules reloaded: state of %zu of %zu correlations kept", kept, n_old);
+    c->rs = rs;
+    c->set = ns;
+    if (c->ops == &corr_redis_ops) corr_redis_set_ruleset(rs);
+    return HM_OK;
 }

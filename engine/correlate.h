@@ -112,6 +112,10 @@ int hm_correlator_commit(hm_correlator *c);
 /* End of input: evaluate everything up to the end of time. Same return contract. */
 int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written);
 void hm_correlator_stats(const hm_correlator *c, hm_corr_stats *s);
+/* Switch to a reloaded rule set between batches: state of correlations whose definition
+ * is unchanged (same id, type, rules, group-by, window, condition) is kept; the rest is
+ * dropped. */
+int hm_correlator_rebind(hm_correlator *c, const hm_ruleset *rs);
 void hm_correlator_free(hm_correlator *c);
 
 #endif

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +23,9 @@ void hm_engine_request_stop(void) {
     g_stop_int = (int)g_stop;
 }
 void hm_engine_request_stats(void) { g_dump_stats = 1; }
+
+static volatile sig_atomic_t g_reload = 0;
+void hm_engine_request_reload(void) { g_reload = 1; }
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg) {
     memset(cfg, 0, sizeof(*cfg));
@@ -60,6 +65,8 @@ typedef struct worker {
     jsmntok_t *tok;
     hm_syslog_hdr hdr;
     hm_detector *det;
+    const hm_ruleset *det_rules; /* the rule set det was built for */
+    uint64_t det_gen;            /* generation of det_rules (read by the writer) */
     hm_match matches[64];
 } worker;
 
@@ -99,7 +106,21 @@ struct hm_engine {
 
     hm_engine_stats stats;
     hm_correlator *corr;
+    const hm_ruleset *corr_rules; /* the rule set the correlator is bound to */
     hm_buf corr_out, corr_dead;
+    /* hot reload: the published rule set and its generation (under work.mu), rule sets
+     * replaced by a reload and freed once no worker or the correlator uses them */
+    const hm_ruleset *rules_pub;
+    uint64_t rules_gen;
+    struct retired {
+        hm_ruleset *rs;
+        uint64_t gen;
+    } *retired;
+    size_t n_retired;
+    uint64_t writer_gen;
+    pthread_t reload_th;
+    bool reload_started;
+    uint64_t reloads_ok, reloads_failed;
     bool warned_no_dead;
     int rc;
 };
@@ -158,7 +179,10 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     hm_kafka_sink_set_props(cfg->kafka_props, cfg->n_kafka_props);
     for (size_t i = 0; i < cfg->n_outputs; i++)
         if (hm_sink_open(&e->sinks[i], cfg->outputs[i], err, errlen) != HM_OK) goto fail;
-    if (cfg->rules && hm_ruleset_correlations(cfg->rules)) {
+    e->rules_pub = cfg->rules;
+    e->corr_rules = cfg->rules;
+    if (cfg->rules && (hm_ruleset_correlations(cfg->rules) || cfg->rule_paths)) {
+        /* with hot reload a correlator exists even before the first correlation rule */
         e->corr = hm_correlator_new(cfg->rules, &cfg->corr, err, errlen);
         if (!e->corr) goto fail;
     }
@@ -170,6 +194,7 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     }
     return e;
 fail:
+    e->rules_pub = NULL; /* on failure the caller keeps its rule set */
     hm_engine_free(e);
     return NULL;
 }
@@ -289,24 +314,24 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
     }
     int64_t t1 = hm_mono_ns();
     s->decode_ns += (uint64_t)(t1 - t0);
-    if (!w->det && !e->cfg.reference_matcher) return;
+    if (!b->rules || (!w->det && !e->cfg.reference_matcher)) return;
     /* phase 2: detect, collect correlation hits, write single-event alerts */
     for (uint32_t i = 0; i < b->n; i++) {
         if (b->reason[i]) continue;
         const hm_record *r = &b->rec[i];
         hm_event *ev = &b->ev[i];
         size_t nm = e->cfg.reference_matcher
-                        ? hm_detect_reference(e->cfg.rules, ev, w->matches, HM_ARRAY_LEN(w->matches))
+                        ? hm_detect_reference(b->rules, ev, w->matches, HM_ARRAY_LEN(w->matches))
                         : hm_detect(w->det, ev, w->matches, HM_ARRAY_LEN(w->matches));
         if (nm > HM_ARRAY_LEN(w->matches)) nm = HM_ARRAY_LEN(w->matches);
         for (size_t k = 0; k < nm; k++) {
-            const hm_rule_meta *rm = hm_ruleset_rule(e->cfg.rules, w->matches[k].rule);
+            const hm_rule_meta *rm = hm_ruleset_rule(b->rules, w->matches[k].rule);
             if (e->corr) {
                 if (b->n_hits + 16 > b->cap_hits) {
                     b->cap_hits = b->cap_hits ? b->cap_hits * 2 : 256;
                     b->hits = hm_xrealloc(b->hits, b->cap_hits * sizeof(hm_corr_hit));
                 }
-                b->n_hits += hm_corr_extract(e->cfg.rules, w->matches[k].rule, ev,
+                b->n_hits += hm_corr_extract(b->rules, w->matches[k].rule, ev,
                                              r->origin ? r->origin : b->origin, &b->arena,
                                              b->hits + b->n_hits, 16);
             }
@@ -332,9 +357,18 @@ static void *worker_main(void *arg) {
             e->work.head = b->next;
             if (!e->work.head) e->work.tail = NULL;
             e->work.n--;
+            /* read under the queue lock: rule generations never go backwards in seq order */
+            b->rules = e->rules_pub;
+            b->rules_gen = e->rules_gen;
         }
         pthread_mutex_unlock(&e->work.mu);
         if (!b) break; /* no more input */
+        if (b->rules != w->det_rules) { /* a reload happened: rebuild this worker's matcher */
+            hm_detector_free(w->det);
+            w->det = b->rules ? hm_detector_new(b->rules) : NULL;
+            w->det_rules = b->rules;
+            __atomic_store_n(&w->det_gen, b->rules_gen, __ATOMIC_RELEASE);
+        }
         process_batch(e, w, b);
         pthread_mutex_lock(&e->done_mu);
         e->ring[b->seq % e->n_batches] = b;
@@ -406,7 +440,29 @@ static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, boo
     }
 }
 
+/* Frees replaced rule sets nobody uses any more (writer thread). */
+static void free_retired(hm_engine *e) {
+    size_t keep = 0;
+    for (size_t i = 0; i < e->n_retired; i++) {
+        bool busy = e->writer_gen <= e->retired[i].gen;
+        for (int w = 0; w < e->cfg.workers && !busy; w++)
+            if (__atomic_load_n(&e->workers[w].det_gen, __ATOMIC_ACQUIRE) <= e->retired[i].gen &&
+                e->workers[w].det_rules)
+                busy = true;
+        if (busy) e->retired[keep++] = e->retired[i];
+        else hm_ruleset_free(e->retired[i].rs);
+    }
+    e->n_retired = keep;
+}
+
 static void write_batch(hm_engine *e, hm_batch *b) {
+    if (b->rules && b->rules != e->corr_rules) {
+        /* first batch detected with reloaded rules: move correlation state over */
+        if (e->corr) hm_correlator_rebind(e->corr, b->rules);
+        e->corr_rules = b->rules;
+        e->writer_gen = b->rules_gen;
+    }
+    if (e->n_retired) free_retired(e);
     if (e->corr) correlate_batch(e, b->hits, b->n_hits, false);
     for (size_t i = 0; i < e->n_sinks; i++)
         if (b->out.len &&
@@ -442,6 +498,90 @@ static void write_batch(hm_engine *e, hm_batch *b) {
     }
 }
 
+/* Signature of the rule files (names, sizes, mtimes) for --watch. */
+static uint64_t rules_signature(const char *path, uint64_t h, int depth) {
+    struct stat sb;
+    if (depth > 8 || stat(path, &sb) != 0) return h;
+    h = hm_hash64(path, strlen(path), h);
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) return h;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.') continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            h ^= rules_signature(sub, 0x9e37, depth + 1); /* order-independent */
+        }
+        closedir(d);
+        return h;
+    }
+    int64_t meta[2] = {(int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec};
+    return hm_hash64(meta, sizeof meta, h);
+}
+
+static uint64_t all_rules_signature(const hm_engine *e) {
+    uint64_t h = 0;
+    for (size_t i = 0; i < e->cfg.n_rule_paths; i++) h ^= rules_signature(e->cfg.rule_paths[i], i + 1, 0);
+    return h;
+}
+
+/* Compiles a new rule set off the hot path; publishes it only when it has no errors. */
+static void *reload_main(void *arg) {
+    hm_engine *e = arg;
+    uint64_t sig = e->cfg.watch_rules ? all_rules_signature(e) : 0;
+    int ticks = 0;
+    while (!g_stop) {
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&e->work.mu);
+        bool running = e->sources_running > 0;
+        pthread_mutex_unlock(&e->work.mu);
+        if (!running) break;
+        bool want = g_reload;
+        if (e->cfg.watch_rules && ++ticks % 5 == 0) {
+            uint64_t ns = all_rules_signature(e);
+            if (ns != sig) {
+                sig = ns;
+                want = true;
+                hm_info("rules", "rule files changed: reloading");
+            }
+        }
+        if (!want) continue;
+        g_reload = 0;
+        hm_diags d = {0};
+        int64_t t0 = hm_mono_ns();
+        hm_rules_opts o = e->cfg.rules_opts;
+        o.skip_bad_rules = false; /* a broken set is rejected whole */
+        hm_ruleset *rs = hm_ruleset_load(e->cfg.rule_paths, e->cfg.n_rule_paths, &o, &d);
+        if (!rs) {
+            hm_diags_print_text(&d, stderr);
+            hm_error("rules", "reload rejected: %zu error(s) above; the running rules stay in force", d.errors);
+            e->reloads_failed++;
+            hm_diags_free(&d);
+            continue;
+        }
+        hm_diags_free(&d);
+        pthread_mutex_lock(&e->work.mu);
+        const hm_ruleset *old = e->rules_pub;
+        e->rules_pub = rs;
+        e->rules_gen++;
+        uint64_t gen = e->rules_gen;
+        pthread_mutex_unlock(&e->work.mu);
+        /* the old set is retired; the writer frees it once nothing uses it */
+        pthread_mutex_lock(&e->done_mu);
+        e->retired = hm_xrealloc(e->retired, (e->n_retired + 1) * sizeof(*e->retired));
+        e->retired[e->n_retired].rs = (hm_ruleset *)old;
+        e->retired[e->n_retired].gen = gen - 1;
+        e->n_retired++;
+        pthread_mutex_unlock(&e->done_mu);
+        e->reloads_ok++;
+        hm_info("rules", "reloaded %zu rules in %.2f s (generation %llu)", hm_ruleset_count(rs),
+                (double)(hm_mono_ns() - t0) / 1e9, (unsigned long long)gen);
+    }
+    return NULL;
+}
+
 int hm_engine_run(hm_engine *e) {
     size_t nw = (size_t)e->cfg.workers;
     /* enough batches for every stage to hold a couple: bounded memory, no drops */
@@ -474,6 +614,8 @@ int hm_engine_run(hm_engine *e) {
     }
     for (size_t i = 0; i < e->n_sources; i++)
         pthread_create(&e->sources[i].th, NULL, source_main, &e->sources[i]);
+    if (e->cfg.rule_paths && e->cfg.rules)
+        e->reload_started = pthread_create(&e->reload_th, NULL, reload_main, e) == 0;
 
     /* the calling thread is the writer: emit batches strictly in sequence order */
     uint64_t next = 0;
@@ -516,6 +658,7 @@ int hm_engine_run(hm_engine *e) {
     }
     for (size_t i = 0; i < e->n_sources; i++) pthread_join(e->sources[i].th, NULL);
     for (size_t i = 0; i < nw; i++) pthread_join(e->workers[i].th, NULL);
+    if (e->reload_started) pthread_join(e->reload_th, NULL);
     if (e->corr) correlate_batch(e, NULL, 0, true); /* end of input: close every window */
     e->stats.finished_ns = hm_mono_ns();
     for (size_t i = 0; i < e->n_sinks; i++)
@@ -571,6 +714,8 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     for (size_t i = 0; i < e->n_sources; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", e->sources[i].src.uri ? e->sources[i].src.uri : "",
                 (unsigned long long)s->per_source[i]);
+    fprintf(f, "},\"rule_reloads\":{\"ok\":%llu,\"rejected\":%llu", (unsigned long long)e->reloads_ok,
+            (unsigned long long)e->reloads_failed);
     fprintf(f, "},\"correlation\":{");
     if (e->corr) {
         hm_corr_stats cs;
@@ -636,6 +781,9 @@ void hm_engine_free(hm_engine *e) {
     }
     free(e->stats.per_source);
     hm_correlator_free(e->corr);
+    for (size_t i = 0; i < e->n_retired; i++) hm_ruleset_free(e->retired[i].rs);
+    free(e->retired);
+    hm_ruleset_free((hm_ruleset *)e->rules_pub); /* the engine owns its rule sets */
     hm_buf_free(&e->corr_out);
     hm_buf_free(&e->corr_dead);
     hm_tz_free(&e->tz);

@@ -43,11 +43,16 @@ typedef struct hm_engine_cfg {
     int64_t exit_on_idle_ns;   /* 0 = never */
     size_t max_record;
     size_t hard_cap;
-    const hm_ruleset *rules;   /* compiled detection rules (borrowed), or NULL */
+    const hm_ruleset *rules;   /* compiled detection rules, or NULL; the engine takes
+                                * ownership when hm_engine_new succeeds */
     const char **kafka_props;  /* librdkafka "key=value" properties (-X) for kafka:// */
     size_t n_kafka_props;      /* inputs and outputs (borrowed) */
     hm_corr_opts corr;         /* correlation state backend, lateness */
     bool reference_matcher;    /* use the slow reference evaluator (benchmarks, checks) */
+    const char **rule_paths;   /* for hot reload (SIGHUP, --watch); NULL = no reload */
+    size_t n_rule_paths;
+    hm_rules_opts rules_opts;
+    bool watch_rules;
 } hm_engine_cfg;
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
@@ -71,6 +76,7 @@ int hm_engine_run(hm_engine *e);
 /* Async-signal-safe: request a clean stop / a stats dump. */
 void hm_engine_request_stop(void);
 void hm_engine_request_stats(void);
+void hm_engine_request_reload(void);
 const hm_engine_stats *hm_engine_get_stats(const hm_engine *e);
 void hm_engine_print_stats(const hm_engine *e, FILE *f);
 void hm_engine_free(hm_engine *e);

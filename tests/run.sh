@@ -50,11 +50,11 @@ for t in "$BUILD"/tests/test_*; do
     run_suite "unit $(basename "$t")" "$t"
 done
 run_suite "golden decoders" python3 tests/golden/run_golden.py "$BUILD"
-for t in tests/integration/*.py; do
+for t in tests/integration/test_*.py; do
     [ -e "$t" ] || continue
     run_suite "integration $(basename "$t")" python3 "$t" "$BUILD"
 done
-for t in tests/integration/*.sh; do
+for t in tests/integration/test_*.sh; do
     [ -e "$t" ] || continue
     run_suite "integration $(basename "$t")" bash "$t" "$BUILD"
 done

@@ -144,10 +144,15 @@ def small_file(n=5000):
     return path
 
 
+# The mock cluster keeps a group "rebalancing" for session.timeout.ms - 1 s after its last
+# member left (45 s by default): a short session timeout keeps group reuse quick.
+SESSION = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+
+
 def kafka_run(topic, group, *extra, idle="3s", timeout=90):
     uri = f"kafka://{broker()}/{topic}?group={group}"
-    return hm("run", "--input", uri, "--exit-on-idle", idle, "--year", 2024, "--no-raw", *extra,
-              timeout=timeout)
+    return hm("run", "--input", uri, "--exit-on-idle", idle, "--year", 2024, "--no-raw",
+              *SESSION, *extra, timeout=timeout)
 
 
 def stats_of(stderr):
@@ -199,7 +204,7 @@ class Reader:
 def spawn(topic, group, *extra, idle="3s"):
     uri = f"kafka://{broker()}/{topic}?group={group}"
     return subprocess.Popen([hm_bin(), "run", "--input", uri, "--exit-on-idle", idle, "--year",
-                             "2024", "--no-raw", *[str(x) for x in extra]],
+                             "2024", "--no-raw", *SESSION, *[str(x) for x in extra]],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -252,8 +257,7 @@ def kafka_input_matches_file_run_exactly_once():
 def kill9_midway_then_restart_loses_nothing():
     produce("k9")
     group = "k9g"
-    x = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-    a = spawn("k9", group, "--batch", 50, "--workers", 1, *x, idle="20s")
+    a = spawn("k9", group, "--batch", 50, "--workers", 1, idle="20s")
     ra = Reader(a, stop_after=3000)
     try:
         wait_until(lambda: len(ra.lines) >= 3000, 60, "3000 output lines")
@@ -263,7 +267,7 @@ def kill9_midway_then_restart_loses_nothing():
         a.wait(10)
     first = ra.finish()  # everything it wrote before dying, pipe included
     assert 3000 <= len(first) < n_lines(), len(first)
-    b = kafka_run("k9", group, "--stats", *x, idle="3s", timeout=120)
+    b = kafka_run("k9", group, "--stats", idle="3s", timeout=120)
     second = events(b.stdout)
     all_ids = {e["id"] for e in first} | {e["id"] for e in second}
     assert len(first) + len(second) >= n_lines()
@@ -273,16 +277,15 @@ def kill9_midway_then_restart_loses_nothing():
     dup = len(first) + len(second) - n_lines()
     print(f"     first run {len(first)}, restart {len(second)}, redelivered {dup}")
     # the restart committed the end: nothing is left for the group
-    c = kafka_run("k9", group, *x, idle="2s")
+    c = kafka_run("k9", group, idle="2s")
     assert events(c.stdout) == [], "final committed offsets are not at the end"
 
 
 @case
 def two_members_one_killed_survivor_takes_over():
     group = "twog"
-    x = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-    a = spawn("two", group, "--batch", 50, "--workers", 1, *x, idle="30s")
-    b = spawn("two", group, "--batch", 50, "--workers", 1, "--stats", *x, idle="14s")
+    a = spawn("two", group, "--batch", 50, "--workers", 1, idle="30s")
+    b = spawn("two", group, "--batch", 50, "--workers", 1, "--stats", idle="14s")
     ra = Reader(a, stop_after=1500)
     rb = Reader(b)
     try:
