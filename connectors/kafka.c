@@ -298,6 +298,7 @@ static void do_assign(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
         cur_add(st, epoch_new(st, parts->elems[i].topic, parts->elems[i].partition));
     st->assigned_once = true;
     st->rebalances++;
+    bool paused = st->paused;
     if (st->down) {
         st->down = false;
         hm_info("kafka", "%s: brokers reachable again", st->uri);
@@ -313,7 +314,7 @@ static void do_assign(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
     } else if (e) {
         hm_error("kafka", "%s: assign failed: %s", st->uri, rd_kafka_err2str(e));
     }
-    if (st->paused && parts->cnt) rd_kafka_pause_partitions(st->rk, parts);
+    if (paused && parts->cnt) rd_kafka_pause_partitions(st->rk, parts);
     char names[1024];
     list_names(parts, names, sizeof names);
     if (parts->cnt)
@@ -710,32 +711,26 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
         rd_kafka_conf_destroy(conf);
         goto fail;
     }
-    /* the at-least-once design needs these two; say so instead of silently breaking it */
-    char v[64];
-    size_t sz = sizeof v;
-    if (rd_kafka_conf_get(conf, "enable.auto.offset.store", v, &sz) == RD_KAFKA_CONF_OK &&
-        !strcmp(v, "true") &&
-        (opts->n_kafka_props || u.n_params)) { /* default is true: only warn when asked for */
-        bool asked = false;
-        for (size_t i = 0; i < opts->n_kafka_props; i++)
-            if (!strncmp(opts->kafka_props[i], "enable.auto.offset.store=", 25)) asked = true;
-        for (size_t i = 0; i < u.n_params; i++)
-            if (!strncmp(u.params[i], "enable.auto.offset.store=", 25)) asked = true;
-        if (asked)
-            hm_warn("kafka", "%s: enable.auto.offset.store stays false: offsets are stored only "
-                             "once records are written (at least once)", uri);
+    /* the at-least-once design needs these two: say so instead of silently breaking it */
+    for (size_t i = 0; i < opts->n_kafka_props + u.n_params; i++) {
+        const char *kv = i < opts->n_kafka_props ? opts->kafka_props[i]
+                                                 : u.params[i - opts->n_kafka_props];
+        if (!strncmp(kv, "enable.auto.offset.store=", 25) && strcmp(kv + 25, "false"))
+            hm_warn("kafka", "%s: enable.auto.offset.store stays false: offsets are stored "
+                             "only once records are written (at least once)", uri);
     }
+    char v[64];
     hm_kafka_conf_must(conf, "enable.auto.offset.store", "false");
     hm_kafka_conf_must(conf, "enable.partition.eof", "true");
     /* the local queue extends librdkafka's consumer queue: same bounds */
-    sz = sizeof v;
+    size_t sz2 = sizeof v;
     st->high = 1000000;
-    if (rd_kafka_conf_get(conf, "queued.min.messages", v, &sz) == RD_KAFKA_CONF_OK && atol(v) > 0)
+    if (rd_kafka_conf_get(conf, "queued.min.messages", v, &sz2) == RD_KAFKA_CONF_OK && atol(v) > 0)
         st->high = (size_t)atol(v);
     st->low = st->high / 4;
-    sz = sizeof v;
+    sz2 = sizeof v;
     st->high_bytes = 64u << 20;
-    if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", v, &sz) == RD_KAFKA_CONF_OK &&
+    if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", v, &sz2) == RD_KAFKA_CONF_OK &&
         atol(v) > 0)
         st->high_bytes = (size_t)atol(v) * 1024;
     st->low_bytes = st->high_bytes / 4;

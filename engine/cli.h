@@ -8,6 +8,7 @@ int hm_cmd_decoders(int argc, char **argv);
 int hm_cmd_rules(int argc, char **argv);
 int hm_cmd_devbroker(int argc, char **argv);
 int hm_cmd_forward(int argc, char **argv);
+int hm_cmd_incidents(int argc, char **argv);
 const char *hm_allocator_name(void);
 /* Default folder of a shipped data dir ("rules/mappings") next to the binary:
  * <exe>/../rules/mappings, falling back to ./rules/mappings. Caller frees. */

@@ -27,20 +27,20 @@
 #include "sigma_int.h"
 #include "yamltree.h"
 
-bool sg_str_match(const sg_pred *p, hm_str v);                                /* sigma_ref.c */
-bool sg_yara_match_ref(const hm_ruleset *rs, const sg_pred *p, hm_str v);     /* sigma_yara.c */
+bool sg_str_match(const sg_pred *p, hm_str v);                            /* sigma_ref.c */
+bool sg_yara_match_ref(const hm_ruleset *rs, const sg_pred *p, hm_str v); /* sigma_yara.c */
 
 int hm_cmd_rules_test(int argc, char **argv);
 int hm_cmd_rules_explain(int argc, char **argv);
 
 #define DEFAULT_YEAR 2024
 /* events without `time:` start here (a school Monday, midday, district time) */
-#define DEFAULT_START_Y 2024
-#define DEFAULT_START_M 3
-#define DEFAULT_START_D 11
-#define DEFAULT_START_H 12
+#define DEFAULT_START_Y      2024
+#define DEFAULT_START_M      3
+#define DEFAULT_START_D      11
+#define DEFAULT_START_H      12
 #define MAX_EXPLAIN_PER_CASE 12
-#define MAX_INPUTS_SHOWN 60
+#define MAX_INPUTS_SHOWN     60
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -71,7 +71,9 @@ static bool ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && !strcmp(s + a - b, suf);
 }
-static bool is_yaml_name(const char *s) { return ends_with(s, ".yml") || ends_with(s, ".yaml"); }
+static bool is_yaml_name(const char *s) {
+    return ends_with(s, ".yml") || ends_with(s, ".yaml");
+}
 static bool is_dir(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
@@ -95,6 +97,7 @@ static const char *base_of(const char *p) {
     return sl ? sl + 1 : p;
 }
 static char *path_join(const char *a, const char *b) {
+    if (!strcmp(a, ".")) return hm_xstrdup(b);
     size_t n = strlen(a) + strlen(b) + 2;
     char *r = hm_xmalloc(n);
     snprintf(r, n, "%s/%s", a, b);
@@ -116,11 +119,16 @@ static void put_shown(hm_buf *b, const char *p, size_t n, size_t maxlen) {
         if (c == '"' || c == '\\') {
             hm_buf_putc(b, '\\');
             hm_buf_putc(b, (char)c);
-        } else if (c == '\n') hm_buf_puts(b, "\\n");
-        else if (c == '\t') hm_buf_puts(b, "\\t");
-        else if (c == '\r') hm_buf_puts(b, "\\r");
-        else if (c < 0x20 || c == 0x7f) hm_buf_printf(b, "\\x%02x", c);
-        else hm_buf_putc(b, (char)c);
+        } else if (c == '\n')
+            hm_buf_puts(b, "\\n");
+        else if (c == '\t')
+            hm_buf_puts(b, "\\t");
+        else if (c == '\r')
+            hm_buf_puts(b, "\\r");
+        else if (c < 0x20 || c == 0x7f)
+            hm_buf_printf(b, "\\x%02x", c);
+        else
+            hm_buf_putc(b, (char)c);
     }
     hm_buf_putc(b, '"');
     if (shown < n) hm_buf_printf(b, "...(%zu bytes)", n);
@@ -158,12 +166,24 @@ static bool x_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *e
     unsigned mo, d;
     hm_civil_from_days(days, &y, &mo, &d);
     switch (p->tpart) {
-    case SG_TP_MINUTE: *out = (double)(rem / 60 % 60); break;
-    case SG_TP_HOUR: *out = (double)(rem / 3600); break;
-    case SG_TP_DAY: *out = d; break;
-    case SG_TP_MONTH: *out = mo; break;
-    case SG_TP_YEAR: *out = y; break;
-    case SG_TP_WEEKDAY: *out = (double)((days % 7 + 7 + 3) % 7 + 1); break;
+    case SG_TP_MINUTE:
+        *out = (double)(rem / 60 % 60);
+        break;
+    case SG_TP_HOUR:
+        *out = (double)(rem / 3600);
+        break;
+    case SG_TP_DAY:
+        *out = d;
+        break;
+    case SG_TP_MONTH:
+        *out = mo;
+        break;
+    case SG_TP_YEAR:
+        *out = y;
+        break;
+    case SG_TP_WEEKDAY:
+        *out = (double)((days % 7 + 7 + 3) % 7 + 1);
+        break;
     default: {
         int64_t wd = (days % 7 + 7 + 3) % 7;
         int64_t thursday = days - wd + 3;
@@ -181,11 +201,15 @@ static bool x_pred(const hm_ruleset *rs, const hm_event *ev, const sg_pred *p) {
     hm_str v;
     bool has = x_field(rs, ev, p->field, &v);
     switch (p->kind) {
-    case SG_P_NULL: return !has;
+    case SG_P_NULL:
+        return !has;
     case SG_P_EXISTS:
-    case SG_P_PRESENT: return has;
-    case SG_P_EMPTY: return has && v.len == 0;
-    case SG_P_STR: return has && sg_str_match(p, v);
+    case SG_P_PRESENT:
+        return has;
+    case SG_P_EMPTY:
+        return has && v.len == 0;
+    case SG_P_STR:
+        return has && sg_str_match(p, v);
     case SG_P_REGEX: {
         if (!has) return false;
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->re, NULL);
@@ -193,9 +217,12 @@ static bool x_pred(const hm_ruleset *rs, const hm_event *ev, const sg_pred *p) {
         pcre2_match_data_free(md);
         return rc >= 0;
     }
-    case SG_P_CIDR: return has && sg_eval_cidr(p, v);
-    case SG_P_NUM: return has && sg_eval_num(p, v);
-    case SG_P_TIMEPART: return has && sg_eval_timepart(rs, p, ev, v, rs->fields[p->field].tax == SG_F_TIME);
+    case SG_P_CIDR:
+        return has && sg_eval_cidr(p, v);
+    case SG_P_NUM:
+        return has && sg_eval_num(p, v);
+    case SG_P_TIMEPART:
+        return has && sg_eval_timepart(rs, p, ev, v, rs->fields[p->field].tax == SG_F_TIME);
     case SG_P_FIELDREF: {
         hm_str w;
         if (!has || !x_field(rs, ev, p->field2, &w)) return false;
@@ -204,7 +231,8 @@ static bool x_pred(const hm_ruleset *rs, const hm_event *ev, const sg_pred *p) {
         tmp.vlen = w.len;
         return sg_str_match(&tmp, v);
     }
-    case SG_P_YARA: return has && sg_yara_match_ref(rs, p, v);
+    case SG_P_YARA:
+        return has && sg_yara_match_ref(rs, p, v);
     }
     return false;
 }
@@ -212,10 +240,14 @@ static bool x_pred(const hm_ruleset *rs, const hm_event *ev, const sg_pred *p) {
 static bool x_node(const hm_ruleset *rs, const hm_event *ev, uint32_t n) {
     const sg_node *nd = &rs->nodes[n];
     switch (nd->kind) {
-    case SG_N_PRED: return x_pred(rs, ev, &rs->preds[nd->pred]);
-    case SG_N_TRUE: return true;
-    case SG_N_FALSE: return false;
-    case SG_N_NOT: return !x_node(rs, ev, rs->kids[nd->kid0]);
+    case SG_N_PRED:
+        return x_pred(rs, ev, &rs->preds[nd->pred]);
+    case SG_N_TRUE:
+        return true;
+    case SG_N_FALSE:
+        return false;
+    case SG_N_NOT:
+        return !x_node(rs, ev, rs->kids[nd->kid0]);
     case SG_N_AND:
         for (uint32_t i = 0; i < nd->nkids; i++)
             if (!x_node(rs, ev, rs->kids[nd->kid0 + i])) return false;
@@ -243,28 +275,55 @@ static const char *tpart_name(uint8_t t) {
 }
 static const char *match_name(uint8_t m) {
     switch (m) {
-    case SG_M_EXACT: return "equals";
-    case SG_M_CONTAINS: return "contains";
-    case SG_M_STARTS: return "startswith";
-    case SG_M_ENDS: return "endswith";
-    default: return "matches";
+    case SG_M_EXACT:
+        return "equals";
+    case SG_M_CONTAINS:
+        return "contains";
+    case SG_M_STARTS:
+        return "startswith";
+    case SG_M_ENDS:
+        return "endswith";
+    default:
+        return "matches";
     }
 }
 
 /* the operator of a predicate ("contains", "re", "cidr", "gte"...) */
 static void put_pred_op(hm_buf *b, const sg_pred *p) {
     switch (p->kind) {
-    case SG_P_STR: hm_buf_puts(b, match_name(p->match)); break;
-    case SG_P_REGEX: hm_buf_puts(b, "re"); break;
-    case SG_P_CIDR: hm_buf_puts(b, "cidr"); break;
-    case SG_P_NUM: hm_buf_puts(b, cmp_name(p->cmp)); break;
-    case SG_P_EXISTS: hm_buf_puts(b, "exists"); break;
-    case SG_P_NULL: hm_buf_puts(b, "is null (absent)"); break;
-    case SG_P_EMPTY: hm_buf_puts(b, "is empty ''"); break;
-    case SG_P_PRESENT: hm_buf_puts(b, "is present (any value)"); break;
-    case SG_P_FIELDREF: hm_buf_printf(b, "%s field", match_name(p->match)); break;
-    case SG_P_TIMEPART: hm_buf_printf(b, "%s %s", tpart_name(p->tpart), cmp_name(p->cmp)); break;
-    case SG_P_YARA: hm_buf_puts(b, "yara"); break;
+    case SG_P_STR:
+        hm_buf_puts(b, match_name(p->match));
+        break;
+    case SG_P_REGEX:
+        hm_buf_puts(b, "re");
+        break;
+    case SG_P_CIDR:
+        hm_buf_puts(b, "cidr");
+        break;
+    case SG_P_NUM:
+        hm_buf_puts(b, cmp_name(p->cmp));
+        break;
+    case SG_P_EXISTS:
+        hm_buf_puts(b, "exists");
+        break;
+    case SG_P_NULL:
+        hm_buf_puts(b, "is null (absent)");
+        break;
+    case SG_P_EMPTY:
+        hm_buf_puts(b, "is empty ''");
+        break;
+    case SG_P_PRESENT:
+        hm_buf_puts(b, "is present (any value)");
+        break;
+    case SG_P_FIELDREF:
+        hm_buf_printf(b, "%s field", match_name(p->match));
+        break;
+    case SG_P_TIMEPART:
+        hm_buf_printf(b, "%s %s", tpart_name(p->tpart), cmp_name(p->cmp));
+        break;
+    case SG_P_YARA:
+        hm_buf_puts(b, "yara");
+        break;
     }
     if (p->cased && (p->kind == SG_P_STR || p->kind == SG_P_FIELDREF)) hm_buf_puts(b, "|cased");
 }
@@ -276,13 +335,17 @@ static void put_pred_val(hm_buf *b, const hm_ruleset *rs, const sg_pred *p) {
         if (p->wild) {
             hm_buf_putc(b, '"');
             for (size_t i = 0; i < p->vlen; i++) {
-                if (p->wild[i] == 1) hm_buf_putc(b, '*');
-                else if (p->wild[i] == 2) hm_buf_putc(b, '?');
+                if (p->wild[i] == 1)
+                    hm_buf_putc(b, '*');
+                else if (p->wild[i] == 2)
+                    hm_buf_putc(b, '?');
                 else {
                     char c = p->val[i];
                     if (c == '*' || c == '?' || c == '\\' || c == '"') hm_buf_putc(b, '\\');
-                    if ((unsigned char)c < 0x20) hm_buf_printf(b, "\\x%02x", (unsigned char)c);
-                    else hm_buf_putc(b, c);
+                    if ((unsigned char)c < 0x20)
+                        hm_buf_printf(b, "\\x%02x", (unsigned char)c);
+                    else
+                        hm_buf_putc(b, c);
                 }
             }
             hm_buf_putc(b, '"');
@@ -305,10 +368,17 @@ static void put_pred_val(hm_buf *b, const hm_ruleset *rs, const sg_pred *p) {
         break;
     }
     case SG_P_NUM:
-    case SG_P_TIMEPART: hm_buf_printf(b, "%g", p->num); break;
-    case SG_P_FIELDREF: hm_buf_puts(b, field_label(rs, p->field2)); break;
-    case SG_P_YARA: hm_buf_puts(b, p->yara_rule ? p->yara_rule : "?"); break;
-    default: break;
+    case SG_P_TIMEPART:
+        hm_buf_printf(b, "%g", p->num);
+        break;
+    case SG_P_FIELDREF:
+        hm_buf_puts(b, field_label(rs, p->field2));
+        break;
+    case SG_P_YARA:
+        hm_buf_puts(b, p->yara_rule ? p->yara_rule : "?");
+        break;
+    default:
+        break;
     }
 }
 
@@ -360,13 +430,17 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
     if (negate) hm_buf_puts(b, "not ");
     if (nd->kind == SG_N_PRED) {
         put_pred_op(b, p0);
-        hm_buf_putc(b, ' ');
-        put_pred_val(b, rs, p0);
+        if (p0->kind != SG_P_EXISTS && p0->kind != SG_P_NULL && p0->kind != SG_P_EMPTY &&
+            p0->kind != SG_P_PRESENT) {
+            hm_buf_putc(b, ' ');
+            put_pred_val(b, rs, p0);
+        }
         if (p0->kind == SG_P_TIMEPART) {
             hm_str v = {0};
             double part;
             bool is_time = rs->fields[p0->field].tax == SG_F_TIME;
-            if ((is_time || x_field(rs, ev, p0->field, &v)) && x_timepart(rs, p0, ev, v, is_time, &part))
+            if ((is_time || x_field(rs, ev, p0->field, &v)) &&
+                x_timepart(rs, p0, ev, v, is_time, &part))
                 hm_buf_printf(b, " (local %s is %g)", tpart_name(p0->tpart), part);
         }
         if (p0->kind == SG_P_FIELDREF) {
@@ -379,7 +453,8 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
         bool same = true;
         for (uint32_t i = 1; i < nd->nkids; i++) {
             const sg_pred *p = &rs->preds[rs->nodes[rs->kids[nd->kid0 + i]].pred];
-            if (p->kind != p0->kind || p->match != p0->match || p->cased != p0->cased || p->cmp != p0->cmp)
+            if (p->kind != p0->kind || p->match != p0->match || p->cased != p0->cased ||
+                p->cmp != p0->cmp)
                 same = false;
         }
         if (same) {
@@ -425,7 +500,8 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
     hm_buf_putc(b, '\n');
 }
 
-static void x_tree(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t n, int indent, int depth) {
+static void x_tree(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t n, int indent,
+                   int depth) {
     const sg_node *nd = &rs->nodes[n];
     if (depth > 12) {
         put_indent(b, indent);
@@ -444,13 +520,24 @@ static void x_tree(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
     put_indent(b, indent);
     hm_buf_puts(b, res ? "true   " : "false  ");
     switch (nd->kind) {
-    case SG_N_TRUE: hm_buf_puts(b, "(always true)\n"); return;
-    case SG_N_FALSE: hm_buf_puts(b, "(always false)\n"); return;
-    case SG_N_NOT: hm_buf_puts(b, "not:\n"); break;
-    case SG_N_AND: hm_buf_puts(b, "all of:\n"); break;
-    default: hm_buf_puts(b, "any of:\n"); break;
+    case SG_N_TRUE:
+        hm_buf_puts(b, "(always true)\n");
+        return;
+    case SG_N_FALSE:
+        hm_buf_puts(b, "(always false)\n");
+        return;
+    case SG_N_NOT:
+        hm_buf_puts(b, "not:\n");
+        break;
+    case SG_N_AND:
+        hm_buf_puts(b, "all of:\n");
+        break;
+    default:
+        hm_buf_puts(b, "any of:\n");
+        break;
     }
-    for (uint32_t i = 0; i < nd->nkids; i++) x_tree(b, rs, ev, rs->kids[nd->kid0 + i], indent + 4, depth + 1);
+    for (uint32_t i = 0; i < nd->nkids; i++)
+        x_tree(b, rs, ev, rs->kids[nd->kid0 + i], indent + 4, depth + 1);
 }
 
 static int sel_of_node(const sg_rule *r, uint32_t n) {
@@ -460,7 +547,8 @@ static int sel_of_node(const sg_rule *r, uint32_t n) {
 }
 
 /* condition as an expression of search identifiers: prec 1 or, 2 and, 3 not/atom */
-static void x_expr(hm_buf *b, const hm_ruleset *rs, const sg_rule *r, uint32_t n, int parent_prec, int depth) {
+static void x_expr(hm_buf *b, const hm_ruleset *rs, const sg_rule *r, uint32_t n, int parent_prec,
+                   int depth) {
     int s = sel_of_node(r, n);
     if (s >= 0) {
         hm_buf_puts(b, r->meta.selection_names[s]);
@@ -472,9 +560,15 @@ static void x_expr(hm_buf *b, const hm_ruleset *rs, const sg_rule *r, uint32_t n
         return;
     }
     switch (nd->kind) {
-    case SG_N_TRUE: hm_buf_puts(b, "true"); return;
-    case SG_N_FALSE: hm_buf_puts(b, "false"); return;
-    case SG_N_PRED: hm_buf_puts(b, "(item)"); return;
+    case SG_N_TRUE:
+        hm_buf_puts(b, "true");
+        return;
+    case SG_N_FALSE:
+        hm_buf_puts(b, "false");
+        return;
+    case SG_N_PRED:
+        hm_buf_puts(b, "(item)");
+        return;
     case SG_N_NOT:
         hm_buf_puts(b, "not ");
         x_expr(b, rs, r, rs->kids[nd->kid0], 3, depth + 1);
@@ -498,7 +592,8 @@ static bool ls_ok(const char *rule_v, const hm_event *ev, hm_field_id f) {
 
 /* The explanation of one detection rule on one event. Returns whether the rule matches
  * (logsource and condition), by the reference semantics. */
-static bool explain_rule(hm_buf *b, const hm_ruleset *rs, uint32_t ri, const hm_event *ev, int indent) {
+static bool explain_rule(hm_buf *b, const hm_ruleset *rs, uint32_t ri, const hm_event *ev,
+                         int indent) {
     const sg_rule *r = &rs->rules[ri];
     const hm_rule_meta *m = &r->meta;
     bool ls = true;
@@ -516,8 +611,10 @@ static bool explain_rule(hm_buf *b, const hm_ruleset *rs, uint32_t ri, const hm_
         bool ok = ls_ok(lsv[i], ev, lsf[i]);
         ls = ls && ok;
         hm_buf_printf(b, " %s=%s (event: ", lsn[i], lsv[i]);
-        if (hm_ev_has(ev, lsf[i])) put_shown(b, ev->f[lsf[i]].p, ev->f[lsf[i]].len, 60);
-        else hm_buf_puts(b, "absent");
+        if (hm_ev_has(ev, lsf[i]))
+            put_shown(b, ev->f[lsf[i]].p, ev->f[lsf[i]].len, 60);
+        else
+            hm_buf_puts(b, "absent");
         hm_buf_puts(b, ok ? ") ok" : ") DIFFERS");
     }
     if (any_ls) hm_buf_puts(b, ls ? "\n" : "  -> the rule does not apply to this event\n");
@@ -529,7 +626,8 @@ static bool explain_rule(hm_buf *b, const hm_ruleset *rs, uint32_t ri, const hm_
         hm_buf_printf(b, "%s: %s%s\n", m->selection_names[k], x_node(rs, ev, sr) ? "true" : "false",
                       all_items ? " (all of)" : "");
         if (all_items)
-            for (uint32_t i = 0; i < sn->nkids; i++) x_tree(b, rs, ev, rs->kids[sn->kid0 + i], indent + 2, 1);
+            for (uint32_t i = 0; i < sn->nkids; i++)
+                x_tree(b, rs, ev, rs->kids[sn->kid0 + i], indent + 2, 1);
         else
             x_tree(b, rs, ev, sr, indent + 2, 0);
     }
@@ -555,7 +653,8 @@ typedef struct kvlist {
     size_t n, cap;
 } kvlist;
 
-static void kv_add(kvlist *l, const char *k, size_t kl, const char *v, size_t vl, bool null, int line, int col) {
+static void kv_add(kvlist *l, const char *k, size_t kl, const char *v, size_t vl, bool null,
+                   int line, int col) {
     /* a later key replaces an earlier one (case values override defaults) */
     for (size_t i = 0; i < l->n; i++)
         if (strlen(l->v[i].k) == kl && !memcmp(l->v[i].k, k, kl)) {
@@ -595,7 +694,8 @@ static const kvp *kv_get(const kvlist *l, const char *k) {
 
 /* YAML map -> flat key/values: nested maps give dotted keys, lists of scalars are joined
  * with ',' (as decoders do), null = absent. */
-static bool yaml_flatten(const hm_ynode *n, const char *prefix, kvlist *out, char *err, size_t errlen) {
+static bool yaml_flatten(const hm_ynode *n, const char *prefix, kvlist *out, char *err,
+                         size_t errlen) {
     if (n->type == HM_Y_MAP) {
         for (size_t i = 0; i < n->n; i++) {
             char key[512];
@@ -612,8 +712,8 @@ static bool yaml_flatten(const hm_ynode *n, const char *prefix, kvlist *out, cha
         hm_buf j = {0};
         for (size_t i = 0; i < n->n; i++) {
             if (!hm_y_is_scalar(n->vals[i])) {
-                snprintf(err, errlen, "%d:%d: '%s': a list value may hold only scalars", n->vals[i]->line,
-                         n->vals[i]->col, prefix);
+                snprintf(err, errlen, "%d:%d: '%s': a list value may hold only scalars",
+                         n->vals[i]->line, n->vals[i]->col, prefix);
                 hm_buf_free(&j);
                 return false;
             }
@@ -624,7 +724,8 @@ static bool yaml_flatten(const hm_ynode *n, const char *prefix, kvlist *out, cha
         hm_buf_free(&j);
         return true;
     }
-    kv_add(out, prefix, strlen(prefix), n->str, strlen(n->str), n->is_null && !n->quoted, n->line, n->col);
+    kv_add(out, prefix, strlen(prefix), n->str, strlen(n->str), n->is_null && !n->quoted, n->line,
+           n->col);
     return true;
 }
 
@@ -648,7 +749,7 @@ static void json_flatten(hm_decode_ctx *ctx, int t, const char *prefix, kvlist *
         for (int i = 0; i < tk->size && k < ctx->ntok; i++) {
             if (i) hm_buf_putc(&j, ',');
             hm_str v = hm_json_str(ctx, k);
-            hm_buf_put(&j, v.p, v.len);
+            if (v.len) hm_buf_put(&j, v.p, v.len);
             k = hm_json_skip(ctx, k);
         }
         kv_add(out, prefix, strlen(prefix), j.p ? j.p : "", j.len, false, 0, 0);
@@ -671,8 +772,10 @@ static bool parse_input_time(const char *s, const hm_tz *tz, int64_t prev_ns, in
         return true;
     }
     int hh, mm, ss = 0, used = 0;
-    if ((sscanf(s, "%d:%d:%d%n", &hh, &mm, &ss, &used) == 3 || (ss = 0, sscanf(s, "%d:%d%n", &hh, &mm, &used) == 2)) &&
-        (size_t)used == n && n <= 8 && hh >= 0 && hh < 24 && mm >= 0 && mm < 60 && ss >= 0 && ss < 61) {
+    if ((sscanf(s, "%d:%d:%d%n", &hh, &mm, &ss, &used) == 3 ||
+         (ss = 0, sscanf(s, "%d:%d%n", &hh, &mm, &used) == 2)) &&
+        (size_t)used == n && n <= 8 && hh >= 0 && hh < 24 && mm >= 0 && mm < 60 && ss >= 0 &&
+        ss < 61) {
         int64_t ps = prev_ns / 1000000000LL;
         int64_t local = ps + hm_tz_offset_at_utc(tz, ps);
         int64_t day = local / 86400 - (local % 86400 < 0);
@@ -699,8 +802,8 @@ static bool parse_input_time(const char *s, const hm_tz *tz, int64_t prev_ns, in
  * even when empty), other names become vendor fields; `time`/`@timestamp`, `raw` and
  * `decoder` are special. Strings are copied into the arena. The record gets the raw text
  * (`raw:` or the event as JSON). */
-static bool build_event(hm_arena *a, const kvlist *kv, const hm_tz *tz, int64_t prev_ns, int64_t dflt_ns,
-                        hm_record *rec, hm_event *ev, char *err, size_t errlen) {
+static bool build_event(hm_arena *a, const kvlist *kv, const hm_tz *tz, int64_t prev_ns,
+                        int64_t dflt_ns, hm_record *rec, hm_event *ev, char *err, size_t errlen) {
     hm_ev_clear(ev);
     ev->ts_ns = dflt_ns;
     ev->decoder = (uint16_t)(hm_decoder_index("kv") >= 0 ? hm_decoder_index("kv") : 0);
@@ -717,7 +820,8 @@ static bool build_event(hm_arena *a, const kvlist *kv, const hm_tz *tz, int64_t 
         if (!strcmp(p->k, "decoder")) {
             int d = hm_decoder_index(p->v);
             if (d < 0) {
-                snprintf(err, errlen, "%d:%d: decoder '%s' is not a known decoder", p->line, p->col, p->v);
+                snprintf(err, errlen, "%d:%d: decoder '%s' is not a known decoder", p->line, p->col,
+                         p->v);
                 hm_buf_free(&raw);
                 return false;
             }
@@ -731,10 +835,11 @@ static bool build_event(hm_arena *a, const kvlist *kv, const hm_tz *tz, int64_t 
         hm_buf_put_json_str(&raw, hm_str_n(p->v, p->vlen));
         if (!strcmp(p->k, "time") || !strcmp(p->k, "@timestamp")) {
             if (!parse_input_time(p->v, tz, prev_ns, &ev->ts_ns)) {
-                snprintf(err, errlen,
-                         "%d:%d: time '%s': expected RFC 3339 (2024-03-11T07:30:00Z; without a zone: "
-                         "district time), +DURATION (+90s, +5m) or HH:MM[:SS]",
-                         p->line, p->col, p->v);
+                snprintf(
+                    err, errlen,
+                    "%d:%d: time '%s': expected RFC 3339 (2024-03-11T07:30:00Z; without a zone: "
+                    "district time), +DURATION (+90s, +5m) or HH:MM[:SS]",
+                    p->line, p->col, p->v);
                 hm_buf_free(&raw);
                 return false;
             }
@@ -751,7 +856,8 @@ static bool build_event(hm_arena *a, const kvlist *kv, const hm_tz *tz, int64_t 
         }
     }
     hm_buf_putc(&raw, '}');
-    hm_str rs = rawkv && !rawkv->null ? hm_arena_strdup(a, rawkv->v, rawkv->vlen) : hm_arena_strdup(a, raw.p, raw.len);
+    hm_str rs = rawkv && !rawkv->null ? hm_arena_strdup(a, rawkv->v, rawkv->vlen)
+                                      : hm_arena_strdup(a, raw.p, raw.len);
     hm_buf_free(&raw);
     rec->data = rs.p;
     rec->len = rs.len;
@@ -782,7 +888,7 @@ static void put_fields(hm_buf *b, const hm_event *ev, int indent, size_t width) 
     }
     for (uint16_t i = 0; i < ev->n_extra; i++) {
         size_t before = b->len;
-        hm_buf_put(b, ev->extra[i].key.p, ev->extra[i].key.len);
+        if (ev->extra[i].key.len) hm_buf_put(b, ev->extra[i].key.p, ev->extra[i].key.len);
         hm_buf_putc(b, '=');
         put_shown(b, ev->extra[i].val.p ? ev->extra[i].val.p : "", ev->extra[i].val.len, 80);
         hm_buf_putc(b, ' ');
@@ -807,7 +913,7 @@ typedef struct env {
     jsmntok_t *tok;
     hm_match *m1, *m2;
     size_t nmax;
-    hm_tz tz;         /* CLI/default zone (also the rule set's) */
+    hm_tz tz; /* CLI/default zone (also the rule set's) */
     char tz_name[64];
     int year;
     char *def_yara, *def_maps;
@@ -816,7 +922,9 @@ typedef struct env {
 
 static int env_tz(env *e, const char *name, const char *cmd) {
     if (hm_tz_load(&e->tz, name, 1990, 2100) != HM_OK) {
-        fprintf(stderr, "hallmonitor rules %s: --tz %s: unknown time zone (expected Area/City, e.g. America/Chicago)\n",
+        fprintf(stderr,
+                "hallmonitor rules %s: --tz %s: unknown time zone (expected Area/City, e.g. "
+                "America/Chicago)\n",
                 cmd, name);
         return 2;
     }
@@ -866,8 +974,8 @@ static void env_free(env *e) {
 }
 
 /* decodes one raw line with the real decoders */
-static bool decode_line(env *e, hm_arena *a, const hm_time_ctx *tc, const char *line, int64_t recv_ns,
-                        hm_record *rec, hm_event *ev, const char **reason) {
+static bool decode_line(env *e, hm_arena *a, const hm_time_ctx *tc, const char *line,
+                        int64_t recv_ns, hm_record *rec, hm_event *ev, const char **reason) {
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
     hm_str l = hm_arena_strdup(a, line, n);
@@ -903,23 +1011,23 @@ typedef struct cinput {
     bool decoded;
     bool is_line;
     const char *reason;
-    int yline;      /* where in the test file */
-    hm_match *m;    /* compiled matches */
+    int yline;   /* where in the test file */
+    hm_match *m; /* compiled matches */
     size_t nm;
     bool disagree;
-    hm_buf feeds;   /* "feeds X (group ...)" notes */
+    hm_buf feeds; /* "feeds X (group ...)" notes */
     bool late;
 } cinput;
 
 typedef struct cexp {
-    long rule;       /* -1 = the rules under test */
-    long alerts;     /* -1 = at least one */
+    long rule;   /* -1 = the rules under test */
+    long alerts; /* -1 = at least one */
     const hm_ynode *group, *inputs, *selections, *node;
 } cexp;
 
 typedef struct tfile {
     char *path;
-    char *rule_file;   /* sibling rule file (real path) or NULL */
+    char *rule_file; /* sibling rule file (real path) or NULL */
     hm_ydoc *docs;
     int ndocs;
 } tfile;
@@ -931,7 +1039,7 @@ typedef struct trun {
     char **rule_real; /* real path of each rule's file */
     bool *covered;
     size_t passed, failed, cases_files;
-    hm_buf jcases;    /* JSON: case objects */
+    hm_buf jcases; /* JSON: case objects */
     bool jfirst;
     int64_t dflt_lateness;
     bool has_dflt_lateness;
@@ -953,7 +1061,9 @@ static const char *rule_label(const hm_ruleset *rs, uint32_t r) {
 }
 
 /* rule reference (id, name) -> index, or -1 */
-static long find_rule(const hm_ruleset *rs, const char *s) { return hm_ruleset_find(rs, s); }
+static long find_rule(const hm_ruleset *rs, const char *s) {
+    return hm_ruleset_find(rs, s);
+}
 
 static bool key_allowed(const char *k, const char *const *allowed) {
     for (size_t i = 0; allowed[i]; i++)
@@ -962,8 +1072,8 @@ static bool key_allowed(const char *k, const char *const *allowed) {
 }
 
 /* rule names from a scalar or a list; errors into msg */
-static bool parse_rule_list(const hm_ruleset *rs, const hm_ynode *n, long **out, size_t *nout, hm_buf *msg,
-                            const char *file) {
+static bool parse_rule_list(const hm_ruleset *rs, const hm_ynode *n, long **out, size_t *nout,
+                            hm_buf *msg, const char *file) {
     *out = NULL;
     *nout = 0;
     if (!n) return true;
@@ -972,12 +1082,14 @@ static bool parse_rule_list(const hm_ruleset *rs, const hm_ynode *n, long **out,
     for (size_t i = 0; i < cnt; i++) {
         const hm_ynode *x = n->type == HM_Y_SEQ ? n->vals[i] : n;
         if (!hm_y_is_scalar(x)) {
-            hm_buf_printf(msg, "%s:%d:%d: rule: expected a rule id or name (or a list of them)\n", file, x->line, x->col);
+            hm_buf_printf(msg, "%s:%d:%d: rule: expected a rule id or name (or a list of them)\n",
+                          file, x->line, x->col);
             return false;
         }
         long r = find_rule(rs, x->str);
         if (r < 0) {
-            hm_buf_printf(msg, "%s:%d:%d: rule '%s' is not a loaded rule id or name\n", file, x->line, x->col, x->str);
+            hm_buf_printf(msg, "%s:%d:%d: rule '%s' is not a loaded rule id or name\n", file,
+                          x->line, x->col, x->str);
             return false;
         }
         (*out)[(*nout)++] = r;
@@ -1031,8 +1143,8 @@ typedef struct initem {
     bool line;
 } initem;
 
-static bool gather_list(const hm_ynode *v, int kind, initem **items, size_t *n, size_t *cap, hm_buf *msg,
-                        const char *file, const char *what) {
+static bool gather_list(const hm_ynode *v, int kind, initem **items, size_t *n, size_t *cap,
+                        hm_buf *msg, const char *file, const char *what) {
     if (v->type != HM_Y_SEQ) {
         hm_buf_printf(msg, "%s:%d:%d: '%s' must be a list\n", file, v->line, v->col, what);
         return false;
@@ -1040,9 +1152,10 @@ static bool gather_list(const hm_ynode *v, int kind, initem **items, size_t *n, 
     for (size_t i = 0; i < v->n; i++) {
         const hm_ynode *x = v->vals[i];
         bool line = x->type == HM_Y_SCALAR;
-        if ((kind == 1 && !line) || (kind == 2 && x->type != HM_Y_MAP) || (kind == 0 && x->type == HM_Y_SEQ)) {
+        if ((kind == 1 && !line) || (kind == 2 && x->type != HM_Y_MAP) ||
+            (kind == 0 && x->type == HM_Y_SEQ)) {
             hm_buf_printf(msg, "%s:%d:%d: %s: %s\n", file, x->line, x->col, what,
-                          kind == 1 ? "each line must be a string (quote it)"
+                          kind == 1   ? "each line must be a string (quote it)"
                           : kind == 2 ? "each event must be a map of field: value"
                                       : "each input must be a raw line (string) or an event (map)");
             return false;
@@ -1056,7 +1169,8 @@ static bool gather_list(const hm_ynode *v, int kind, initem **items, size_t *n, 
     return true;
 }
 
-static bool gather_inputs(const hm_ynode *c, initem **items, size_t *n, hm_buf *msg, const char *file) {
+static bool gather_inputs(const hm_ynode *c, initem **items, size_t *n, hm_buf *msg,
+                          const char *file) {
     size_t cap = 0;
     *items = NULL;
     *n = 0;
@@ -1074,31 +1188,41 @@ static bool gather_inputs(const hm_ynode *c, initem **items, size_t *n, hm_buf *
                 for (size_t j = 0; j < v->n; j++) {
                     const char *k2 = v->keys[j]->str;
                     if (!strcmp(k2, "lines")) {
-                        if (!gather_list(v->vals[j], 1, items, n, &cap, msg, file, "lines")) return false;
+                        if (!gather_list(v->vals[j], 1, items, n, &cap, msg, file, "lines"))
+                            return false;
                     } else if (!strcmp(k2, "events")) {
-                        if (!gather_list(v->vals[j], 2, items, n, &cap, msg, file, "events")) return false;
+                        if (!gather_list(v->vals[j], 2, items, n, &cap, msg, file, "events"))
+                            return false;
                     } else {
-                        hm_buf_printf(msg, "%s:%d:%d: input: unknown key '%s' (expected lines or events)\n", file,
-                                      v->keys[j]->line, v->keys[j]->col, k2);
+                        hm_buf_printf(
+                            msg, "%s:%d:%d: input: unknown key '%s' (expected lines or events)\n",
+                            file, v->keys[j]->line, v->keys[j]->col, k2);
                         return false;
                     }
                 }
             } else {
-                hm_buf_printf(msg, "%s:%d:%d: input must be a list (raw lines and event maps) or a map with "
-                                   "lines/events\n", file, v->line, v->col);
+                hm_buf_printf(
+                    msg,
+                    "%s:%d:%d: input must be a list (raw lines and event maps) or a map with "
+                    "lines/events\n",
+                    file, v->line, v->col);
                 return false;
             }
         }
     }
     if (!*n) {
-        hm_buf_printf(msg, "%s:%d:%d: the case has no input: give 'lines' (raw log lines), 'events' (maps of "
-                           "fields) or 'input'\n", file, c->line, c->col);
+        hm_buf_printf(
+            msg,
+            "%s:%d:%d: the case has no input: give 'lines' (raw log lines), 'events' (maps of "
+            "fields) or 'input'\n",
+            file, c->line, c->col);
         return false;
     }
     return true;
 }
 
-static bool parse_expect_item(const hm_ruleset *rs, const hm_ynode *x, cexp *e, hm_buf *msg, const char *file) {
+static bool parse_expect_item(const hm_ruleset *rs, const hm_ynode *x, cexp *e, hm_buf *msg,
+                              const char *file) {
     memset(e, 0, sizeof(*e));
     e->rule = -1;
     e->alerts = -1;
@@ -1109,12 +1233,16 @@ static bool parse_expect_item(const hm_ruleset *rs, const hm_ynode *x, cexp *e, 
             e->alerts = 0;
             return true;
         }
-        hm_buf_printf(msg, "%s:%d:%d: expect: '%s' is not fire, no_fire or a map {alerts: N, rule: ..., group: "
-                           "{...}}\n", file, x->line, x->col, x->str);
+        hm_buf_printf(
+            msg,
+            "%s:%d:%d: expect: '%s' is not fire, no_fire or a map {alerts: N, rule: ..., group: "
+            "{...}}\n",
+            file, x->line, x->col, x->str);
         return false;
     }
     if (x->type != HM_Y_MAP) {
-        hm_buf_printf(msg, "%s:%d:%d: expect: give fire, no_fire, a map or a list of maps\n", file, x->line, x->col);
+        hm_buf_printf(msg, "%s:%d:%d: expect: give fire, no_fire, a map or a list of maps\n", file,
+                      x->line, x->col);
         return false;
     }
     static const char *const keys[] = {"alerts", "rule", "group", "inputs", "selections", NULL};
@@ -1122,28 +1250,32 @@ static bool parse_expect_item(const hm_ruleset *rs, const hm_ynode *x, cexp *e, 
         const char *k = x->keys[i]->str;
         const hm_ynode *v = x->vals[i];
         if (!key_allowed(k, keys)) {
-            hm_buf_printf(msg, "%s:%d:%d: expect: unknown key '%s' (expected alerts, rule, group, inputs, "
-                               "selections)\n", file, x->keys[i]->line, x->keys[i]->col, k);
+            hm_buf_printf(
+                msg,
+                "%s:%d:%d: expect: unknown key '%s' (expected alerts, rule, group, inputs, "
+                "selections)\n",
+                file, x->keys[i]->line, x->keys[i]->col, k);
             return false;
         }
         if (!strcmp(k, "alerts")) {
             char *end = NULL;
             long a = hm_y_is_scalar(v) ? strtol(v->str, &end, 10) : -1;
             if (!end || *end || a < 0) {
-                hm_buf_printf(msg, "%s:%d:%d: expect.alerts must be a number >= 0\n", file, v->line, v->col);
+                hm_buf_printf(msg, "%s:%d:%d: expect.alerts must be a number >= 0\n", file, v->line,
+                              v->col);
                 return false;
             }
             e->alerts = a;
         } else if (!strcmp(k, "rule")) {
             if (!hm_y_is_scalar(v) || (e->rule = find_rule(rs, v->str)) < 0) {
-                hm_buf_printf(msg, "%s:%d:%d: expect.rule '%s' is not a loaded rule id or name\n", file, v->line,
-                              v->col, hm_y_is_scalar(v) ? v->str : "?");
+                hm_buf_printf(msg, "%s:%d:%d: expect.rule '%s' is not a loaded rule id or name\n",
+                              file, v->line, v->col, hm_y_is_scalar(v) ? v->str : "?");
                 return false;
             }
         } else if (!strcmp(k, "group")) {
             if (v->type != HM_Y_MAP) {
-                hm_buf_printf(msg, "%s:%d:%d: expect.group must be a map {group-by field: value}\n", file,
-                              v->line, v->col);
+                hm_buf_printf(msg, "%s:%d:%d: expect.group must be a map {group-by field: value}\n",
+                              file, v->line, v->col);
                 return false;
             }
             e->group = v;
@@ -1151,15 +1283,16 @@ static bool parse_expect_item(const hm_ruleset *rs, const hm_ynode *x, cexp *e, 
             for (size_t j = 0; v->type == HM_Y_SEQ && j < v->n; j++)
                 if (!hm_y_is_scalar(v->vals[j]) || atoi(v->vals[j]->str) < 1) v = NULL;
             if (!v || (v->type != HM_Y_SEQ && !(hm_y_is_scalar(v) && atoi(v->str) >= 1))) {
-                hm_buf_printf(msg, "%s:%d:%d: expect.inputs must be input numbers (1 = the first input)\n", file,
-                              x->vals[i]->line, x->vals[i]->col);
+                hm_buf_printf(
+                    msg, "%s:%d:%d: expect.inputs must be input numbers (1 = the first input)\n",
+                    file, x->vals[i]->line, x->vals[i]->col);
                 return false;
             }
             e->inputs = v;
         } else {
             if (!(v->type == HM_Y_SEQ || hm_y_is_scalar(v))) {
-                hm_buf_printf(msg, "%s:%d:%d: expect.selections must be search identifier names\n", file, v->line,
-                              v->col);
+                hm_buf_printf(msg, "%s:%d:%d: expect.selections must be search identifier names\n",
+                              file, v->line, v->col);
                 return false;
             }
             e->selections = v;
@@ -1174,15 +1307,18 @@ static bool alert_has_input(const calert *a, int in) {
     return false;
 }
 
-static bool alert_matches(const hm_ruleset *rs, const calert *a, const cexp *x, const long *under, size_t nunder) {
-    if (x->rule >= 0 ? (long)a->rule != x->rule : !in_list(under, nunder, (long)a->rule)) return false;
+static bool alert_matches(const hm_ruleset *rs, const calert *a, const cexp *x, const long *under,
+                          size_t nunder) {
+    if (x->rule >= 0 ? (long)a->rule != x->rule : !in_list(under, nunder, (long)a->rule))
+        return false;
     if (x->group) {
         for (size_t i = 0; i < x->group->n; i++) {
             const char *k = x->group->keys[i]->str;
             const hm_ynode *v = x->group->vals[i];
             bool ok = false;
             for (size_t j = 0; j < a->gk.n; j++)
-                if (!strcmp(a->gk.v[j], k) && hm_y_is_scalar(v) && !strcmp(a->gv.v[j], v->str)) ok = true;
+                if (!strcmp(a->gk.v[j], k) && hm_y_is_scalar(v) && !strcmp(a->gv.v[j], v->str))
+                    ok = true;
             if (!ok) return false;
         }
     }
@@ -1190,7 +1326,8 @@ static bool alert_matches(const hm_ruleset *rs, const calert *a, const cexp *x, 
         const hm_ynode *v = x->inputs;
         size_t n = v->type == HM_Y_SEQ ? v->n : 1;
         for (size_t i = 0; i < n; i++)
-            if (!alert_has_input(a, atoi((v->type == HM_Y_SEQ ? v->vals[i] : v)->str))) return false;
+            if (!alert_has_input(a, atoi((v->type == HM_Y_SEQ ? v->vals[i] : v)->str)))
+                return false;
     }
     if (x->selections) {
         const hm_rule_meta *m = hm_ruleset_rule(rs, a->rule);
@@ -1207,7 +1344,8 @@ static bool alert_matches(const hm_ruleset *rs, const calert *a, const cexp *x, 
     return true;
 }
 
-static void put_rule_set(hm_buf *b, const hm_ruleset *rs, long rule, const long *under, size_t nunder) {
+static void put_rule_set(hm_buf *b, const hm_ruleset *rs, long rule, const long *under,
+                         size_t nunder) {
     if (rule >= 0) {
         hm_buf_puts(b, rule_label(rs, (uint32_t)rule));
         return;
@@ -1219,12 +1357,16 @@ static void put_rule_set(hm_buf *b, const hm_ruleset *rs, long rule, const long 
     if (!nunder) hm_buf_puts(b, "(no rule)");
 }
 
-static void put_expect(hm_buf *b, const hm_ruleset *rs, const cexp *x, const long *under, size_t nunder) {
+static void put_expect(hm_buf *b, const hm_ruleset *rs, const cexp *x, const long *under,
+                       size_t nunder) {
     put_rule_set(b, rs, x->rule, under, nunder);
     hm_buf_puts(b, ": ");
-    if (x->alerts < 0) hm_buf_puts(b, "at least 1 alert");
-    else if (x->alerts == 0) hm_buf_puts(b, "no alert");
-    else hm_buf_printf(b, "exactly %ld alert%s", x->alerts, x->alerts == 1 ? "" : "s");
+    if (x->alerts < 0)
+        hm_buf_puts(b, "at least 1 alert");
+    else if (x->alerts == 0)
+        hm_buf_puts(b, "no alert");
+    else
+        hm_buf_printf(b, "exactly %ld alert%s", x->alerts, x->alerts == 1 ? "" : "s");
     if (x->group) {
         hm_buf_puts(b, " with group {");
         for (size_t i = 0; i < x->group->n; i++) {
@@ -1240,14 +1382,16 @@ static void put_expect(hm_buf *b, const hm_ruleset *rs, const cexp *x, const lon
         hm_buf_puts(b, " from inputs [");
         const hm_ynode *v = x->inputs;
         size_t n = v->type == HM_Y_SEQ ? v->n : 1;
-        for (size_t i = 0; i < n; i++) hm_buf_printf(b, "%s%s", i ? ", " : "", (v->type == HM_Y_SEQ ? v->vals[i] : v)->str);
+        for (size_t i = 0; i < n; i++)
+            hm_buf_printf(b, "%s%s", i ? ", " : "", (v->type == HM_Y_SEQ ? v->vals[i] : v)->str);
         hm_buf_putc(b, ']');
     }
     if (x->selections) {
         hm_buf_puts(b, " with selections [");
         const hm_ynode *v = x->selections;
         size_t n = v->type == HM_Y_SEQ ? v->n : 1;
-        for (size_t i = 0; i < n; i++) hm_buf_printf(b, "%s%s", i ? ", " : "", (v->type == HM_Y_SEQ ? v->vals[i] : v)->str);
+        for (size_t i = 0; i < n; i++)
+            hm_buf_printf(b, "%s%s", i ? ", " : "", (v->type == HM_Y_SEQ ? v->vals[i] : v)->str);
         hm_buf_putc(b, ']');
     }
 }
@@ -1280,7 +1424,8 @@ static void put_alert(hm_buf *b, const hm_ruleset *rs, const calert *a) {
     }
     hm_buf_puts(b, a->n_inputs == 1 ? " input " : " inputs ");
     for (size_t i = 0; i < a->n_inputs; i++) hm_buf_printf(b, "%s%d", i ? "," : "", a->inputs[i]);
-    for (size_t i = 0; i < a->other_ids.n; i++) hm_buf_printf(b, "%s%s", i || a->n_inputs ? "," : "", a->other_ids.v[i]);
+    for (size_t i = 0; i < a->other_ids.n; i++)
+        hm_buf_printf(b, "%s%s", i || a->n_inputs ? "," : "", a->other_ids.v[i]);
     if (!a->corr) {
         hm_buf_putc(b, ' ');
         put_sel(b, m, a->sel);
@@ -1291,7 +1436,8 @@ static void put_alert(hm_buf *b, const hm_ruleset *rs, const calert *a) {
 }
 
 /* correlation alerts (JSONL from the correlator) -> calert */
-static void parse_corr_alerts(env *e, hm_arena *a, const hm_buf *out, calert **al, size_t *nal, size_t *cap) {
+static void parse_corr_alerts(env *e, hm_arena *a, const hm_buf *out, calert **al, size_t *nal,
+                              size_t *cap) {
     jsmntok_t *tok = hm_xmalloc(HM_JSON_MAX_TOKENS * sizeof(jsmntok_t));
     hm_decode_ctx ctx = {.arena = a, .tok = tok};
     size_t pos = 0;
@@ -1325,8 +1471,10 @@ static void parse_corr_alerts(env *e, hm_arena *a, const hm_buf *out, calert **a
             int k = ev + 1;
             for (int i = 0; i < ctx.tok[ev].size; i++) {
                 hm_str id = hm_json_str(&ctx, k);
-                if (id.len > 6 && !memcmp(id.p, "input:", 6)) c->inputs[c->n_inputs++] = atoi(id.p + 6);
-                else sv_add(&c->other_ids, hm_xstrndup(id.p, id.len));
+                if (id.len > 6 && !memcmp(id.p, "input:", 6))
+                    c->inputs[c->n_inputs++] = atoi(id.p + 6);
+                else
+                    sv_add(&c->other_ids, hm_xstrndup(id.p, id.len));
                 k = hm_json_skip(&ctx, k);
             }
         }
@@ -1344,10 +1492,12 @@ static void parse_corr_alerts(env *e, hm_arena *a, const hm_buf *out, calert **a
     free(tok);
 }
 
-static int int_opt(const hm_ynode *n, int dflt) { return hm_y_is_scalar(n) ? atoi(n->str) : dflt; }
+static int int_opt(const hm_ynode *n, int dflt) {
+    return hm_y_is_scalar(n) ? atoi(n->str) : dflt;
+}
 
-static void json_case(trun *t, const tfile *f, const char *name, int line, const long *under, size_t nunder,
-                      bool ok, const hm_buf *detail, const calert *al, size_t nal) {
+static void json_case(trun *t, const tfile *f, const char *name, int line, const long *under,
+                      size_t nunder, bool ok, const hm_buf *detail, const calert *al, size_t nal) {
     hm_buf *b = &t->jcases;
     if (!t->jfirst) hm_buf_putc(b, ',');
     t->jfirst = false;
@@ -1370,7 +1520,8 @@ static void json_case(trun *t, const tfile *f, const char *name, int line, const
         hm_buf_printf(b, ",\"correlation\":%s,\"time\":\"", a->corr ? "true" : "false");
         hm_buf_put_time(b, a->ts);
         hm_buf_puts(b, "\",\"inputs\":[");
-        for (size_t k = 0; k < a->n_inputs; k++) hm_buf_printf(b, "%s%d", k ? "," : "", a->inputs[k]);
+        for (size_t k = 0; k < a->n_inputs; k++)
+            hm_buf_printf(b, "%s%d", k ? "," : "", a->inputs[k]);
         hm_buf_puts(b, "],\"group\":{");
         for (size_t k = 0; k < a->gk.n; k++) {
             if (k) hm_buf_putc(b, ',');
@@ -1389,7 +1540,8 @@ static void json_case(trun *t, const tfile *f, const char *name, int line, const
         hm_buf_puts(b, "]}");
     }
     hm_buf_puts(b, "],\"detail\":");
-    hm_buf_put_json_str(b, detail && detail->len ? (hm_str){detail->p, (uint32_t)detail->len} : hm_str_c(""));
+    hm_buf_put_json_str(b, detail && detail->len ? (hm_str){detail->p, (uint32_t)detail->len}
+                                                 : hm_str_c(""));
     hm_buf_putc(b, '}');
 }
 
@@ -1413,14 +1565,101 @@ static void report_broken(trun *t, const tfile *f, const char *name, int line, c
     }
 }
 
+/* one hit fed to a correlation, for the diff */
+typedef struct cfed {
+    uint32_t corr;
+    char *group; /* 0x1f-joined */
+    int input;
+} cfed;
+
+static void put_span(hm_buf *b, int64_t ns) {
+    int64_t s = ns / 1000000000LL;
+    if (s && s % 86400 == 0)
+        hm_buf_printf(b, "%lldd", (long long)(s / 86400));
+    else if (s && s % 3600 == 0)
+        hm_buf_printf(b, "%lldh", (long long)(s / 3600));
+    else if (s && s % 60 == 0)
+        hm_buf_printf(b, "%lldm", (long long)(s / 60));
+    else
+        hm_buf_printf(b, "%llds", (long long)s);
+}
+
+static void put_group(hm_buf *b, const hm_corr *c, const char *g) {
+    size_t left = strlen(g);
+    for (size_t i = 0; i < c->n_group; i++) {
+        const char *sep = memchr(g, 0x1f, left);
+        size_t l = sep ? (size_t)(sep - g) : left;
+        hm_buf_printf(b, "%s%s=", i ? " " : "", c->group_by[i]);
+        put_shown(b, g, l, 60);
+        g += l + (sep ? 1 : 0);
+        left = left > l ? left - l - (sep ? 1 : 0) : 0;
+    }
+}
+
+/* "t-x: event_count, condition {gte: 5}, timespan 5m, group-by [user], rules [a]" and
+ * what each group received */
+static void put_corr_summary(hm_buf *b, const hm_ruleset *rs, uint32_t ci, const cfed *fed,
+                             size_t nfed) {
+    static const char *const ops[] = {"gt", "gte", "lt", "lte", "eq", "neq"};
+    const hm_corr *c = &hm_ruleset_correlations(rs)->v[ci];
+    hm_buf_printf(b, "    correlation %s: %s", hm_ruleset_rule(rs, c->rule)->id,
+                  hm_corr_type_names[c->type]);
+    if (c->n_cond) {
+        hm_buf_puts(b, ", condition {");
+        for (int i = 0; i < c->n_cond; i++)
+            hm_buf_printf(b, "%s%s: %g", i ? ", " : "", ops[c->cond[i].op], c->cond[i].v);
+        for (size_t i = 0; i < c->n_value_fields; i++)
+            hm_buf_printf(b, ", field: %s", c->value_fields[i]);
+        hm_buf_putc(b, '}');
+    }
+    hm_buf_puts(b, ", timespan ");
+    put_span(b, c->span_ns);
+    hm_buf_puts(b, ", group-by [");
+    for (size_t i = 0; i < c->n_group; i++) hm_buf_printf(b, "%s%s", i ? ", " : "", c->group_by[i]);
+    hm_buf_puts(b, "], rules [");
+    for (size_t i = 0; i < c->n_refs; i++)
+        hm_buf_printf(b, "%s%s", i ? ", " : "", hm_ruleset_rule(rs, c->refs[i])->id);
+    hm_buf_puts(b, "]\n");
+    bool any = false;
+    for (size_t i = 0; i < nfed; i++) {
+        if (fed[i].corr != ci) continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = fed[j].corr == ci && !strcmp(fed[j].group, fed[i].group);
+        if (seen) continue;
+        any = true;
+        size_t cnt = 0;
+        for (size_t j = i; j < nfed; j++)
+            cnt += fed[j].corr == ci && !strcmp(fed[j].group, fed[i].group);
+        hm_buf_puts(b, "      group ");
+        if (c->n_group)
+            put_group(b, c, fed[i].group);
+        else
+            hm_buf_puts(b, "(all events)");
+        hm_buf_printf(b, ": %zu event%s from inputs ", cnt, cnt == 1 ? "" : "s");
+        bool first = true;
+        for (size_t j = i; j < nfed; j++)
+            if (fed[j].corr == ci && !strcmp(fed[j].group, fed[i].group)) {
+                hm_buf_printf(b, "%s%d", first ? "" : ",", fed[j].input);
+                first = false;
+            }
+        hm_buf_putc(b, '\n');
+    }
+    if (!any)
+        hm_buf_puts(
+            b, "      no input fed it (none matched its rules with the group-by fields present)\n");
+}
+
 static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, size_t ci) {
     env *e = &t->e;
     hm_ruleset *rs = e->rs;
     hm_buf msg = {0}, det = {0};
     char name[512];
     const hm_ynode *nm = c->type == HM_Y_MAP ? hm_ymap_get(c, "name") : NULL;
-    if (hm_y_is_scalar(nm)) snprintf(name, sizeof name, "%s", nm->str);
-    else snprintf(name, sizeof name, "case %zu", ci + 1);
+    if (hm_y_is_scalar(nm))
+        snprintf(name, sizeof name, "%s", nm->str);
+    else
+        snprintf(name, sizeof name, "case %zu", ci + 1);
     if (t->case_filter && !strstr(name, t->case_filter)) return;
     long *under = NULL;
     size_t nunder = 0;
@@ -1433,6 +1672,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     size_t nal = 0, alcap = 0;
     hm_correlator *corr = NULL;
     hm_buf cout = {0}, cdead = {0};
+    cfed *fedv = NULL;
+    size_t nfed = 0, fedcap = 0;
     hm_arena arena;
     hm_arena_init(&arena, 64 * 1024);
     hm_tz ctz = {0};
@@ -1442,15 +1683,20 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     kvlist dflt = {0};
 
     if (c->type != HM_Y_MAP) {
-        hm_buf_printf(&msg, "%s:%d:%d: a case must be a map with name, input and expect\n", f->path, c->line, c->col);
+        hm_buf_printf(&msg, "%s:%d:%d: a case must be a map with name, input and expect\n", f->path,
+                      c->line, c->col);
         goto broken;
     }
-    static const char *const keys[] = {"name", "description", "note", "rule", "rules", "lines", "events", "input",
-                                       "expect", "year", "tz", "lateness", "defaults", "allow_undecoded", NULL};
+    static const char *const keys[] = {
+        "name",     "description",     "note",   "rule", "rules", "lines",
+        "events",   "input",           "expect", "year", "tz",    "lateness",
+        "defaults", "allow_undecoded", NULL};
     for (size_t i = 0; i < c->n; i++)
         if (!key_allowed(c->keys[i]->str, keys)) {
-            hm_buf_printf(&msg, "%s:%d:%d: unknown case key '%s' (expected name, rule, lines, events, input, expect, "
-                                "year, tz, lateness, defaults, allow_undecoded)\n",
+            hm_buf_printf(&msg,
+                          "%s:%d:%d: unknown case key '%s' (expected name, rule, lines, events, "
+                          "input, expect, "
+                          "year, tz, lateness, defaults, allow_undecoded)\n",
                           f->path, c->keys[i]->line, c->keys[i]->col, c->keys[i]->str);
             goto broken;
         }
@@ -1468,24 +1714,31 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     } else {
         default_rules(t, f->rule_file, &under, &nunder);
         if (!nunder) {
-            hm_buf_printf(&msg, "%s: no rule to test: the rule file beside this test file has no loaded rule; name "
-                                "the rules with 'rule:'\n", f->path);
+            hm_buf_printf(
+                &msg,
+                "%s: no rule to test: the rule file beside this test file has no loaded rule; name "
+                "the rules with 'rule:'\n",
+                f->path);
             goto broken;
         }
     }
     /* expectations */
     const hm_ynode *ex = hm_ymap_get(c, "expect");
     if (!ex) {
-        hm_buf_printf(&msg, "%s:%d:%d: the case has no 'expect' (fire, no_fire or {alerts: N, ...})\n", f->path,
-                      c->line, c->col);
+        hm_buf_printf(&msg,
+                      "%s:%d:%d: the case has no 'expect' (fire, no_fire or {alerts: N, ...})\n",
+                      f->path, c->line, c->col);
         goto broken;
     }
     nexp = ex->type == HM_Y_SEQ ? ex->n : 1;
     exps = hm_xcalloc(nexp + 1, sizeof(cexp));
     for (size_t i = 0; i < nexp; i++)
-        if (!parse_expect_item(rs, ex->type == HM_Y_SEQ ? ex->vals[i] : ex, &exps[i], &msg, f->path)) goto broken;
+        if (!parse_expect_item(rs, ex->type == HM_Y_SEQ ? ex->vals[i] : ex, &exps[i], &msg,
+                               f->path))
+            goto broken;
     /* options: case, then file, then command line */
-    const hm_ynode *yn = hm_ymap_get(c, "year"), *tzn = hm_ymap_get(c, "tz"), *lat = hm_ymap_get(c, "lateness");
+    const hm_ynode *yn = hm_ymap_get(c, "year"), *tzn = hm_ymap_get(c, "tz"),
+                   *lat = hm_ymap_get(c, "lateness");
     if (top && !yn) yn = hm_ymap_get(top, "year");
     if (top && !tzn) tzn = hm_ymap_get(top, "tz");
     if (top && !lat) lat = hm_ymap_get(top, "lateness");
@@ -1497,8 +1750,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     const hm_tz *tz = &e->tz;
     if (hm_y_is_scalar(tzn) && strcmp(tzn->str, e->tz_name)) {
         if (hm_tz_load(&ctz, tzn->str, 1990, 2100) != HM_OK) {
-            hm_buf_printf(&msg, "%s:%d:%d: tz '%s' is not a known time zone (expected Area/City)\n", f->path, tzn->line,
-                          tzn->col, tzn->str);
+            hm_buf_printf(&msg, "%s:%d:%d: tz '%s' is not a known time zone (expected Area/City)\n",
+                          f->path, tzn->line, tzn->col, tzn->str);
             goto broken;
         }
         own_tz = true;
@@ -1506,7 +1759,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     }
     int64_t lateness = t->has_dflt_lateness ? t->dflt_lateness : 0;
     if (lat && (!hm_y_is_scalar(lat) || !hm_parse_duration_ns(lat->str, &lateness))) {
-        hm_buf_printf(&msg, "%s:%d:%d: lateness must be a duration like 0s or 60s\n", f->path, lat->line, lat->col);
+        hm_buf_printf(&msg, "%s:%d:%d: lateness must be a duration like 0s or 60s\n", f->path,
+                      lat->line, lat->col);
         goto broken;
     }
     bool allow_undecoded = false;
@@ -1518,7 +1772,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     for (int i = 0; i < 2; i++) {
         if (!dn[i]) continue;
         if (dn[i]->type != HM_Y_MAP || !yaml_flatten(dn[i], "", &dflt, err, sizeof err)) {
-            hm_buf_printf(&msg, "%s:%s\n", f->path, err[0] ? err : " defaults must be a map of field: value");
+            hm_buf_printf(&msg, "%s:%s\n", f->path,
+                          err[0] ? err : " defaults must be a map of field: value");
             goto broken;
         }
     }
@@ -1538,8 +1793,10 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
             goto broken;
         }
     }
-    int64_t prev = hm_tz_local_to_utc(tz, hm_civil_to_epoch(DEFAULT_START_Y, DEFAULT_START_M, DEFAULT_START_D,
-                                                            DEFAULT_START_H, 0, 0)) * 1000000000LL;
+    int64_t prev =
+        hm_tz_local_to_utc(tz, hm_civil_to_epoch(DEFAULT_START_Y, DEFAULT_START_M, DEFAULT_START_D,
+                                                 DEFAULT_START_H, 0, 0)) *
+        1000000000LL;
     bool first_in = true;
     bool undecoded = false, disagree = false;
     hm_corr_hit hits[64];
@@ -1550,7 +1807,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         ci_->yline = items[i].n->line;
         int64_t dflt_ts = first_in ? prev : prev + 1000000000LL;
         if (items[i].line) {
-            ci_->decoded = decode_line(e, &arena, &tc, items[i].n->str, dflt_ts, &ci_->rec, &ci_->ev, &ci_->reason);
+            ci_->decoded = decode_line(e, &arena, &tc, items[i].n->str, dflt_ts, &ci_->rec,
+                                       &ci_->ev, &ci_->reason);
             if (!ci_->decoded) {
                 undecoded = true;
                 continue;
@@ -1558,10 +1816,11 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         } else {
             kvlist kv = {0};
             for (size_t k = 0; k < dflt.n; k++)
-                kv_add(&kv, dflt.v[k].k, strlen(dflt.v[k].k), dflt.v[k].v ? dflt.v[k].v : "", dflt.v[k].vlen,
-                       dflt.v[k].null, dflt.v[k].line, dflt.v[k].col);
+                kv_add(&kv, dflt.v[k].k, strlen(dflt.v[k].k), dflt.v[k].v ? dflt.v[k].v : "",
+                       dflt.v[k].vlen, dflt.v[k].null, dflt.v[k].line, dflt.v[k].col);
             if (!yaml_flatten(items[i].n, "", &kv, err, sizeof err) ||
-                !build_event(&arena, &kv, tz, prev, dflt_ts, &ci_->rec, &ci_->ev, err, sizeof err)) {
+                !build_event(&arena, &kv, tz, prev, dflt_ts, &ci_->rec, &ci_->ev, err,
+                             sizeof err)) {
                 kv_free(&kv);
                 hm_buf_printf(&msg, "%s:%s\n", f->path, err);
                 goto broken;
@@ -1613,7 +1872,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
             a->inputs[0] = (int)(i + 1);
             a->n_inputs = 1;
             if (!corr) continue;
-            size_t got = hm_corr_extract(rs, r, &ci_->ev, "input", &arena, hits + nh, HM_ARRAY_LEN(hits) - nh);
+            size_t got = hm_corr_extract(rs, r, &ci_->ev, "input", &arena, hits + nh,
+                                         HM_ARRAY_LEN(hits) - nh);
             /* what it feeds, for the diff */
             for (uint32_t q = 0; cset && r < cset->n_rules && q < cset->n_by_rule[r]; q++) {
                 uint32_t cx = cset->by_rule[r][q];
@@ -1622,6 +1882,13 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
                 for (size_t h = nh; h < nh + got; h++) {
                     if (hits[h].corr != cx) continue;
                     fed = true;
+                    if (nfed == fedcap) {
+                        fedcap = fedcap ? fedcap * 2 : 32;
+                        fedv = hm_xrealloc(fedv, fedcap * sizeof(cfed));
+                    }
+                    fedv[nfed++] = (cfed){
+                        cx, hm_xstrndup(hits[h].group.p ? hits[h].group.p : "", hits[h].group.len),
+                        (int)(i + 1)};
                     hm_buf_printf(&ci_->feeds, "%s -> feeds %s", rule_label(rs, r), cm->id);
                     if (cset->v[cx].n_group) {
                         hm_buf_puts(&ci_->feeds, " (group ");
@@ -1630,7 +1897,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
                         for (size_t g = 0; g < cset->v[cx].n_group; g++) {
                             const char *sep = memchr(gp, 0x1f, left);
                             size_t gl = sep ? (size_t)(sep - gp) : left;
-                            hm_buf_printf(&ci_->feeds, "%s%s=", g ? ", " : "", cset->v[cx].group_by[g]);
+                            hm_buf_printf(&ci_->feeds, "%s%s=", g ? ", " : "",
+                                          cset->v[cx].group_by[g]);
                             put_shown(&ci_->feeds, gp, gl, 60);
                             gp += gl + (sep ? 1 : 0);
                             left = left > gl ? left - gl - (sep ? 1 : 0) : 0;
@@ -1641,10 +1909,12 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
                     break;
                 }
                 if (!fed) {
-                    hm_buf_printf(&ci_->feeds, "%s -> does NOT feed %s: the event lacks a group-by field (", rule_label(rs, r),
-                                  cm->id);
+                    hm_buf_printf(&ci_->feeds,
+                                  "%s -> does NOT feed %s: the event lacks a group-by field (",
+                                  rule_label(rs, r), cm->id);
                     for (size_t g = 0; g < cset->v[cx].n_group; g++)
-                        hm_buf_printf(&ci_->feeds, "%s%s", g ? ", " : "", cset->v[cx].group_fields[g * cset->v[cx].n_refs]);
+                        hm_buf_printf(&ci_->feeds, "%s%s", g ? ", " : "",
+                                      cset->v[cx].group_fields[g * cset->v[cx].n_refs]);
                     hm_buf_puts(&ci_->feeds, ")\n");
                 }
             }
@@ -1665,7 +1935,16 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     rs->tz = saved_tz;
 
     /* ---- compare ---- */
-    if (undecoded && !allow_undecoded) ok = false;
+    if (undecoded && !allow_undecoded) {
+        ok = false;
+        for (size_t i = 0; i < nitems; i++)
+            if (!in[i].decoded && in[i].is_line)
+                hm_buf_printf(&det,
+                              "    input %zu (test file line %d) was not decoded: %s (a case about "
+                              "such lines "
+                              "sets allow_undecoded: true)\n",
+                              i + 1, in[i].yline, in[i].reason ? in[i].reason : "?");
+    }
     if (disagree) ok = false;
     hm_buf diff = {0};
     bool under_fire = false, over_fire = false;
@@ -1675,8 +1954,10 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         bool pass = exps[x].alerts < 0 ? cnt >= 1 : (long)cnt == exps[x].alerts;
         if (pass) continue;
         ok = false;
-        if (exps[x].alerts < 0 || (long)cnt < exps[x].alerts) under_fire = true;
-        else over_fire = true;
+        if (exps[x].alerts < 0 || (long)cnt < exps[x].alerts)
+            under_fire = true;
+        else
+            over_fire = true;
         hm_buf_puts(&diff, "    expected  ");
         put_expect(&diff, rs, &exps[x], under, nunder);
         hm_buf_printf(&diff, "\n    got       %zu matching alert%s\n", cnt, cnt == 1 ? "" : "s");
@@ -1687,15 +1968,17 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
 
     if (ok) {
         t->passed++;
-        if (t->json) json_case(t, f, name, c->line, under, nunder, true, NULL, al, nal);
-        else printf("ok   %s:%d: %s\n", f->path, c->line, name);
+        if (t->json)
+            json_case(t, f, name, c->line, under, nunder, true, NULL, al, nal);
+        else
+            printf("ok   %s:%d: %s\n", f->path, c->line, name);
         hm_buf_free(&diff);
         goto done;
     }
     /* ---- the diff ---- */
     t->failed++;
     hm_buf out = {0};
-    hm_buf_put(&out, diff.p ? diff.p : "", diff.len);
+    if (diff.len) hm_buf_put(&out, diff.p, diff.len);
     hm_buf_free(&diff);
     if (det.len) hm_buf_put(&out, det.p, det.len);
     bool any_under = false, any_other = false;
@@ -1723,6 +2006,11 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         hm_buf_puts(&out, "      ");
         put_alert(&out, rs, &al[k]);
     }
+    for (size_t k = 0; cset && k < cset->n; k++) {
+        bool u = in_list(under, nunder, (long)cset->v[k].rule);
+        for (size_t x = 0; x < nexp; x++) u = u || exps[x].rule == (long)cset->v[k].rule;
+        if (u) put_corr_summary(&out, rs, (uint32_t)k, fedv, nfed);
+    }
     /* detection rules worth explaining: those under test, and the base rules of the
      * correlations under test */
     size_t nr = hm_ruleset_count(rs);
@@ -1739,7 +2027,8 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     int explained = 0;
     for (size_t i = 0; i < nitems && i < MAX_INPUTS_SHOWN; i++) {
         cinput *ci_ = &in[i];
-        hm_buf_printf(&out, "      %zu  %s (test file line %d)", i + 1, ci_->is_line ? "line" : "event", ci_->yline);
+        hm_buf_printf(&out, "      %zu  %s (test file line %d)", i + 1,
+                      ci_->is_line ? "line" : "event", ci_->yline);
         if (!ci_->decoded) {
             hm_buf_printf(&out, ": NOT DECODED: %s%s\n", ci_->reason ? ci_->reason : "?",
                           allow_undecoded ? " (allowed)" : "");
@@ -1753,8 +2042,10 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         hm_buf_puts(&out, ", time ");
         hm_buf_put_time(&out, ci_->ev.ts_ns);
         if (ci_->ev.flags & HM_EV_TS_FROM_RECV) hm_buf_puts(&out, " (no time in the line)");
-        if (ci_->late) hm_buf_puts(&out, " LATE: older than the correlation watermark, dropped (order inputs by time "
-                                         "or set lateness)");
+        if (ci_->late)
+            hm_buf_puts(
+                &out, " LATE: older than the correlation watermark, dropped (order inputs by time "
+                      "or set lateness)");
         hm_buf_putc(&out, '\n');
         put_fields(&out, &ci_->ev, 9, 110);
         hm_buf_puts(&out, "         matched: ");
@@ -1788,16 +2079,20 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
             if (!((under_fire && !m) || (over_fire && m))) continue;
             if (explained >= MAX_EXPLAIN_PER_CASE) {
                 if (explained == MAX_EXPLAIN_PER_CASE)
-                    hm_buf_puts(&out, "         (more explanations left out: use hallmonitor rules explain)\n");
+                    hm_buf_puts(
+                        &out,
+                        "         (more explanations left out: use hallmonitor rules explain)\n");
                 explained++;
                 continue;
             }
             explained++;
-            hm_buf_printf(&out, "         why %s %s:\n", sr->meta.id, m ? "matched" : "did not match");
+            hm_buf_printf(&out, "         why %s %s:\n", sr->meta.id,
+                          m ? "matched" : "did not match");
             explain_rule(&out, rs, (uint32_t)r, &ci_->ev, 11);
         }
     }
-    if (nitems > MAX_INPUTS_SHOWN) hm_buf_printf(&out, "      ... %zu more inputs\n", nitems - MAX_INPUTS_SHOWN);
+    if (nitems > MAX_INPUTS_SHOWN)
+        hm_buf_printf(&out, "      ... %zu more inputs\n", nitems - MAX_INPUTS_SHOWN);
     free(relevant);
     if (t->json) {
         json_case(t, f, name, c->line, under, nunder, false, &out, al, nal);
@@ -1815,6 +2110,8 @@ done:
     fflush(stdout);
     for (size_t i = 0; in && i < nitems; i++) hm_buf_free(&in[i].feeds);
     free(in);
+    for (size_t i = 0; i < nfed; i++) free(fedv[i].group);
+    free(fedv);
     calerts_free(al, nal);
     hm_correlator_free(corr);
     hm_buf_free(&cout);
@@ -1849,13 +2146,16 @@ static void run_file(trun *t, tfile *f) {
             cases = root;
         } else if (root->type == HM_Y_MAP) {
             top = root;
-            static const char *const keys[] = {"rule", "rules", "cases", "year", "tz", "lateness", "defaults",
-                                               "description", NULL};
+            static const char *const keys[] = {"rule",     "rules",    "cases",       "year", "tz",
+                                               "lateness", "defaults", "description", NULL};
             for (size_t i = 0; i < root->n; i++)
                 if (!key_allowed(root->keys[i]->str, keys)) {
-                    hm_buf_printf(&msg, "%s:%d:%d: unknown key '%s' (a test file has rule, cases, year, tz, lateness, "
-                                        "defaults)\n",
-                                  f->path, root->keys[i]->line, root->keys[i]->col, root->keys[i]->str);
+                    hm_buf_printf(&msg,
+                                  "%s:%d:%d: unknown key '%s' (a test file has rule, cases, year, "
+                                  "tz, lateness, "
+                                  "defaults)\n",
+                                  f->path, root->keys[i]->line, root->keys[i]->col,
+                                  root->keys[i]->str);
                     report_broken(t, f, "invalid test file", root->keys[i]->line, &msg);
                     hm_buf_free(&msg);
                     return;
@@ -1863,8 +2163,9 @@ static void run_file(trun *t, tfile *f) {
             cases = hm_ymap_get(root, "cases");
         }
         if (!cases || cases->type != HM_Y_SEQ) {
-            hm_buf_printf(&msg, "%s:%d:%d: a test file is a list of cases, or a map with 'cases:' (a list)\n", f->path,
-                          root->line, root->col);
+            hm_buf_printf(
+                &msg, "%s:%d:%d: a test file is a list of cases, or a map with 'cases:' (a list)\n",
+                f->path, root->line, root->col);
             report_broken(t, f, "invalid test file", root->line, &msg);
             hm_buf_free(&msg);
             return;
@@ -1878,6 +2179,19 @@ static void run_file(trun *t, tfile *f) {
 
 static bool is_test_name(const char *name) {
     return ends_with(name, ".test.yml") || ends_with(name, ".test.yaml");
+}
+
+/* a test file's first document is a list (of cases) or a map with `cases:` */
+static bool looks_like_test(const char *path) {
+    hm_ydoc *docs = NULL;
+    char err[256];
+    int n = hm_yaml_load_file(path, &docs, err, sizeof err);
+    bool r = n > 0 && docs[0].root &&
+             (docs[0].root->type == HM_Y_SEQ ||
+              (docs[0].root->type == HM_Y_MAP && hm_ymap_get(docs[0].root, "cases") &&
+               !hm_ymap_get(docs[0].root, "detection")));
+    if (n >= 0) hm_ydocs_free(docs, n);
+    return r;
 }
 
 /* directory part contains a component "tests" */
@@ -1913,7 +2227,8 @@ static void walk_tests(const char *dir, bool in_tests, strv *out, int depth) {
     for (size_t i = 0; i < names.n; i++) {
         char *p = path_join(dir, names.v[i]);
         if (is_dir(p)) {
-            if (strcmp(names.v[i], "mappings") && strcmp(names.v[i], "yara") && strcmp(names.v[i], "assets"))
+            if (strcmp(names.v[i], "mappings") && strcmp(names.v[i], "yara") &&
+                strcmp(names.v[i], "assets"))
                 walk_tests(p, in_tests || !strcmp(names.v[i], "tests"), out, depth + 1);
         } else if (is_test_name(names.v[i]) || (in_tests && is_yaml_name(names.v[i]))) {
             if (!sv_has(out, p)) {
@@ -1933,7 +2248,18 @@ static char *stem_of(const char *base) {
     return hm_xstrdup(base);
 }
 
-/* the rule file a test file belongs to (real path), or NULL */
+/* the folder above the last "tests" component of dir ("." when dir starts with it), or NULL */
+static char *above_tests(const char *dir) {
+    const char *last = NULL;
+    for (const char *q = dir; *q; q++)
+        if ((q == dir || q[-1] == '/') && !strncmp(q, "tests", 5) && (q[5] == '/' || q[5] == 0))
+            last = q;
+    if (!last) return NULL;
+    return last == dir ? hm_xstrdup(".")
+                       : hm_xstrndup(dir, (size_t)(last - dir - 1 > 0 ? last - dir - 1 : 1));
+}
+
+/* the rule file a test file belongs to (as a path from the test file's), or NULL */
 static char *rule_file_for_test(const char *test) {
     char *dir = dir_of(test);
     char *stem = stem_of(base_of(test));
@@ -1944,19 +2270,22 @@ static char *rule_file_for_test(const char *test) {
     if (is_test_name(base_of(test)))
         for (size_t i = 0; i < 2 && !found; i++) {
             snprintf(cand, sizeof cand, "%s/%s%s", dir, stem, exts[i]);
-            if (is_file(cand)) found = real_or_dup(cand);
+            if (is_file(cand)) found = hm_xstrdup(cand);
         }
     /* in a tests folder: BASE/tests/REL/x[.test].yml -> BASE/REL/x.yml */
     if (!found) {
-        const char *p = dir, *last = NULL;
-        for (const char *q = dir; *q; q++)
-            if ((q == dir || q[-1] == '/') && !strncmp(q, "tests", 5) && (q[5] == '/' || q[5] == 0)) last = q;
-        if (last) {
-            char *basep = last == p ? hm_xstrdup(".") : hm_xstrndup(p, (size_t)(last - p - 1));
+        char *basep = above_tests(dir);
+        if (basep) {
+            const char *last = NULL;
+            for (const char *q = dir; *q; q++)
+                if ((q == dir || q[-1] == '/') && !strncmp(q, "tests", 5) &&
+                    (q[5] == '/' || q[5] == 0))
+                    last = q;
             const char *rel = last[5] == '/' ? last + 6 : "";
             for (size_t i = 0; i < 2 && !found; i++) {
-                snprintf(cand, sizeof cand, "%s/%s%s%s%s", basep, rel, rel[0] ? "/" : "", stem, exts[i]);
-                if (is_file(cand)) found = real_or_dup(cand);
+                snprintf(cand, sizeof cand, "%s/%s%s%s%s", basep, rel, rel[0] ? "/" : "", stem,
+                         exts[i]);
+                if (is_file(cand)) found = hm_xstrdup(cand);
             }
             free(basep);
         }
@@ -1970,7 +2299,8 @@ static char *rule_file_for_test(const char *test) {
 static void tests_of_rule_file(const char *rule, strv *out) {
     char *dir = dir_of(rule);
     char *stem = stem_of(base_of(rule));
-    static const char *const pats[] = {"%s/%s.test.yml", "%s/%s.test.yaml", "%s/tests/%s.yml", "%s/tests/%s.yaml",
+    static const char *const pats[] = {"%s/%s.test.yml",       "%s/%s.test.yaml",
+                                       "%s/tests/%s.yml",      "%s/tests/%s.yaml",
                                        "%s/tests/%s.test.yml", "%s/tests/%s.test.yaml"};
     for (size_t i = 0; i < HM_ARRAY_LEN(pats); i++) {
         char cand[PATH_MAX];
@@ -1982,27 +2312,30 @@ static void tests_of_rule_file(const char *rule, strv *out) {
 }
 
 static void test_usage(FILE *f) {
-    fprintf(f,
-            "usage: hallmonitor rules test PATH... [options]\n"
-            "\n"
-            "  Runs the test cases stored beside rules (<rule>.test.yml, or tests/<rule>.yml) and\n"
-            "  prints ok/FAIL per case, a diff for every failure and 'rules test: N passed, N failed'.\n"
-            "  PATH is a rule folder, a rule file or a test file; the folder of the rules is loaded\n"
-            "  whole, so correlations can use base rules from other files. Format: docs/rule-testing.md\n"
-            "\n"
-            "  --format text|json      output (default text)\n"
-            "  --year YYYY             year of syslog stamps without one (default 2024)\n"
-            "  --tz Area/City          district time zone (default UTC)\n"
-            "  --lateness D            correlation lateness for cases that set none (default 0s)\n"
-            "  --rules PATH            load these rules instead of the folders of PATH (repeatable)\n"
-            "  --case TEXT             run only cases whose name contains TEXT\n"
-            "  --require-tests         rules without a test case fail the run\n"
-            "  --placeholders FILE     values for %%name%% placeholders (|expand)\n"
-            "  --yara DIR              YARA rules (default rules/yara)\n"
-            "  --mappings DIR          vendor field mappings (default rules/mappings)\n"
-            "\n"
-            "  Exit 0 all passed, 1 a case failed (or untested rules with --require-tests),\n"
-            "  2 usage error or rules that do not load.\n");
+    fprintf(
+        f,
+        "usage: hallmonitor rules test PATH... [options]\n"
+        "\n"
+        "  Runs the test cases stored beside rules (<rule>.test.yml, or tests/<rule>.yml) and\n"
+        "  prints ok/FAIL per case, a diff for every failure and 'rules test: N passed, N "
+        "failed'.\n"
+        "  PATH is a rule folder, a rule file or a test file; the folder of the rules is loaded\n"
+        "  whole, so correlations can use base rules from other files. Format: "
+        "docs/rule-testing.md\n"
+        "\n"
+        "  --format text|json      output (default text)\n"
+        "  --year YYYY             year of syslog stamps without one (default 2024)\n"
+        "  --tz Area/City          district time zone (default UTC)\n"
+        "  --lateness D            correlation lateness for cases that set none (default 0s)\n"
+        "  --rules PATH            load these rules instead of the folders of PATH (repeatable)\n"
+        "  --case TEXT             run only cases whose name contains TEXT\n"
+        "  --require-tests         rules without a test case fail the run\n"
+        "  --placeholders FILE     values for %%name%% placeholders (|expand)\n"
+        "  --yara DIR              YARA rules (default rules/yara)\n"
+        "  --mappings DIR          vendor field mappings (default rules/mappings)\n"
+        "\n"
+        "  Exit 0 all passed, 1 a case failed (or untested rules with --require-tests),\n"
+        "  2 usage error or rules that do not load.\n");
 }
 
 int hm_cmd_rules_test(int argc, char **argv) {
@@ -2013,38 +2346,75 @@ int hm_cmd_rules_test(int argc, char **argv) {
     const char *format = "text", *tzname = "UTC", *mappings = NULL;
     bool require = false;
     strv rules_opt = {0};
-    enum { O_FORMAT = 1000, O_YEAR, O_TZ, O_RULES, O_CASE, O_REQ, O_PH, O_YARA, O_MAPS, O_LAT, O_HELP };
+    enum {
+        O_FORMAT = 1000,
+        O_YEAR,
+        O_TZ,
+        O_RULES,
+        O_CASE,
+        O_REQ,
+        O_PH,
+        O_YARA,
+        O_MAPS,
+        O_LAT,
+        O_HELP
+    };
     static const struct option longopts[] = {
-        {"format", required_argument, 0, O_FORMAT}, {"year", required_argument, 0, O_YEAR},
-        {"tz", required_argument, 0, O_TZ},         {"rules", required_argument, 0, O_RULES},
-        {"case", required_argument, 0, O_CASE},     {"require-tests", no_argument, 0, O_REQ},
-        {"placeholders", required_argument, 0, O_PH}, {"yara", required_argument, 0, O_YARA},
-        {"mappings", required_argument, 0, O_MAPS}, {"lateness", required_argument, 0, O_LAT},
-        {"help", no_argument, 0, O_HELP},           {0, 0, 0, 0},
+        {"format", required_argument, 0, O_FORMAT},
+        {"year", required_argument, 0, O_YEAR},
+        {"tz", required_argument, 0, O_TZ},
+        {"rules", required_argument, 0, O_RULES},
+        {"case", required_argument, 0, O_CASE},
+        {"require-tests", no_argument, 0, O_REQ},
+        {"placeholders", required_argument, 0, O_PH},
+        {"yara", required_argument, 0, O_YARA},
+        {"mappings", required_argument, 0, O_MAPS},
+        {"lateness", required_argument, 0, O_LAT},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
     int c, rc = 2;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case O_FORMAT: format = optarg; break;
+        case O_FORMAT:
+            format = optarg;
+            break;
         case O_YEAR:
             t.e.year = atoi(optarg);
             if (t.e.year < 1970 || t.e.year > 9999) {
-                fprintf(stderr, "hallmonitor rules test: --year %s: expected a year like 2024\n", optarg);
+                fprintf(stderr, "hallmonitor rules test: --year %s: expected a year like 2024\n",
+                        optarg);
                 goto out;
             }
             break;
-        case O_TZ: tzname = optarg; break;
-        case O_RULES: sv_add(&rules_opt, hm_xstrdup(optarg)); break;
-        case O_CASE: t.case_filter = optarg; break;
-        case O_REQ: require = true; break;
-        case O_PH: t.e.ropts.placeholders_file = optarg; break;
-        case O_YARA: t.e.ropts.yara_dir = optarg; break;
-        case O_MAPS: mappings = optarg; break;
+        case O_TZ:
+            tzname = optarg;
+            break;
+        case O_RULES:
+            sv_add(&rules_opt, hm_xstrdup(optarg));
+            break;
+        case O_CASE:
+            t.case_filter = optarg;
+            break;
+        case O_REQ:
+            require = true;
+            break;
+        case O_PH:
+            t.e.ropts.placeholders_file = optarg;
+            break;
+        case O_YARA:
+            t.e.ropts.yara_dir = optarg;
+            break;
+        case O_MAPS:
+            mappings = optarg;
+            break;
         case O_LAT:
             if (!hm_parse_duration_ns(optarg, &t.dflt_lateness)) {
-                fprintf(stderr, "hallmonitor rules test: --lateness %s: expected a duration like 60s\n", optarg);
+                fprintf(stderr,
+                        "hallmonitor rules test: --lateness %s: expected a duration like 60s\n",
+                        optarg);
                 goto out;
             }
             t.has_dflt_lateness = true;
@@ -2054,7 +2424,8 @@ int hm_cmd_rules_test(int argc, char **argv) {
             rc = 0;
             goto out;
         default:
-            fprintf(stderr, "hallmonitor rules test: unknown or incomplete option '%s'\n\n", argv[optind - 1]);
+            fprintf(stderr, "hallmonitor rules test: unknown or incomplete option '%s'\n\n",
+                    argv[optind - 1]);
             test_usage(stderr);
             goto out;
         }
@@ -2065,70 +2436,72 @@ int hm_cmd_rules_test(int argc, char **argv) {
     }
     t.json = !strcmp(format, "json");
     if (optind >= argc) {
-        fprintf(stderr, "hallmonitor rules test: name at least one rule folder, rule file or test file\n\n");
+        fprintf(
+            stderr,
+            "hallmonitor rules test: name at least one rule folder, rule file or test file\n\n");
         test_usage(stderr);
         goto out;
     }
-    /* what to load, which test files, and the scope for "rules without tests" */
+    /* what to load, which test files, and the scope for "rules without tests" (real paths) */
     strv load = {0}, tests = {0}, scope = {0}, scope_files = {0};
     for (int i = optind; i < argc; i++) {
-        const char *p = argv[i];
+        char *p = hm_xstrdup(argv[i]);
+        for (size_t l = strlen(p); l > 1 && p[l - 1] == '/'; l--) p[l - 1] = 0;
         if (is_dir(p)) {
-            sv_add(&load, real_or_dup(p));
             sv_add(&scope, real_or_dup(p));
-            walk_tests(p, false, &tests, 0);
-            if (!strcmp(base_of(p), "tests")) { /* a tests folder itself */
-                char *r = real_or_dup(p);
-                char *d = dir_of(r);
-                free(load.v[load.n - 1]);
-                load.v[load.n - 1] = d;
-                free(r);
+            if (!strcmp(base_of(p), "tests")) { /* a tests folder itself: its rules are above it */
+                sv_add(&load, dir_of(p));
                 walk_tests(p, true, &tests, 0);
+            } else {
+                sv_add(&load, hm_xstrdup(p));
+                walk_tests(p, false, &tests, 0);
             }
         } else if (is_file(p)) {
-            if (is_test_name(base_of(p)) || in_tests_dir(p)) {
+            if (is_test_name(base_of(p)) || (in_tests_dir(p) && looks_like_test(p))) {
                 if (!sv_has(&tests, p)) sv_add(&tests, hm_xstrdup(p));
                 char *rf = rule_file_for_test(p);
                 if (rf) {
                     sv_add(&load, dir_of(rf));
-                    sv_add(&scope_files, rf);
+                    sv_add(&scope_files, real_or_dup(rf));
+                    free(rf);
                 } else {
                     char *d = dir_of(p);
-                    char *r = real_or_dup(d);
+                    char *above = in_tests_dir(p) ? above_tests(d) : NULL;
+                    sv_add(&load, above ? above : hm_xstrdup(d));
                     free(d);
-                    if (in_tests_dir(p)) { /* rules/tests/x.yml without a rule file: load rules/ */
-                        char *q = strstr(r, "/tests");
-                        if (q) *q = 0;
-                    }
-                    sv_add(&load, r);
                 }
             } else {
-                char *r = real_or_dup(p);
-                sv_add(&load, dir_of(r));
-                sv_add(&scope_files, r);
+                sv_add(&load, dir_of(p));
+                sv_add(&scope_files, real_or_dup(p));
                 tests_of_rule_file(p, &tests);
             }
         } else {
             fprintf(stderr, "hallmonitor rules test: %s: no such file or folder\n", p);
+            free(p);
             sv_free(&load);
             sv_free(&tests);
             sv_free(&scope);
             sv_free(&scope_files);
             goto out;
         }
+        free(p);
     }
     if (rules_opt.n) {
         sv_free(&load);
         for (size_t i = 0; i < rules_opt.n; i++) sv_add(&load, hm_xstrdup(rules_opt.v[i]));
     } else {
         /* a folder inside another loaded folder would load its rules twice */
-        strv uniq = {0};
+        strv uniq = {0}, real = {0};
+        for (size_t i = 0; i < load.n; i++) sv_add(&real, real_or_dup(load.v[i]));
         for (size_t i = 0; i < load.n; i++) {
             bool inner = false;
             for (size_t j = 0; j < load.n && !inner; j++)
-                if (i != j && path_under(load.v[i], load.v[j]) && (strcmp(load.v[i], load.v[j]) || j < i)) inner = true;
+                if (i != j && path_under(real.v[i], real.v[j]) &&
+                    (strcmp(real.v[i], real.v[j]) || j < i))
+                    inner = true;
             if (!inner) sv_add(&uniq, hm_xstrdup(load.v[i]));
         }
+        sv_free(&real);
         sv_free(&load);
         load = uniq;
     }
@@ -2143,10 +2516,14 @@ int hm_cmd_rules_test(int argc, char **argv) {
         /* errors only: warnings are for `rules check` */
         for (size_t i = 0; i < d.n; i++)
             if (d.v[i].sev == HM_DIAG_ERROR)
-                fprintf(stderr, "%s:%d:%d: error: %s [%s]%s%s%s\n", d.v[i].file ? d.v[i].file : "?", d.v[i].line,
-                        d.v[i].col, d.v[i].msg, d.v[i].code ? d.v[i].code : "", d.v[i].rule ? " (rule " : "",
-                        d.v[i].rule ? d.v[i].rule : "", d.v[i].rule ? ")" : "");
-        fprintf(stderr, "hallmonitor rules test: %zu rule error(s); fix them first (hallmonitor rules check)\n", d.errors);
+                fprintf(stderr, "%s:%d:%d: error: %s [%s]%s%s%s\n", d.v[i].file ? d.v[i].file : "?",
+                        d.v[i].line, d.v[i].col, d.v[i].msg, d.v[i].code ? d.v[i].code : "",
+                        d.v[i].rule ? " (rule " : "", d.v[i].rule ? d.v[i].rule : "",
+                        d.v[i].rule ? ")" : "");
+        fprintf(
+            stderr,
+            "hallmonitor rules test: %zu rule error(s); fix them first (hallmonitor rules check)\n",
+            d.errors);
         hm_diags_free(&d);
         goto out2;
     }
@@ -2159,7 +2536,9 @@ int hm_cmd_rules_test(int argc, char **argv) {
     for (size_t i = 0; i < nr; i++) t.rule_real[i] = real_or_dup(hm_ruleset_rule(t.e.rs, i)->file);
     hm_log_quiet = 1;
     for (size_t i = 0; i < tests.n; i++) {
-        tfile f = {.path = tests.v[i], .rule_file = rule_file_for_test(tests.v[i])};
+        char *rf = rule_file_for_test(tests.v[i]);
+        tfile f = {.path = tests.v[i], .rule_file = rf ? real_or_dup(rf) : NULL};
+        free(rf);
         run_file(&t, &f);
         hm_ydocs_free(f.docs, f.ndocs);
         free(f.rule_file);
@@ -2170,8 +2549,10 @@ int hm_cmd_rules_test(int argc, char **argv) {
     for (size_t i = 0; i < nr && !t.case_filter; i++) {
         const hm_rule_meta *m = hm_ruleset_rule(t.e.rs, i);
         bool in_scope = false;
-        for (size_t s = 0; s < scope.n && !in_scope; s++) in_scope = path_under(t.rule_real[i], scope.v[s]);
-        for (size_t s = 0; s < scope_files.n && !in_scope; s++) in_scope = !strcmp(t.rule_real[i], scope_files.v[s]);
+        for (size_t s = 0; s < scope.n && !in_scope; s++)
+            in_scope = path_under(t.rule_real[i], scope.v[s]);
+        for (size_t s = 0; s < scope_files.n && !in_scope; s++)
+            in_scope = !strcmp(t.rule_real[i], scope_files.v[s]);
         if (!in_scope || t.covered[i]) continue;
         untested++;
         if (t.json) {
@@ -2184,20 +2565,22 @@ int hm_cmd_rules_test(int argc, char **argv) {
             hm_buf_put_json_str(&ju, hm_str_c(m->file));
             hm_buf_printf(&ju, ",\"line\":%d}", m->line);
         } else {
-            printf("%s %s:%d: rule %s (%s) has no test cases\n", require ? "FAIL" : "warning:", m->file, m->line,
-                   m->id, m->title);
+            printf("%s %s:%d: rule %s (%s) has no test cases\n",
+                   require ? "FAIL" : "warning:", m->file, m->line, m->id, m->title);
         }
     }
     if (require) t.failed += untested;
     if (t.json) {
-        printf("{\"cases\":[%.*s\n],\"untested\":[%.*s],\"test_files\":%zu,\"rule_warnings\":%zu,\"passed\":%zu,"
+        printf("{\"cases\":[%.*s\n],\"untested\":[%.*s],\"test_files\":%zu,\"rule_warnings\":%zu,"
+               "\"passed\":%zu,"
                "\"failed\":%zu}\n",
-               (int)t.jcases.len, t.jcases.p ? t.jcases.p : "", (int)ju.len, ju.p ? ju.p : "", tests.n, warnings,
-               t.passed, t.failed);
+               (int)t.jcases.len, t.jcases.p ? t.jcases.p : "", (int)ju.len, ju.p ? ju.p : "",
+               tests.n, warnings, t.passed, t.failed);
     } else {
-        if (!tests.n) printf("warning: no test files found (<rule>.test.yml or tests/<rule>.yml)\n");
-        printf("%zu test file%s, %zu rules loaded, %zu without tests%s", tests.n, tests.n == 1 ? "" : "s", nr,
-               untested, warnings ? "" : "\n");
+        if (!tests.n)
+            printf("warning: no test files found (<rule>.test.yml or tests/<rule>.yml)\n");
+        printf("%zu test file%s, %zu rules loaded, %zu without tests%s", tests.n,
+               tests.n == 1 ? "" : "s", nr, untested, warnings ? "" : "\n");
         if (warnings) printf(", %zu rule warnings (see hallmonitor rules check)\n", warnings);
         printf("rules test: %zu passed, %zu failed\n", t.passed, t.failed);
     }
@@ -2221,24 +2604,26 @@ out:
 /* ------------------------------------------------------------------ rules explain */
 
 static void explain_usage(FILE *f) {
-    fprintf(f,
-            "usage: hallmonitor rules explain RULE (--event JSON | --line RAW) [options]\n"
-            "\n"
-            "  Shows, for one event, every search identifier of RULE with true/false, per item the\n"
-            "  field value seen against the modifier and value, and the condition's result.\n"
-            "  RULE is a rule id, a rule name or a rule file (every rule in it is explained).\n"
-            "\n"
-            "  --event JSON            the event as a JSON object of normalized fields, e.g.\n"
-            "                          '{\"product\":\"sis\",\"user\":\"jdoe\",\"time\":\"2024-03-11T07:00:00Z\"}'\n"
-            "                          (@FILE reads it from a file, - from standard input)\n"
-            "  --line RAW              a raw log line instead, decoded by the real decoders\n"
-            "  --rules PATH            rules to load (repeatable; default: the folder of a RULE file,\n"
-            "                          else rules/ next to the binary)\n"
-            "  --year YYYY             year of syslog stamps without one (default 2024)\n"
-            "  --tz Area/City          district time zone (default UTC)\n"
-            "  --placeholders FILE, --yara DIR, --mappings DIR   as for rules check / run\n"
-            "\n"
-            "  Exit 0 the rule matches, 1 it does not, 2 usage error.\n");
+    fprintf(
+        f,
+        "usage: hallmonitor rules explain RULE (--event JSON | --line RAW) [options]\n"
+        "\n"
+        "  Shows, for one event, every search identifier of RULE with true/false, per item the\n"
+        "  field value seen against the modifier and value, and the condition's result.\n"
+        "  RULE is a rule id, a rule name or a rule file (every rule in it is explained).\n"
+        "\n"
+        "  --event JSON            the event as a JSON object of normalized fields, e.g.\n"
+        "                          "
+        "'{\"product\":\"sis\",\"user\":\"jdoe\",\"time\":\"2024-03-11T07:00:00Z\"}'\n"
+        "                          (@FILE reads it from a file, - from standard input)\n"
+        "  --line RAW              a raw log line instead, decoded by the real decoders\n"
+        "  --rules PATH            rules to load (repeatable; default: the folder of a RULE file,\n"
+        "                          else rules/ next to the binary)\n"
+        "  --year YYYY             year of syslog stamps without one (default 2024)\n"
+        "  --tz Area/City          district time zone (default UTC)\n"
+        "  --placeholders FILE, --yara DIR, --mappings DIR   as for rules check / run\n"
+        "\n"
+        "  Exit 0 the rule matches, 1 it does not, 2 usage error.\n");
 }
 
 static char *read_all(FILE *f) {
@@ -2272,46 +2657,66 @@ int hm_cmd_rules_explain(int argc, char **argv) {
     hm_arena_init(&arena, 64 * 1024);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case O_EVENT: event = optarg; break;
-        case O_LINE: line = optarg; break;
-        case O_RULES: sv_add(&rules_opt, hm_xstrdup(optarg)); break;
+        case O_EVENT:
+            event = optarg;
+            break;
+        case O_LINE:
+            line = optarg;
+            break;
+        case O_RULES:
+            sv_add(&rules_opt, hm_xstrdup(optarg));
+            break;
         case O_YEAR:
             e.year = atoi(optarg);
             if (e.year < 1970 || e.year > 9999) {
-                fprintf(stderr, "hallmonitor rules explain: --year %s: expected a year like 2024\n", optarg);
+                fprintf(stderr, "hallmonitor rules explain: --year %s: expected a year like 2024\n",
+                        optarg);
                 goto out;
             }
             break;
-        case O_TZ: tzname = optarg; break;
-        case O_PH: e.ropts.placeholders_file = optarg; break;
-        case O_YARA: e.ropts.yara_dir = optarg; break;
-        case O_MAPS: mappings = optarg; break;
+        case O_TZ:
+            tzname = optarg;
+            break;
+        case O_PH:
+            e.ropts.placeholders_file = optarg;
+            break;
+        case O_YARA:
+            e.ropts.yara_dir = optarg;
+            break;
+        case O_MAPS:
+            mappings = optarg;
+            break;
         case O_HELP:
             explain_usage(stdout);
             rc = 0;
             goto out;
         default:
-            fprintf(stderr, "hallmonitor rules explain: unknown or incomplete option '%s'\n\n", argv[optind - 1]);
+            fprintf(stderr, "hallmonitor rules explain: unknown or incomplete option '%s'\n\n",
+                    argv[optind - 1]);
             explain_usage(stderr);
             goto out;
         }
     }
     if (optind + 1 != argc) {
         fprintf(stderr, "hallmonitor rules explain: %s\n\n",
-                optind >= argc ? "name the rule to explain (id, name or file)" : "name exactly one rule");
+                optind >= argc ? "name the rule to explain (id, name or file)"
+                               : "name exactly one rule");
         explain_usage(stderr);
         goto out;
     }
     if (!!event == !!line) {
-        fprintf(stderr, "hallmonitor rules explain: give the event with --event JSON or a raw line with --line RAW "
+        fprintf(stderr, "hallmonitor rules explain: give the event with --event JSON or a raw line "
+                        "with --line RAW "
                         "(one of them)\n");
         goto out;
     }
     const char *rule = argv[optind];
     bool rule_is_file = is_file(rule);
     if (!rules_opt.n) {
-        if (rule_is_file) sv_add(&rules_opt, dir_of(rule));
-        else sv_add(&rules_opt, hm_default_data_dir("rules"));
+        if (rule_is_file)
+            sv_add(&rules_opt, dir_of(rule));
+        else
+            sv_add(&rules_opt, hm_default_data_dir("rules"));
     }
     if (env_tz(&e, tzname, "explain") != 0) goto out;
     if (env_maps(&e, mappings, "explain") != 0) goto out;
@@ -2344,10 +2749,10 @@ int hm_cmd_rules_explain(int argc, char **argv) {
     if (!picked.n) {
         for (size_t i = 0; i < d.n; i++)
             if (d.v[i].sev == HM_DIAG_ERROR)
-                fprintf(stderr, "%s:%d:%d: error: %s [%s]\n", d.v[i].file ? d.v[i].file : "?", d.v[i].line, d.v[i].col,
-                        d.v[i].msg, d.v[i].code ? d.v[i].code : "");
-        fprintf(stderr, "hallmonitor rules explain: %s: no such rule %s (loaded from",
-                rule, rule_is_file ? "in that file loaded" : "id or name");
+                fprintf(stderr, "%s:%d:%d: error: %s [%s]\n", d.v[i].file ? d.v[i].file : "?",
+                        d.v[i].line, d.v[i].col, d.v[i].msg, d.v[i].code ? d.v[i].code : "");
+        fprintf(stderr, "hallmonitor rules explain: %s: no such rule %s (loaded from", rule,
+                rule_is_file ? "in that file loaded" : "id or name");
         for (size_t i = 0; i < rules_opt.n; i++) fprintf(stderr, " %s", rules_opt.v[i]);
         fprintf(stderr, ")\n");
         hm_diags_free(&d);
@@ -2362,8 +2767,10 @@ int hm_cmd_rules_explain(int argc, char **argv) {
     hm_record rec = {.pos = 1};
     hm_event ev;
     memset(&ev, 0, sizeof ev);
-    int64_t dflt = hm_tz_local_to_utc(&e.tz, hm_civil_to_epoch(DEFAULT_START_Y, DEFAULT_START_M, DEFAULT_START_D,
-                                                              DEFAULT_START_H, 0, 0)) * 1000000000LL;
+    int64_t dflt =
+        hm_tz_local_to_utc(&e.tz, hm_civil_to_epoch(DEFAULT_START_Y, DEFAULT_START_M,
+                                                    DEFAULT_START_D, DEFAULT_START_H, 0, 0)) *
+        1000000000LL;
     hm_buf out = {0};
     if (line) {
         hm_time_ctx tc = {.tz = &e.tz, .fixed_year = e.year};
@@ -2378,7 +2785,8 @@ int hm_cmd_rules_explain(int argc, char **argv) {
         if (event[0] == '@' || !strcmp(event, "-")) {
             FILE *fp = !strcmp(event, "-") ? stdin : fopen(event + 1, "r");
             if (!fp) {
-                fprintf(stderr, "hallmonitor rules explain: --event %s: %s\n", event, strerror(errno));
+                fprintf(stderr, "hallmonitor rules explain: --event %s: %s\n", event,
+                        strerror(errno));
                 sv_free(&picked);
                 goto out;
             }
@@ -2388,7 +2796,8 @@ int hm_cmd_rules_explain(int argc, char **argv) {
         }
         hm_decode_ctx ctx = {.arena = &arena, .tok = e.tok};
         hm_str body = hm_str_c(event);
-        while (body.len && (body.p[body.len - 1] == '\n' || body.p[body.len - 1] == ' ')) body.len--;
+        while (body.len && (body.p[body.len - 1] == '\n' || body.p[body.len - 1] == ' '))
+            body.len--;
         if (hm_dec_json(&ctx, body) != 0) {
             fprintf(stderr, "hallmonitor rules explain: --event: not a JSON object: %s\n", event);
             sv_free(&picked);
@@ -2399,7 +2808,8 @@ int hm_cmd_rules_explain(int argc, char **argv) {
         if (!kv_get(&kv, "raw")) kv_add(&kv, "raw", 3, body.p, body.len, false, 0, 0);
         char err[512];
         if (!build_event(&arena, &kv, &e.tz, dflt, dflt, &rec, &ev, err, sizeof err)) {
-            fprintf(stderr, "hallmonitor rules explain: --event: %s\n", strncmp(err, "0:0: ", 5) ? err : err + 5);
+            fprintf(stderr, "hallmonitor rules explain: --event: %s\n",
+                    strncmp(err, "0:0: ", 5) ? err : err + 5);
             kv_free(&kv);
             sv_free(&picked);
             goto out;
@@ -2422,8 +2832,11 @@ int hm_cmd_rules_explain(int argc, char **argv) {
         if (m->is_correlation) {
             long cx = corr_index_of_rule(e.rs, r);
             const hm_corr *cc = cx >= 0 ? &hm_ruleset_correlations(e.rs)->v[cx] : NULL;
-            hm_buf_printf(&out, "  a %s correlation: it fires on a sequence of events, not on one; its rules on this "
-                                "event:\n", cc ? hm_corr_type_names[cc->type] : "");
+            hm_buf_printf(&out,
+                          "  correlation (%s): it fires on a sequence of events, not on one; its "
+                          "rules on this "
+                          "event:\n",
+                          cc ? hm_corr_type_names[cc->type] : "");
             for (size_t k = 0; cc && k < cc->n_refs; k++) {
                 const sg_rule *br = &e.rs->rules[cc->refs[k]];
                 if (br->meta.is_correlation) {
@@ -2442,8 +2855,9 @@ int hm_cmd_rules_explain(int argc, char **argv) {
         for (size_t k = 0; k < nm; k++) compiled = compiled || e.m1[k].rule == r;
         hm_buf_printf(&out, "result: %s\n", mm ? "MATCH" : "no match");
         if (compiled != mm)
-            hm_buf_printf(&out, "WARNING: the compiled matcher says %s - an engine bug, please report it\n",
-                          compiled ? "match" : "no match");
+            hm_buf_printf(
+                &out, "WARNING: the compiled matcher says %s - an engine bug, please report it\n",
+                compiled ? "match" : "no match");
         any = any || mm;
     }
     fwrite(out.p, 1, out.len, stdout);

@@ -63,8 +63,15 @@ static void run_usage(FILE *f) {
             "                          webhook:URL[?format=raw|array|slack|teams&secret=S]\n"
             "                          cef+udp://HOST:PORT, cef+tcp://HOST:PORT: CEF over syslog\n"
             "                          (options of each: docs/sinks.md)\n"
-            "  --emit WHAT             events|alerts|incidents|all (default: events until rules\n"
-            "                          are given)\n"
+            "  --emit WHAT             events|alerts|incidents|all, or a list such as\n"
+            "                          alerts,incidents (default: events until rules are given)\n"
+            "incidents (with --emit incidents|all; docs/incidents.md):\n"
+            "  --assets FILE           criticality inventory (default rules/assets/inventory.yml;\n"
+            "                          none = no inventory)\n"
+            "  --suppressions FILE     suppressions/allowlist with expiry and reason (default\n"
+            "                          rules/assets/suppressions.yml; none = no suppressions)\n"
+            "  --incident-window D     max gap between alerts of one incident (default 1h)\n"
+            "  --risk-horizon D        entity risk accumulates over D (default 24h)\n"
             "  --dead-letter PATH      JSONL file for records that could not be decoded\n"
             "  --no-raw                leave the raw line out of event output\n"
             "decoding:\n"
@@ -99,7 +106,8 @@ int hm_cmd_run(int argc, char **argv) {
     enum {
         O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
         O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA,
-        O_STATE, O_LATENESS, O_INSTANCE, O_MATCHER, O_WATCH
+        O_STATE, O_LATENESS, O_INSTANCE, O_MATCHER, O_WATCH, O_ASSETS, O_SUPPS, O_IWINDOW,
+        O_HORIZON
     };
     static const struct option longopts[] = {
         {"input", required_argument, 0, O_INPUT},
@@ -126,6 +134,10 @@ int hm_cmd_run(int argc, char **argv) {
         {"instance", required_argument, 0, O_INSTANCE},
         {"matcher", required_argument, 0, O_MATCHER},
         {"watch", no_argument, 0, O_WATCH},
+        {"assets", required_argument, 0, O_ASSETS},
+        {"suppressions", required_argument, 0, O_SUPPS},
+        {"incident-window", required_argument, 0, O_IWINDOW},
+        {"risk-horizon", required_argument, 0, O_HORIZON},
         {0, 0, 0, 0},
     };
     const char **rule_paths = calloc((size_t)argc + 1, sizeof(char *));
@@ -133,7 +145,9 @@ int hm_cmd_run(int argc, char **argv) {
     hm_rules_opts ropts = {0};
     hm_ruleset *rs = NULL;
     hm_tz rule_tz = {0};
-    char *default_mappings = NULL, *default_yara = NULL;
+    char *default_mappings = NULL, *default_yara = NULL, *default_assets = NULL,
+         *default_supps = NULL;
+    const char *assets = NULL, *supps = NULL;
     int rc = 2, c;
     optind = 1;
     opterr = 0;
@@ -193,6 +207,18 @@ int hm_cmd_run(int argc, char **argv) {
         case O_STATE: cfg.corr.state = optarg; break;
         case O_INSTANCE: cfg.corr.instance = optarg; break;
         case O_WATCH: cfg.watch_rules = true; break;
+        case O_ASSETS: assets = optarg; break;
+        case O_SUPPS: supps = optarg; break;
+        case O_IWINDOW:
+        case O_HORIZON: {
+            int64_t *dst = c == O_IWINDOW ? &cfg.incident.window_ns : &cfg.incident.horizon_ns;
+            if (!hm_parse_duration_ns(optarg, dst) || *dst < 1000000000LL) {
+                fprintf(stderr, "hallmonitor run: --%s %s: expected a duration of 1s or more, e.g. 1h\n",
+                        c == O_IWINDOW ? "incident-window" : "risk-horizon", optarg);
+                goto out;
+            }
+            break;
+        }
         case O_MATCHER:
             if (!strcmp(optarg, "reference")) cfg.reference_matcher = true;
             else if (strcmp(optarg, "compiled")) {
@@ -228,19 +254,39 @@ int hm_cmd_run(int argc, char **argv) {
     }
     if (!no) outputs[no++] = "-";
     if (nr) cfg.emit = HM_EMIT_ALERTS; /* with rules, alerts by default */
-    if (emit) {
-        if (!strcmp(emit, "events")) cfg.emit = HM_EMIT_EVENTS;
-        else if (!strcmp(emit, "alerts")) cfg.emit = HM_EMIT_ALERTS;
-        else if (!strcmp(emit, "incidents")) cfg.emit = HM_EMIT_INCIDENTS;
-        else if (!strcmp(emit, "all"))
-            cfg.emit = HM_EMIT_EVENTS | HM_EMIT_ALERTS | HM_EMIT_INCIDENTS;
-        else if (!strcmp(emit, "none")) cfg.emit = 0;
-        else {
-            fprintf(stderr, "hallmonitor run: --emit %s: expected events|alerts|incidents|all\n",
-                    emit);
-            goto out;
+    if (emit) { /* one word or a comma list: alerts,incidents */
+        cfg.emit = 0;
+        for (const char *w = emit; *w;) {
+            size_t l = strcspn(w, ",");
+            if (l == 6 && !strncmp(w, "events", l)) cfg.emit |= HM_EMIT_EVENTS;
+            else if (l == 6 && !strncmp(w, "alerts", l)) cfg.emit |= HM_EMIT_ALERTS;
+            else if (l == 9 && !strncmp(w, "incidents", l)) cfg.emit |= HM_EMIT_INCIDENTS;
+            else if (l == 3 && !strncmp(w, "all", l))
+                cfg.emit |= HM_EMIT_EVENTS | HM_EMIT_ALERTS | HM_EMIT_INCIDENTS;
+            else if (!(l == 4 && !strncmp(w, "none", l))) {
+                fprintf(stderr,
+                        "hallmonitor run: --emit %s: expected events|alerts|incidents|all or a "
+                        "comma list\n",
+                        emit);
+                goto out;
+            }
+            w += l;
+            if (*w == ',') w++;
         }
     }
+    /* incident data files: explicit ones must exist; defaults are used when present */
+    if (assets && !strcmp(assets, "none")) assets = NULL;
+    else if (!assets) {
+        default_assets = hm_default_data_dir("rules/assets/inventory.yml");
+        if (access(default_assets, R_OK) == 0) assets = default_assets;
+    }
+    if (supps && !strcmp(supps, "none")) supps = NULL;
+    else if (!supps) {
+        default_supps = hm_default_data_dir("rules/assets/suppressions.yml");
+        if (access(default_supps, R_OK) == 0) supps = default_supps;
+    }
+    cfg.incident.assets_file = assets;
+    cfg.incident.suppressions_file = supps;
     if (!cfg.mappings_dir) cfg.mappings_dir = default_mappings = hm_default_data_dir("rules/mappings");
     cfg.inputs = inputs;
     cfg.n_inputs = ni;
@@ -300,6 +346,8 @@ out:
     hm_tz_free(&rule_tz);
     free(default_mappings);
     free(default_yara);
+    free(default_assets);
+    free(default_supps);
     free(rule_paths);
     free(inputs);
     free(outputs);

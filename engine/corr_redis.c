@@ -228,6 +228,7 @@ typedef struct rgroup {
     uint32_t klen;
     char tag[160]; /* "<ns>:{<rule id>|<hash>}" */
     bool used;
+    uint32_t slot1; /* during an apply: 1 + its index in the call's group list, 0 = none */
 } rgroup;
 
 typedef struct pending_commit {
@@ -522,34 +523,32 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
     redis_state *st = vst;
     if (rs_connect(st) != HM_OK) return HM_ERETRY;
     const hm_ruleset *rs = g_rs_for_tag;
-    /* collect groups: those with new hits and those still pending */
-    grp_hits *gl = NULL;
+    /* collect groups: those with new hits and those still pending. Create them all first:
+     * creating may grow (move) the table, so pointers are taken only afterwards. */
+    for (size_t i = 0; i < n; i++) rg_find(st, hits[i].corr, hits[i].group, true, set, rs);
+    grp_hits *gl = hm_xcalloc(st->n + 1, sizeof(*gl));
     size_t ng = 0;
     for (size_t i = 0; i < n; i++) {
-        rgroup *g = rg_find(st, hits[i].corr, hits[i].group, true, set, rs);
+        rgroup *g = rg_find(st, hits[i].corr, hits[i].group, false, set, rs);
         if (!g->tag[0]) group_tag(st, set, rs, g);
-        size_t k = 0;
-        while (k < ng && gl[k].g != g) k++;
-        if (k == ng) {
-            gl = hm_xrealloc(gl, (ng + 1) * sizeof(*gl));
-            gl[ng++] = (grp_hits){g, NULL, 0, 0, false};
+        if (!g->slot1) {
+            gl[ng] = (grp_hits){g, NULL, 0, 0, false};
+            g->slot1 = (uint32_t)++ng;
         }
-        if (gl[k].n == gl[k].cap) {
-            gl[k].cap = gl[k].cap ? gl[k].cap * 2 : 8;
-            gl[k].h = hm_xrealloc(gl[k].h, gl[k].cap * sizeof(*gl[k].h));
+        grp_hits *e = &gl[g->slot1 - 1];
+        if (e->n == e->cap) {
+            e->cap = e->cap ? e->cap * 2 : 8;
+            e->h = hm_xrealloc(e->h, e->cap * sizeof(*e->h));
         }
-        gl[k].h[gl[k].n++] = &hits[i];
+        e->h[e->n++] = &hits[i];
     }
     for (size_t j = 0; j < st->cap; j++) {
         rgroup *g = &st->tab[j];
-        if (!g->used || g->level != level) continue;
-        size_t k = 0;
-        while (k < ng && gl[k].g != g) k++;
-        if (k == ng) {
-            gl = hm_xrealloc(gl, (ng + 1) * sizeof(*gl));
-            gl[ng++] = (grp_hits){g, NULL, 0, 0, false};
-        }
+        if (!g->used || g->level != level || g->slot1) continue;
+        gl[ng] = (grp_hits){g, NULL, 0, 0, false};
+        g->slot1 = (uint32_t)++ng;
     }
+    for (size_t k = 0; k < ng; k++) gl[k].g->slot1 = 0;
     char wmbuf[32];
     if (wm == INT64_MAX) snprintf(wmbuf, sizeof wmbuf, "inf");
     else snprintf(wmbuf, sizeof wmbuf, "%lld", (long long)(wm == INT64_MIN ? -1 : wm));

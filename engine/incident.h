@@ -34,16 +34,18 @@ typedef struct hm_incident_opts {
 
 typedef struct hm_incidents hm_incidents;
 
-/* Loads the inventory and suppression files. rules (may be NULL) supplies rule
- * descriptions and false positives for next steps. NULL with "file:line:col: ..." in err. */
-hm_incidents *hm_incidents_new(const hm_incident_opts *o, const struct hm_ruleset *rules,
+/* Loads the inventory and suppression files. *rules (rules and *rules may be NULL) is
+ * the rule set in force, read on the writer thread for rule descriptions and false
+ * positives (next steps); a hot reload that replaces it is noticed and cached rule
+ * details are refreshed. NULL with "file:line:col: ..." in err. */
+hm_incidents *hm_incidents_new(const hm_incident_opts *o, const struct hm_ruleset *const *rules,
                                char *err, size_t errlen);
 void hm_incidents_free(hm_incidents *inc);
 
 /* Feeds a buffer of output lines (events, alerts, others). Every alert line updates the
- * incidents. On return *data/*len/*lines describe the lines to write instead: alert lines
- * carry "incident_id" (or "suppressed": true and the suppression), and are dropped when
- * keep_alerts is false. The returned bytes stay valid until the next call. */
+ * incidents. On return data, len and lines describe the lines to write instead: alert
+ * lines carry "incident_id" (or "suppressed": true and the suppression), and are dropped
+ * when keep_alerts is false. The returned bytes stay valid until the next call. */
 void hm_incidents_feed(hm_incidents *inc, const char **data, size_t *len, uint64_t *lines,
                        bool keep_alerts);
 /* Appends one incident line per incident created or updated since the last call (in

@@ -37,6 +37,8 @@ static void usage(FILE *f) {
             "commands:\n"
             "  run         read inputs, decode, detect, correlate, write alerts/incidents\n"
             "  rules       check Sigma rules (lint + compile)\n"
+            "  incidents   triage incidents in the SQLite store: list, show, ack, resolve,\n"
+            "              reopen, note, export (--db PATH)\n"
             "  decoders    list the payload decoders\n"
             "  forward     collector: send raw input records to Kafka (no decoding)\n"
             "  devbroker   in-memory Kafka cluster on loopback for development and tests\n"
@@ -62,6 +64,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return hm_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules")) return hm_cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "decoders")) return hm_cmd_decoders(argc - 1, argv + 1);
+    if (!strcmp(cmd, "incidents")) return hm_cmd_incidents(argc - 1, argv + 1);
     if (!strcmp(cmd, "devbroker")) return hm_cmd_devbroker(argc - 1, argv + 1);
     if (!strcmp(cmd, "forward")) return hm_cmd_forward(argc - 1, argv + 1);
     fprintf(stderr, "hallmonitor: unknown command '%s'\n\n", cmd);

@@ -108,6 +108,8 @@ struct hm_engine {
     hm_correlator *corr;
     const hm_ruleset *corr_rules; /* the rule set the correlator is bound to */
     hm_buf corr_out, corr_dead;
+    hm_incidents *inc;            /* incident engine (--emit incidents|all), writer thread */
+    hm_buf inc_out;
     /* hot reload: the published rule set and its generation (under work.mu), rule sets
      * replaced by a reload and freed once no worker or the correlator uses them */
     const hm_ruleset *rules_pub;
@@ -185,6 +187,13 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
         /* with hot reload a correlator exists even before the first correlation rule */
         e->corr = hm_correlator_new(cfg->rules, &cfg->corr, err, errlen);
         if (!e->corr) goto fail;
+    }
+    if (cfg->emit & HM_EMIT_INCIDENTS) {
+        hm_incident_opts io = cfg->incident;
+        if (!io.tz_name) io.tz_name = cfg->tz_name;
+        if (!io.lateness_ns) io.lateness_ns = cfg->corr.lateness_ns;
+        e->inc = hm_incidents_new(&io, &e->corr_rules, err, errlen);
+        if (!e->inc) goto fail;
     }
     if (cfg->dead_letter) {
         char uri[4096];
@@ -280,7 +289,7 @@ static void *source_main(void *arg) {
 static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
     hm_decode_ctx ctx = {.arena = &b->arena, .tc = &e->tc, .tok = w->tok};
     bool emit_events = e->cfg.emit & HM_EMIT_EVENTS;
-    bool emit_alerts = e->cfg.emit & HM_EMIT_ALERTS;
+    bool emit_alerts = e->cfg.emit & (HM_EMIT_ALERTS | HM_EMIT_INCIDENTS); /* alerts feed incidents */
     hm_batch_stats *s = &b->stats;
     /* phase 1: decode (timed per batch, not per event: two clock reads per batch) */
     int64_t t0 = hm_mono_ns();
@@ -410,8 +419,11 @@ static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, boo
                         : hm_correlator_push(e->corr, hits, n, &e->corr_out, &e->corr_dead, &written);
         if (rc == HM_OK) {
             e->stats.corr_alerts += written;
-            for (size_t i = 0; i < e->n_sinks && e->corr_out.len; i++)
-                if (hm_sink_write(&e->sinks[i], e->corr_out.p, e->corr_out.len, written, &g_stop_int) != HM_OK) {
+            const char *cp = e->corr_out.p;
+            size_t cl = e->corr_out.len;
+            if (e->inc) hm_incidents_feed(e->inc, &cp, &cl, &written, e->cfg.emit & HM_EMIT_ALERTS);
+            for (size_t i = 0; i < e->n_sinks && cl; i++)
+                if (hm_sink_write(&e->sinks[i], cp, cl, written, &g_stop_int) != HM_OK) {
                     hm_error("output", "%s: giving up; stopping intake", e->sinks[i].uri);
                     e->rc = HM_EIO;
                     hm_engine_request_stop();
@@ -455,6 +467,19 @@ static void free_retired(hm_engine *e) {
     e->n_retired = keep;
 }
 
+/* Incident lines changed since the last call, right after the alerts that changed them. */
+static void write_incidents(hm_engine *e, bool finish) {
+    e->inc_out.len = 0;
+    size_t n = finish ? hm_incidents_finish(e->inc, &e->inc_out) : hm_incidents_flush(e->inc, &e->inc_out);
+    e->stats.out_lines += n;
+    for (size_t i = 0; i < e->n_sinks && n; i++)
+        if (hm_sink_write(&e->sinks[i], e->inc_out.p, e->inc_out.len, n, &g_stop_int) != HM_OK) {
+            hm_error("output", "%s: giving up; stopping intake", e->sinks[i].uri);
+            e->rc = HM_EIO;
+            hm_engine_request_stop();
+        }
+}
+
 static void write_batch(hm_engine *e, hm_batch *b) {
     if (b->rules && b->rules != e->corr_rules) {
         /* first batch detected with reloaded rules: move correlation state over */
@@ -464,14 +489,16 @@ static void write_batch(hm_engine *e, hm_batch *b) {
     }
     if (e->n_retired) free_retired(e);
     if (e->corr) correlate_batch(e, b->hits, b->n_hits, false);
+    const char *op = b->out.p; /* with incidents: alerts tagged with their incident id */
+    size_t ol = b->out.len;
+    if (e->inc) hm_incidents_feed(e->inc, &op, &ol, &b->stats.out_lines, e->cfg.emit & HM_EMIT_ALERTS);
     for (size_t i = 0; i < e->n_sinks; i++)
-        if (b->out.len &&
-            hm_sink_write(&e->sinks[i], b->out.p, b->out.len, b->stats.out_lines, &g_stop_int) !=
-                HM_OK) {
+        if (ol && hm_sink_write(&e->sinks[i], op, ol, b->stats.out_lines, &g_stop_int) != HM_OK) {
             hm_error("output", "%s: giving up; stopping intake", e->sinks[i].uri);
             e->rc = HM_EIO;
             hm_engine_request_stop();
         }
+    if (e->inc) write_incidents(e, false);
     if (b->dead.len) {
         if (e->has_dead_sink) {
             if (hm_sink_write(&e->dead_sink, b->dead.p, b->dead.len, b->stats.dead, &g_stop_int) !=
@@ -660,6 +687,7 @@ int hm_engine_run(hm_engine *e) {
     for (size_t i = 0; i < nw; i++) pthread_join(e->workers[i].th, NULL);
     if (e->reload_started) pthread_join(e->reload_th, NULL);
     if (e->corr) correlate_batch(e, NULL, 0, true); /* end of input: close every window */
+    if (e->inc) write_incidents(e, true);
     e->stats.finished_ns = hm_mono_ns();
     for (size_t i = 0; i < e->n_sinks; i++)
         if (e->sinks[i].ops->flush) e->sinks[i].ops->flush(e->sinks[i].state);
@@ -729,7 +757,12 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
                 cs.memory_bytes, (unsigned long long)cs.backend_round_trips,
                 (unsigned long long)cs.backend_errors);
     }
-    fprintf(f, "},\"input_details\":{");
+    fprintf(f, "},");
+    if (e->inc) {
+        hm_incidents_stats_json(e->inc, f);
+        fprintf(f, ",");
+    }
+    fprintf(f, "\"input_details\":{");
     bool firstd = true;
     for (size_t i = 0; i < e->n_sources; i++) {
         const hm_source *src = &e->sources[i].src;
@@ -781,6 +814,8 @@ void hm_engine_free(hm_engine *e) {
     }
     free(e->stats.per_source);
     hm_correlator_free(e->corr);
+    hm_incidents_free(e->inc);
+    hm_buf_free(&e->inc_out);
     for (size_t i = 0; i < e->n_retired; i++) hm_ruleset_free(e->retired[i].rs);
     free(e->retired);
     hm_ruleset_free((hm_ruleset *)e->rules_pub); /* the engine owns its rule sets */

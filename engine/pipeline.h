@@ -16,6 +16,7 @@
 #include "mapping.h"
 #include "sigma.h"
 #include "correlate.h"
+#include "incident.h"
 #include "syslog.h"
 #include "timeutil.h"
 
@@ -53,6 +54,7 @@ typedef struct hm_engine_cfg {
     size_t n_rule_paths;
     hm_rules_opts rules_opts;
     bool watch_rules;
+    hm_incident_opts incident; /* --emit incidents: inventory, suppressions, windows */
 } hm_engine_cfg;
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
