@@ -118,6 +118,7 @@ typedef struct kstate {
     /* readiness: the first assignment caught up (or the brokers are down) */
     bool assigned_once, ready;
     int64_t warm_deadline_ns;
+    int64_t last_assign_ns, empty_grace_ns;
 
     /* errors */
     volatile int fatal;
@@ -277,10 +278,19 @@ static void list_names(const rd_kafka_topic_partition_list_t *parts, char *buf, 
     if (parts->cnt && o + 2 < len) snprintf(buf + o, len - o, "]");
 }
 
-static void check_ready(kstate *st) { /* under mu */
+/* Ready (an empty poll counts as idle) once every assigned partition has been read to its
+ * end. With no partition at all, only after a grace period: under the cooperative protocol
+ * a new member's first assignment is usually empty and its partitions come one rebalance
+ * later. Under mu. */
+static void check_ready(kstate *st) {
     if (st->ready || !st->assigned_once) return;
-    for (size_t i = 0; i < st->n_cur; i++)
-        if (st->cur[i]->state == EP_ACTIVE && !st->cur[i]->eof) return;
+    size_t active = 0;
+    for (size_t i = 0; i < st->n_cur; i++) {
+        if (st->cur[i]->state != EP_ACTIVE) continue;
+        if (!st->cur[i]->eof) return;
+        active++;
+    }
+    if (!active && hm_mono_ns() - st->last_assign_ns < st->empty_grace_ns) return;
     st->ready = true;
     pthread_cond_broadcast(&st->cv_data);
 }
@@ -297,6 +307,7 @@ static void do_assign(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
     for (int i = 0; i < parts->cnt; i++)
         cur_add(st, epoch_new(st, parts->elems[i].topic, parts->elems[i].partition));
     st->assigned_once = true;
+    st->last_assign_ns = hm_mono_ns();
     st->rebalances++;
     bool paused = st->paused;
     if (st->down) {
@@ -734,6 +745,12 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
         atol(v) > 0)
         st->high_bytes = (size_t)atol(v) * 1024;
     st->low_bytes = st->high_bytes / 4;
+    sz2 = sizeof v;
+    long hb = 3000;
+    if (rd_kafka_conf_get(conf, "heartbeat.interval.ms", v, &sz2) == RD_KAFKA_CONF_OK &&
+        atol(v) > 0)
+        hb = atol(v);
+    st->empty_grace_ns = (hb * 3 < 2000 ? 2000 : hb * 3) * 1000000LL;
     char gid[512];
     size_t gsz = sizeof gid;
     if (u.group) {
@@ -835,6 +852,7 @@ static int kafka_read_batch(hm_source *src, hm_batch *b) {
         /* Until the first assignment has caught up, an empty queue is "joining the group",
          * not "idle" (the group's first rebalance alone takes ~3 s): keep waiting. */
         if (!st->ready && now > st->warm_deadline_ns) st->ready = true;
+        check_ready(st);
         bool ready = st->ready;
         pthread_mutex_unlock(&st->mu);
         if (stop) return st->fatal ? HM_EIO : 0;

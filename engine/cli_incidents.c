@@ -443,6 +443,11 @@ static void bind_filters(sqlite3_stmt *q, const filters *fl) {
     }
 }
 
+#define HISTORY_JSON                                                                        \
+    "(SELECT json_group_array(json_object('at', at, 'who', who, 'action', action, 'old_status', " \
+    "old_status, 'new_status', new_status, 'note', note)) FROM (SELECT * FROM incident_history h " \
+    "WHERE h.incident_id = incidents.id ORDER BY h.id))"
+
 static const char *const LIST_COLS =
     "SELECT id, priority, coalesce(priority_rank, -1), score, status, entity, alert_count, "
     "first_seen, last_seen, student_data, "
@@ -451,13 +456,11 @@ static const char *const LIST_COLS =
     "(SELECT group_concat(CASE WHEN type = 'object' THEN json_extract(value, '$.title') ELSE value "
     "END, '; ') FROM json_each(incidents.rules)), "
     "updated_at, json, score_breakdown, "
-    "(SELECT json_group_array(json_object('at', at, 'who', who, 'action', action, 'old_status', "
-    "old_status, 'new_status', new_status, 'note', note)) FROM (SELECT * FROM incident_history h "
-    "WHERE h.incident_id = incidents.id ORDER BY h.id)) AS hist, "
+    HISTORY_JSON ", "
     /* export: the engine's object with the analysts' status and the history */
     "CASE WHEN json_valid(json) THEN json_set(json, '$.engine_status', json_extract(json, "
-    "'$.status'), '$.status', status, '$.updated_at', updated_at, '$.history', json(hist)) "
-    "ELSE json_object('id', id, 'status', status) END "
+    "'$.status'), '$.status', status, '$.updated_at', updated_at, '$.history', "
+    "json(" HISTORY_JSON ")) ELSE json_object('id', id, 'status', status) END "
     "FROM incidents";
 
 enum { C_ID, C_PRIO, C_RANK, C_SCORE, C_STATUS, C_ENTITY, C_COUNT, C_FIRST, C_LAST, C_SD, C_TITLE,

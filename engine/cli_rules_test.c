@@ -416,8 +416,17 @@ static bool x_compact(const hm_ruleset *rs, uint32_t n) {
 }
 
 /* one line: "<result> <field> = <seen>  <op> <value>  (line N)" */
+/* " (local hour is 22)" for a time-part predicate */
+static void put_local_part(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, const sg_pred *p) {
+    hm_str v = {0};
+    double part;
+    bool is_time = rs->fields[p->field].tax == SG_F_TIME;
+    if ((is_time || x_field(rs, ev, p->field, &v)) && x_timepart(rs, p, ev, v, is_time, &part))
+        hm_buf_printf(b, " (local %s is %g)", tpart_name(p->tpart), part);
+}
+
 static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t n, int indent,
-                   bool negate) {
+                   bool negate, const char *tag) {
     const sg_node *nd = &rs->nodes[n];
     bool res = x_node(rs, ev, n);
     if (negate) res = !res;
@@ -435,14 +444,7 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
             hm_buf_putc(b, ' ');
             put_pred_val(b, rs, p0);
         }
-        if (p0->kind == SG_P_TIMEPART) {
-            hm_str v = {0};
-            double part;
-            bool is_time = rs->fields[p0->field].tax == SG_F_TIME;
-            if ((is_time || x_field(rs, ev, p0->field, &v)) &&
-                x_timepart(rs, p0, ev, v, is_time, &part))
-                hm_buf_printf(b, " (local %s is %g)", tpart_name(p0->tpart), part);
-        }
+        if (p0->kind == SG_P_TIMEPART) put_local_part(b, rs, ev, p0);
         if (p0->kind == SG_P_FIELDREF) {
             hm_buf_puts(b, " (");
             put_seen(b, rs, ev, p0->field2);
@@ -479,6 +481,10 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
                 const sg_pred *p = &rs->preds[rs->nodes[rs->kids[nd->kid0 + i]].pred];
                 if (x_pred(rs, ev, p)) {
                     hm_buf_puts(b, " (matched ");
+                    if (!same) {
+                        put_pred_op(b, p);
+                        hm_buf_putc(b, ' ');
+                    }
                     put_pred_val(b, rs, p);
                     hm_buf_putc(b, ')');
                     break;
@@ -489,6 +495,10 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
                 const sg_pred *p = &rs->preds[rs->nodes[rs->kids[nd->kid0 + i]].pred];
                 if (!x_pred(rs, ev, p)) {
                     hm_buf_puts(b, " (missing ");
+                    if (!same) {
+                        put_pred_op(b, p);
+                        hm_buf_putc(b, ' ');
+                    }
                     put_pred_val(b, rs, p);
                     hm_buf_putc(b, ')');
                     break;
@@ -496,12 +506,21 @@ static void x_line(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
             }
         }
     }
-    if (p0->line) hm_buf_printf(b, "  (line %d)", p0->line);
+    if (nd->kind != SG_N_PRED) { /* time parts of a list: each distinct part once */
+        uint32_t seen_parts = 0;
+        for (uint32_t i = 0; i < nd->nkids; i++) {
+            const sg_pred *p = &rs->preds[rs->nodes[rs->kids[nd->kid0 + i]].pred];
+            if (p->kind != SG_P_TIMEPART || (seen_parts >> p->tpart & 1)) continue;
+            seen_parts |= 1u << p->tpart;
+            put_local_part(b, rs, ev, p);
+        }
+    }
+    if (p0->line) hm_buf_printf(b, "  (%s %d)", tag, p0->line);
     hm_buf_putc(b, '\n');
 }
 
 static void x_tree(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t n, int indent,
-                   int depth) {
+                   int depth, const char *tag) {
     const sg_node *nd = &rs->nodes[n];
     if (depth > 12) {
         put_indent(b, indent);
@@ -509,11 +528,11 @@ static void x_tree(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
         return;
     }
     if (x_compact(rs, n)) {
-        x_line(b, rs, ev, n, indent, false);
+        x_line(b, rs, ev, n, indent, false, tag);
         return;
     }
     if (nd->kind == SG_N_NOT && x_compact(rs, rs->kids[nd->kid0])) {
-        x_line(b, rs, ev, rs->kids[nd->kid0], indent, true);
+        x_line(b, rs, ev, rs->kids[nd->kid0], indent, true, tag);
         return;
     }
     bool res = x_node(rs, ev, n);
@@ -537,7 +556,7 @@ static void x_tree(hm_buf *b, const hm_ruleset *rs, const hm_event *ev, uint32_t
         break;
     }
     for (uint32_t i = 0; i < nd->nkids; i++)
-        x_tree(b, rs, ev, rs->kids[nd->kid0 + i], indent + 4, depth + 1);
+        x_tree(b, rs, ev, rs->kids[nd->kid0 + i], indent + 4, depth + 1, tag);
 }
 
 static int sel_of_node(const sg_rule *r, uint32_t n) {
@@ -621,15 +640,20 @@ static bool explain_rule(hm_buf *b, const hm_ruleset *rs, uint32_t ri, const hm_
     for (size_t k = 0; k < m->n_selections; k++) {
         put_indent(b, indent);
         uint32_t sr = r->sel_roots[k];
+        /* meta filters live in other files: their line numbers are not the rule's */
+        const char *tag =
+            strncmp(m->selection_names[k], "filter", 6) == 0 && strchr(m->selection_names[k], ':')
+                ? "filter file line"
+                : "line";
         const sg_node *sn = &rs->nodes[sr];
         bool all_items = sn->kind == SG_N_AND && !x_compact(rs, sr);
         hm_buf_printf(b, "%s: %s%s\n", m->selection_names[k], x_node(rs, ev, sr) ? "true" : "false",
                       all_items ? " (all of)" : "");
         if (all_items)
             for (uint32_t i = 0; i < sn->nkids; i++)
-                x_tree(b, rs, ev, rs->kids[sn->kid0 + i], indent + 2, 1);
+                x_tree(b, rs, ev, rs->kids[sn->kid0 + i], indent + 2, 1, tag);
         else
-            x_tree(b, rs, ev, sr, indent + 2, 0);
+            x_tree(b, rs, ev, sr, indent + 2, 0, tag);
     }
     bool cond = x_node(rs, ev, r->root);
     put_indent(b, indent);
@@ -785,6 +809,12 @@ static bool parse_input_time(const char *s, const hm_tz *tz, int64_t prev_ns, in
     int64_t ns;
     bool zone;
     size_t u = hm_parse_iso8601(s, n, &ns, &zone);
+    if ((!u || u != n) && n == 16 && n < 60) { /* YYYY-MM-DD HH:MM: add the seconds */
+        char t[24];
+        snprintf(t, sizeof t, "%s:00", s);
+        u = hm_parse_iso8601(t, n + 3, &ns, &zone);
+        if (u == n + 3) u = n;
+    }
     if (!u || u != n) return false;
     if (!zone) {
         int64_t sec = ns / 1000000000LL, frac = ns % 1000000000LL;
@@ -1055,9 +1085,15 @@ static void calerts_free(calert *v, size_t n) {
     free(v);
 }
 
+/* rules are shown by name when they have one (ids are often UUIDs) */
 static const char *rule_label(const hm_ruleset *rs, uint32_t r) {
     const hm_rule_meta *m = hm_ruleset_rule(rs, r);
-    return m->id;
+    return m->name ? m->name : m->id;
+}
+
+static const char *shown_path(const char *p) {
+    while (p[0] == '.' && p[1] == '/' && p[2]) p += 2;
+    return p;
 }
 
 /* rule reference (id, name) -> index, or -1 */
@@ -1410,7 +1446,7 @@ static void put_sel(hm_buf *b, const hm_rule_meta *m, uint64_t sel) {
 
 static void put_alert(hm_buf *b, const hm_ruleset *rs, const calert *a) {
     const hm_rule_meta *m = hm_ruleset_rule(rs, a->rule);
-    hm_buf_puts(b, m->id);
+    hm_buf_puts(b, rule_label(rs, a->rule));
     if (a->corr) {
         hm_buf_puts(b, " (correlation)");
         if (a->gk.n) {
@@ -1508,7 +1544,7 @@ static void json_case(trun *t, const tfile *f, const char *name, int line, const
     hm_buf_puts(b, ",\"rules\":[");
     for (size_t i = 0; i < nunder; i++) {
         if (i) hm_buf_putc(b, ',');
-        hm_buf_put_json_str(b, hm_str_c(rule_label(t->e.rs, (uint32_t)under[i])));
+        hm_buf_put_json_str(b, hm_str_c(hm_ruleset_rule(t->e.rs, (uint32_t)under[i])->id));
     }
     hm_buf_printf(b, "],\"ok\":%s,\"alerts\":[", ok ? "true" : "false");
     for (size_t i = 0; i < nal; i++) {
@@ -1517,6 +1553,11 @@ static void json_case(trun *t, const tfile *f, const char *name, int line, const
         if (i) hm_buf_putc(b, ',');
         hm_buf_puts(b, "{\"rule\":");
         hm_buf_put_json_str(b, hm_str_c(m->id));
+        hm_buf_puts(b, ",\"rule_name\":");
+        if (m->name)
+            hm_buf_put_json_str(b, hm_str_c(m->name));
+        else
+            hm_buf_puts(b, "null");
         hm_buf_printf(b, ",\"correlation\":%s,\"time\":\"", a->corr ? "true" : "false");
         hm_buf_put_time(b, a->ts);
         hm_buf_puts(b, "\",\"inputs\":[");
@@ -1570,6 +1611,7 @@ typedef struct cfed {
     uint32_t corr;
     char *group; /* 0x1f-joined */
     int input;
+    bool late;
 } cfed;
 
 static void put_span(hm_buf *b, int64_t ns) {
@@ -1602,7 +1644,7 @@ static void put_corr_summary(hm_buf *b, const hm_ruleset *rs, uint32_t ci, const
                              size_t nfed) {
     static const char *const ops[] = {"gt", "gte", "lt", "lte", "eq", "neq"};
     const hm_corr *c = &hm_ruleset_correlations(rs)->v[ci];
-    hm_buf_printf(b, "    correlation %s: %s", hm_ruleset_rule(rs, c->rule)->id,
+    hm_buf_printf(b, "    correlation %s: %s", rule_label(rs, c->rule),
                   hm_corr_type_names[c->type]);
     if (c->n_cond) {
         hm_buf_puts(b, ", condition {");
@@ -1618,7 +1660,7 @@ static void put_corr_summary(hm_buf *b, const hm_ruleset *rs, uint32_t ci, const
     for (size_t i = 0; i < c->n_group; i++) hm_buf_printf(b, "%s%s", i ? ", " : "", c->group_by[i]);
     hm_buf_puts(b, "], rules [");
     for (size_t i = 0; i < c->n_refs; i++)
-        hm_buf_printf(b, "%s%s", i ? ", " : "", hm_ruleset_rule(rs, c->refs[i])->id);
+        hm_buf_printf(b, "%s%s", i ? ", " : "", rule_label(rs, c->refs[i]));
     hm_buf_puts(b, "]\n");
     bool any = false;
     for (size_t i = 0; i < nfed; i++) {
@@ -1640,7 +1682,8 @@ static void put_corr_summary(hm_buf *b, const hm_ruleset *rs, uint32_t ci, const
         bool first = true;
         for (size_t j = i; j < nfed; j++)
             if (fed[j].corr == ci && !strcmp(fed[j].group, fed[i].group)) {
-                hm_buf_printf(b, "%s%d", first ? "" : ",", fed[j].input);
+                hm_buf_printf(b, "%s%d%s", first ? "" : ",", fed[j].input,
+                              fed[j].late ? " (late, dropped)" : "");
                 first = false;
             }
         hm_buf_putc(b, '\n');
@@ -1877,7 +1920,6 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
             /* what it feeds, for the diff */
             for (uint32_t q = 0; cset && r < cset->n_rules && q < cset->n_by_rule[r]; q++) {
                 uint32_t cx = cset->by_rule[r][q];
-                const hm_rule_meta *cm = hm_ruleset_rule(rs, cset->v[cx].rule);
                 bool fed = false;
                 for (size_t h = nh; h < nh + got; h++) {
                     if (hits[h].corr != cx) continue;
@@ -1888,8 +1930,9 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
                     }
                     fedv[nfed++] = (cfed){
                         cx, hm_xstrndup(hits[h].group.p ? hits[h].group.p : "", hits[h].group.len),
-                        (int)(i + 1)};
-                    hm_buf_printf(&ci_->feeds, "%s -> feeds %s", rule_label(rs, r), cm->id);
+                        (int)(i + 1), false};
+                    hm_buf_printf(&ci_->feeds, "%s -> feeds %s", rule_label(rs, r),
+                                  rule_label(rs, cset->v[cx].rule));
                     if (cset->v[cx].n_group) {
                         hm_buf_puts(&ci_->feeds, " (group ");
                         const char *gp = hits[h].group.p;
@@ -1911,7 +1954,7 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
                 if (!fed) {
                     hm_buf_printf(&ci_->feeds,
                                   "%s -> does NOT feed %s: the event lacks a group-by field (",
-                                  rule_label(rs, r), cm->id);
+                                  rule_label(rs, r), rule_label(rs, cset->v[cx].rule));
                     for (size_t g = 0; g < cset->v[cx].n_group; g++)
                         hm_buf_printf(&ci_->feeds, "%s%s", g ? ", " : "",
                                       cset->v[cx].group_fields[g * cset->v[cx].n_refs]);
@@ -1924,7 +1967,11 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
             uint64_t w = 0;
             size_t before = cdead.len;
             hm_correlator_push(corr, hits, nh, &cout, &cdead, &w);
-            if (cdead.len > before) ci_->late = true;
+            if (cdead.len > before) {
+                ci_->late = true;
+                for (size_t q = 0; q < nfed; q++)
+                    if (fedv[q].input == (int)(i + 1)) fedv[q].late = true;
+            }
         }
     }
     if (corr) {
@@ -2071,12 +2118,17 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         }
         /* why: rules that did not match when more alerts were wanted, rules that matched
          * when fewer were */
+        bool matched_relevant = false;
+        for (size_t k = 0; k < ci_->nm; k++)
+            matched_relevant = matched_relevant || relevant[ci_->m[k].rule];
         for (size_t r = 0; r < nr; r++) {
             const sg_rule *sr = &rs->rules[r];
             if (!relevant[r] || sr->meta.is_correlation || !sr->enabled) continue;
             bool m = false;
             for (size_t k = 0; k < ci_->nm; k++) m = m || ci_->m[k].rule == r;
-            if (!((under_fire && !m) || (over_fire && m))) continue;
+            /* missing alerts: why an input matched none of the rules involved; extra
+             * alerts: why it matched */
+            if (!((under_fire && !matched_relevant) || (over_fire && m))) continue;
             if (explained >= MAX_EXPLAIN_PER_CASE) {
                 if (explained == MAX_EXPLAIN_PER_CASE)
                     hm_buf_puts(
@@ -2086,7 +2138,7 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
                 continue;
             }
             explained++;
-            hm_buf_printf(&out, "         why %s %s:\n", sr->meta.id,
+            hm_buf_printf(&out, "         why %s %s:\n", rule_label(rs, (uint32_t)r),
                           m ? "matched" : "did not match");
             explain_rule(&out, rs, (uint32_t)r, &ci_->ev, 11);
         }
@@ -2105,6 +2157,7 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
 
 broken:
     rs->tz = saved_tz;
+    for (size_t i = 0; i < nunder; i++) mark_covered(t, (uint32_t)under[i], 0); /* it has a case */
     report_broken(t, f, name, c->line, &msg);
 done:
     fflush(stdout);
@@ -2565,8 +2618,10 @@ int hm_cmd_rules_test(int argc, char **argv) {
             hm_buf_put_json_str(&ju, hm_str_c(m->file));
             hm_buf_printf(&ju, ",\"line\":%d}", m->line);
         } else {
-            printf("%s %s:%d: rule %s (%s) has no test cases\n",
-                   require ? "FAIL" : "warning:", m->file, m->line, m->id, m->title);
+            printf("%s %s:%d: rule %s%s%s%s (%s) has no test cases\n",
+                   require ? "FAIL" : "warning:", shown_path(m->file), m->line,
+                   m->name ? m->name : m->id, m->name ? " [" : "", m->name ? m->id : "",
+                   m->name ? "]" : "", m->title);
         }
     }
     if (require) t.failed += untested;
@@ -2827,8 +2882,8 @@ int hm_cmd_rules_explain(int argc, char **argv) {
     for (size_t pi = 0; pi < picked.n; pi++) {
         uint32_t r = (uint32_t)atol(picked.v[pi]);
         const hm_rule_meta *m = hm_ruleset_rule(e.rs, r);
-        hm_buf_printf(&out, "\nrule %s: %s (%s:%d, level %s)\n", m->id, m->title, m->file, m->line,
-                      hm_level_names[m->level]);
+        hm_buf_printf(&out, "\nrule %s: %s (%s:%d, level %s)\n", rule_label(e.rs, r), m->title,
+                      shown_path(m->file), m->line, hm_level_names[m->level]);
         if (m->is_correlation) {
             long cx = corr_index_of_rule(e.rs, r);
             const hm_corr *cc = cx >= 0 ? &hm_ruleset_correlations(e.rs)->v[cx] : NULL;
@@ -2840,10 +2895,10 @@ int hm_cmd_rules_explain(int argc, char **argv) {
             for (size_t k = 0; cc && k < cc->n_refs; k++) {
                 const sg_rule *br = &e.rs->rules[cc->refs[k]];
                 if (br->meta.is_correlation) {
-                    hm_buf_printf(&out, "  %s (a correlation)\n", br->meta.id);
+                    hm_buf_printf(&out, "  %s (a correlation)\n", rule_label(e.rs, cc->refs[k]));
                     continue;
                 }
-                hm_buf_printf(&out, "  %s: %s\n", br->meta.id, br->meta.title);
+                hm_buf_printf(&out, "  %s: %s\n", rule_label(e.rs, cc->refs[k]), br->meta.title);
                 bool mm = explain_rule(&out, e.rs, cc->refs[k], &ev, 4);
                 hm_buf_printf(&out, "    result: %s\n", mm ? "MATCH" : "no match");
                 any = any || mm;

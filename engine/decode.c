@@ -28,7 +28,14 @@ static const char *const small_numbers[] = {
 static uint8_t scan_raw(const char *p, size_t n) {
     uint8_t flags = 0;
     if (memchr(p, 0, n)) flags |= HM_EV_HAS_NUL;
-    for (size_t i = 0; i < n; i++) {
+    /* most records are ASCII: test 8 bytes at a time for a high bit first */
+    size_t i0 = 0;
+    for (; i0 + 8 <= n; i0 += 8) {
+        uint64_t w;
+        memcpy(&w, p + i0, 8);
+        if (w & 0x8080808080808080ULL) break;
+    }
+    for (size_t i = i0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c < 0x80) continue;
         size_t k = 0;
@@ -46,6 +53,17 @@ static uint8_t scan_raw(const char *p, size_t n) {
         i += k - 1;
     }
     return flags;
+}
+
+/* Syslog tag -> decoder that owns it. Linear over a few dozen short strings: cheaper than
+ * any probe, and needs no initialization (the registry is static). */
+static int tag_owner(hm_str app) {
+    for (size_t i = 0; i < hm_decoders_count; i++) {
+        const char *const *t = hm_decoders[i]->tags;
+        for (; t && *t; t++)
+            if (hm_str_eq_c(app, *t)) return (int)i;
+    }
+    return -1;
 }
 
 int hm_decode_record(hm_decode_ctx *ctx, const hm_field_map *const *maps, const hm_record *rec,
@@ -71,7 +89,16 @@ int hm_decode_record(hm_decode_ctx *ctx, const hm_field_map *const *maps, const 
         return HM_EPARSE;
     }
     int best = -1, best_score = 0;
-    for (size_t i = 0; i < hm_decoders_count; i++) {
+    /* a tag a decoder owns settles most records with one probe */
+    int owner = hdr->app.len ? tag_owner(hdr->app) : -1;
+    if (owner >= 0) {
+        int sc = hm_decoders[owner]->probe(ctx, hdr);
+        if (sc >= 100) {
+            best = owner;
+            best_score = sc;
+        }
+    }
+    for (size_t i = 0; best_score < 100 && i < hm_decoders_count; i++) {
         int s = hm_decoders[i]->probe(ctx, hdr);
         if (s > best_score) {
             best_score = s;
@@ -123,15 +150,27 @@ bool hm_kv_next(hm_kv_iter *it, hm_str *key, hm_str *val) {
             if (p < e && (*p == '"' || *p == '\'')) {
                 char q = *p++;
                 const char *v = p;
-                while (p < e && *p != q) {
-                    if (*p == '\\' && p + 1 < e) p++;
+                /* jump quote to quote (memchr is vectorized); skip escaped quotes */
+                for (;;) {
+                    const char *qq = memchr(p, q, (size_t)(e - p));
+                    if (!qq) {
+                        p = e;
+                        break;
+                    }
+                    size_t bs = 0;
+                    while (qq - bs > v && qq[-1 - (ptrdiff_t)bs] == '\\') bs++;
+                    p = qq;
+                    if (bs % 2 == 0) break;
                     p++;
                 }
                 *val = (hm_str){v, (uint32_t)(p - v)};
                 if (p < e) p++;
             } else {
                 const char *v = p;
-                while (p < e && *p != ' ' && *p != '\t') p++;
+                const char *sp = memchr(p, ' ', (size_t)(e - p));
+                const char *stop = sp ? sp : e;
+                const char *tab = memchr(p, '\t', (size_t)(stop - p));
+                p = tab ? tab : stop;
                 *val = (hm_str){v, (uint32_t)(p - v)};
             }
             it->p = p;

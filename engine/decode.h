@@ -45,6 +45,9 @@ typedef struct hm_decoder_ops {
     int (*probe)(hm_decode_ctx *ctx, const hm_syslog_hdr *h);
     /* Fill ev from ctx->hdr->body. Returns 0, or HM_EPARSE with ctx->reason set. */
     int (*decode)(hm_decode_ctx *ctx, hm_event *ev);
+    /* Optional NULL-terminated list of syslog tags (APP-NAME) this decoder owns: a record
+     * with one of these tags tries this decoder's probe first, before the others. */
+    const char *const *tags;
 } hm_decoder_ops;
 
 /* The registry (generated from decoder_list.h). */

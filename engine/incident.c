@@ -1279,6 +1279,7 @@ static void note_student(incident *x, const char *fmt, hm_str v) {
     char buf[256];
     snprintf(buf, sizeof buf, fmt, (int)(v.len > 120 ? 120 : v.len), v.p ? v.p : "");
     x->student = true;
+    x->steps |= 1u << ST_STUDENT;
     add_str_set(x->sd, &x->n_sd, MAX_SD, hm_str_c(buf));
 }
 
@@ -1818,6 +1819,12 @@ static void sweep(hm_incidents *inc, bool all) {
     inc->last_sweep = wm;
 }
 
+/* closing is also done lazily when an entity's next alert arrives: sweeps only bound memory */
+static int64_t sweep_every(const hm_incidents *inc) {
+    int64_t v = inc->o.window_ns / 4, lo = 60LL * 1000000000LL, hi = 900LL * 1000000000LL;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 size_t hm_incidents_flush(hm_incidents *inc, hm_buf *out) {
     int64_t t0 = hm_mono_ns();
     size_t n = 0;
@@ -1836,7 +1843,7 @@ size_t hm_incidents_flush(hm_incidents *inc, hm_buf *out) {
     inc->n_dirty = 0;
     inc->st.lines += n;
     if (inc->watermark != INT64_MIN &&
-        (inc->last_sweep == INT64_MIN || inc->watermark - inc->last_sweep > 60LL * 1000000000LL ||
+        (inc->last_sweep == INT64_MIN || inc->watermark - inc->last_sweep > sweep_every(inc) ||
          inc->active > inc->o.max_active))
         sweep(inc, false);
     inc->st.active = inc->active;

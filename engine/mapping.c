@@ -22,7 +22,22 @@ struct hm_field_map {
     map_slot *slots;
 };
 
-static uint64_t key_hash(const char *k, size_t n) { return hm_hash64(k, n, 0); }
+/* Word-at-a-time hash: vendor keys are short and looked up for every field of every event. */
+static uint64_t key_hash(const char *k, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, k, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        k += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, k, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
 
 static void map_put(hm_field_map *m, const char *k, size_t n, int field) {
     if ((m->n + 1) * 2 > m->cap) {

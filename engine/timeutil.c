@@ -118,12 +118,20 @@ void hm_tz_free(hm_tz *tz) {
 
 int32_t hm_tz_offset_at_utc(const hm_tz *tz, int64_t utc_s) {
     if (!tz || tz->n == 0) return 0;
+    /* log times cluster: try the interval this thread used last before searching */
+    static _Thread_local const hm_tz *last_tz;
+    static _Thread_local int last_i;
+    if (last_tz == tz && last_i < tz->n && tz->utc_start[last_i] <= utc_s &&
+        (last_i + 1 == tz->n || utc_s < tz->utc_start[last_i + 1]))
+        return tz->offset[last_i];
     int lo = 0, hi = tz->n - 1;
     while (lo < hi) {
         int mid = (lo + hi + 1) / 2;
         if (tz->utc_start[mid] <= utc_s) lo = mid;
         else hi = mid - 1;
     }
+    last_tz = tz;
+    last_i = lo;
     return tz->offset[lo];
 }
 

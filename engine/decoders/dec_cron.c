@@ -119,9 +119,12 @@ generic:
     return HM_OK;
 }
 
+static const char *const cron_tags[] = {"CRON", "cron", "crond", NULL};
+
 const hm_decoder_ops hm_dec_cron = {
     .abi = HM_DECODER_ABI,
     .name = "cron",
+    .tags = cron_tags,
     .description =
         "cron daemon lines: (user) CMD (command) and crontab actions (tag CRON/cron/crond)",
     .probe = cron_probe,

@@ -185,9 +185,12 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const dhcpd_tags[] = {"dhcpd", NULL};
+
 const hm_decoder_ops hm_dec_dhcpd = {
     .abi = HM_DECODER_ABI,
     .name = "dhcpd",
+    .tags = dhcpd_tags,
     .description =
         "ISC dhcpd DHCPDISCOVER/OFFER/REQUEST/ACK/NAK/RELEASE/INFORM/DECLINE lines (tag dhcpd)",
     .probe = dhcpd_probe,

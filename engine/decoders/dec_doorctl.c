@@ -102,9 +102,12 @@ static int door_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const doorctl_tags[] = {"doorctl", NULL};
+
 const hm_decoder_ops hm_dec_doorctl = {
     .abi = HM_DECODER_ABI,
     .name = "doorctl",
+    .tags = doorctl_tags,
     .description = "door access controllers (Lenel/Genetec-like key=value, tag doorctl)",
     .probe = door_probe,
     .decode = door_decode,

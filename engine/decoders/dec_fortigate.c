@@ -191,7 +191,9 @@ static int fgt_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     unsigned seen = 0;
     int64_t date_at = -1;
     for (uint32_t i = 1; i < w.len; i++) {
-        if (w.p[i] != '=') continue;
+        const char *eq = memchr(w.p + i, '=', w.len - i); /* vectorized jump to the next '=' */
+        if (!eq) break;
+        i = (uint32_t)(eq - w.p);
         uint32_t s = i;
         while (s > 0 && ((w.p[s - 1] >= 'a' && w.p[s - 1] <= 'z') || w.p[s - 1] == '_')) s--;
         if (s > 0 && w.p[s - 1] != ' ' && w.p[s - 1] != '\t') continue;
@@ -225,7 +227,8 @@ static int fgt_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     }
     if (seen & FK_DATE) {
         if (!(seen & (FK_ID | FK_TYPE))) return 0;
-        if (date_at == 0) return (seen & FK_ID) ? 95 : 80;
+        /* starts with date= and carries logid/devid: certainly FortiOS, stop probing */
+        if (date_at == 0) return (seen & FK_ID) ? 100 : 80;
         return (seen & FK_ID) ? 85 : 70;
     }
     /* FortiOS 7 lines that put eventtime first */

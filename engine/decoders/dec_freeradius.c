@@ -219,9 +219,12 @@ static int radius_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const freeradius_tags[] = {"radiusd", "freeradius", NULL};
+
 const hm_decoder_ops hm_dec_freeradius = {
     .abi = HM_DECODER_ABI,
     .name = "freeradius",
+    .tags = freeradius_tags,
     .description = "FreeRADIUS Auth: Login OK / Login incorrect lines (tag radiusd)",
     .probe = radius_probe,
     .decode = radius_decode,

@@ -182,9 +182,12 @@ static int pf_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const pfsense_tags[] = {"filterlog", NULL};
+
 const hm_decoder_ops hm_dec_pfsense = {
     .abi = HM_DECODER_ABI,
     .name = "pfsense",
+    .tags = pfsense_tags,
     .description = "pfSense/OPNsense filterlog CSV (pf packet filter, IPv4/IPv6)",
     .probe = pf_probe,
     .decode = pf_decode,

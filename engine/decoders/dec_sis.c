@@ -101,9 +101,12 @@ static int sis_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const sis_tags[] = {"sis", NULL};
+
 const hm_decoder_ops hm_dec_sis = {
     .abi = HM_DECODER_ABI,
     .name = "sis",
+    .tags = sis_tags,
     .description = "student information system audit lines (PowerSchool-like, tag sis)",
     .probe = sis_probe,
     .decode = sis_decode,

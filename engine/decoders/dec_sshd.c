@@ -418,9 +418,12 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const sshd_tags[] = {"sshd", "sshd-session", "sshd-auth", NULL};
+
 const hm_decoder_ops hm_dec_sshd = {
     .abi = HM_DECODER_ABI,
     .name = "sshd",
+    .tags = sshd_tags,
     .description = "OpenSSH server authentication and session lines (tag sshd)",
     .probe = sshd_probe,
     .decode = sshd_decode,

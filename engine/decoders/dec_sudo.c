@@ -137,9 +137,12 @@ static int sudo_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const sudo_tags[] = {"sudo", NULL};
+
 const hm_decoder_ops hm_dec_sudo = {
     .abi = HM_DECODER_ABI,
     .name = "sudo",
+    .tags = sudo_tags,
     .description = "sudo command and failure lines (tag sudo)",
     .probe = sudo_probe,
     .decode = sudo_decode,

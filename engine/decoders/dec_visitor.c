@@ -52,9 +52,12 @@ static int visitor_decode(hm_decode_ctx *ctx, hm_event *ev) {
     return HM_OK;
 }
 
+static const char *const visitor_tags[] = {"visitor", NULL};
+
 const hm_decoder_ops hm_dec_visitor = {
     .abi = HM_DECODER_ABI,
     .name = "visitor",
+    .tags = visitor_tags,
     .description =
         "visitor management check-in/out and watchlist screening (Raptor-like, tag visitor)",
     .probe = visitor_probe,
