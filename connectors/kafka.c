@@ -279,9 +279,9 @@ static void list_names(const rd_kafka_topic_partition_list_t *parts, char *buf, 
 }
 
 /* Ready (an empty poll counts as idle) once every assigned partition has been read to its
- * end. With no partition at all, only after a grace period: under the cooperative protocol
- * a new member's first assignment is usually empty and its partitions come one rebalance
- * later. Under mu. */
+ * end. With no partition at all, only after session.timeout.ms: under the cooperative
+ * protocol a new member's first assignment is usually empty and its partitions come one
+ * rebalance later (which the broker may hold for up to a session timeout). Under mu. */
 static void check_ready(kstate *st) {
     if (st->ready || !st->assigned_once) return;
     size_t active = 0;
@@ -745,12 +745,13 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
         atol(v) > 0)
         st->high_bytes = (size_t)atol(v) * 1024;
     st->low_bytes = st->high_bytes / 4;
+    /* an empty assignment is final only if no rebalance follows within a session timeout */
     sz2 = sizeof v;
-    long hb = 3000;
-    if (rd_kafka_conf_get(conf, "heartbeat.interval.ms", v, &sz2) == RD_KAFKA_CONF_OK &&
+    long sess = 45000;
+    if (rd_kafka_conf_get(conf, "session.timeout.ms", v, &sz2) == RD_KAFKA_CONF_OK &&
         atol(v) > 0)
-        hb = atol(v);
-    st->empty_grace_ns = (hb * 3 < 2000 ? 2000 : hb * 3) * 1000000LL;
+        sess = atol(v);
+    st->empty_grace_ns = sess * 1000000LL;
     char gid[512];
     size_t gsz = sizeof gid;
     if (u.group) {

@@ -40,11 +40,16 @@ static void setup_terminal(FILE *f) {
 
 static const char *prio_color(int rank) {
     switch (rank) {
-    case 4: return "\033[1;31m";
-    case 3: return "\033[31m";
-    case 2: return "\033[33m";
-    case 1: return "\033[36m";
-    default: return "\033[2m";
+    case 4:
+        return "\033[1;31m";
+    case 3:
+        return "\033[31m";
+    case 2:
+        return "\033[33m";
+    case 1:
+        return "\033[36m";
+    default:
+        return "\033[2m";
     }
 }
 static void color_on(FILE *f, const char *c) {
@@ -72,12 +77,19 @@ static size_t put_safe(FILE *f, const char *s, size_t n, size_t max_cols) {
     size_t cols = 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 1;
         if (i + len > n) len = n - i;
         if (cols >= limit) break;
-        if (c < 0x20 || c == 0x7f) fputc(c == '\t' ? ' ' : '?', f);
-        else if (len == 1 && c >= 0x80) fputc('?', f); /* stray byte */
-        else fwrite(s + i, 1, len, f);
+        if (c < 0x20 || c == 0x7f)
+            fputc(c == '\t' ? ' ' : '?', f);
+        else if (len == 1 && c >= 0x80)
+            fputc('?', f); /* stray byte */
+        else
+            fwrite(s + i, 1, len, f);
         cols++;
         i += len;
     }
@@ -239,7 +251,8 @@ static sqlite3 *open_db(const char *path, bool write) {
     return db;
 }
 
-/* Finds an incident by id, unique prefix or unique suffix (case-insensitive). Returns 0
+/* Finds an incident by id, or a unique prefix, suffix or (4+ characters) part of it
+ * (case-insensitive), tried in that order. Returns 0
  * with the id in out, 1 after a message when none or several match, 2 on a database error. */
 static int resolve_id(sqlite3 *db, const char *path, const char *arg, char *out, size_t cap) {
     static const char *const SQL[] = {
@@ -248,6 +261,8 @@ static int resolve_id(sqlite3 *db, const char *path, const char *arg, char *out,
         "SELECT id FROM incidents WHERE lower(substr(id, 1, length(?1))) = lower(?1) LIMIT 6",
         "SELECT id FROM incidents WHERE length(id) >= length(?1) AND "
         "lower(substr(id, length(id) - length(?1) + 1)) = lower(?1) LIMIT 6",
+        "SELECT id FROM incidents WHERE length(?1) >= 4 AND instr(lower(id), lower(?1)) > 0 LIMIT "
+        "6",
     };
     for (size_t k = 0; k < HM_ARRAY_LEN(SQL); k++) {
         sqlite3_stmt *q;
@@ -273,8 +288,9 @@ static int resolve_id(sqlite3 *db, const char *path, const char *arg, char *out,
             return 1;
         }
     }
-    fprintf(stderr, "hallmonitor incidents: no incident '%s' in %s (see hallmonitor incidents list "
-                    "--db %s --status all)\n",
+    fprintf(stderr,
+            "hallmonitor incidents: no incident '%s' in %s (see hallmonitor incidents list "
+            "--db %s --status all)\n",
             arg, path, path);
     return 1;
 }
@@ -282,31 +298,33 @@ static int resolve_id(sqlite3 *db, const char *path, const char *arg, char *out,
 /* ---- usage ---- */
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: hallmonitor incidents COMMAND --db PATH [options]\n"
-            "\n"
-            "commands (each has --help):\n"
-            "  list      the triage queue, most urgent first (default: open and acknowledged)\n"
-            "  show ID   one incident: timeline, evidence lines, score breakdown, next steps, history\n"
-            "  ack ID    acknowledge (someone is on it)          --note TEXT [--by NAME]\n"
-            "  resolve ID  close it                              --note TEXT [--by NAME]\n"
-            "  reopen ID   open it again                         --note TEXT [--by NAME]\n"
-            "  note ID     add a note to its history             --note TEXT [--by NAME]\n"
-            "  export    all matching incidents as CSV or JSON (--format csv|json, --out FILE)\n"
-            "\n"
-            "ID may be the full id or a unique prefix or suffix (e.g. 9b6c16999b).\n"
-            "--db PATH is the SQLite triage store written by: hallmonitor run ... --emit\n"
-            "alerts,incidents --output sqlite:PATH   (docs/incidents.md, docs/triage-store.md)\n"
-            "Exit status: 0 ok, 1 unknown incident or refused change, 2 usage or database error.\n");
+    fprintf(
+        f,
+        "usage: hallmonitor incidents COMMAND --db PATH [options]\n"
+        "\n"
+        "commands (each has --help):\n"
+        "  list      the triage queue, most urgent first (default: open and acknowledged)\n"
+        "  show ID   one incident: timeline, evidence lines, score breakdown, next steps, history\n"
+        "  ack ID    acknowledge (someone is on it)          --note TEXT [--by NAME]\n"
+        "  resolve ID  close it                              --note TEXT [--by NAME]\n"
+        "  reopen ID   open it again                         --note TEXT [--by NAME]\n"
+        "  note ID     add a note to its history             --note TEXT [--by NAME]\n"
+        "  export    all matching incidents as CSV or JSON (--format csv|json, --out FILE)\n"
+        "\n"
+        "ID may be the full id or a unique part of it (e.g. 9b6c16999b or 9b6c).\n"
+        "--db PATH is the SQLite triage store written by: hallmonitor run ... --emit\n"
+        "alerts,incidents --output sqlite:PATH   (docs/incidents.md, docs/triage-store.md)\n"
+        "Exit status: 0 ok, 1 unknown incident or refused change, 2 usage or database error.\n");
 }
 
 static void list_usage(FILE *f, bool export) {
     if (export)
-        fprintf(f, "usage: hallmonitor incidents export --db PATH [--format csv|json] [--out FILE]\n"
-                   "                                    [filters]\n\n"
-                   "  --format csv|json   csv (default): one row per incident; json: an array of\n"
-                   "                      the incident objects with their status and history\n"
-                   "  --out FILE          write to FILE instead of standard output\n");
+        fprintf(f,
+                "usage: hallmonitor incidents export --db PATH [--format csv|json] [--out FILE]\n"
+                "                                    [filters]\n\n"
+                "  --format csv|json   csv (default): one row per incident; json: an array of\n"
+                "                      the incident objects with their status and history\n"
+                "  --out FILE          write to FILE instead of standard output\n");
     else
         fprintf(f, "usage: hallmonitor incidents list --db PATH [filters] [--format table|json]\n\n"
                    "  --format table|json table (default, fits 100 columns) or a JSON array\n"
@@ -330,17 +348,22 @@ static void action_usage(FILE *f, const char *act) {
             "  --note TEXT   why (kept in the incident's history)%s\n"
             "  --by NAME     who (default: $USER)\n",
             act, !strcmp(act, "note") ? "; required" : "");
-    if (!strcmp(act, "ack")) fprintf(f, "\nMarks an open incident acknowledged.\n");
-    else if (!strcmp(act, "resolve")) fprintf(f, "\nResolves an open or acknowledged incident. New "
-                                               "alerts on it reopen it automatically.\n");
-    else if (!strcmp(act, "reopen")) fprintf(f, "\nSets a resolved or acknowledged incident back to open.\n");
-    else fprintf(f, "\nAdds a note without changing the status.\n");
+    if (!strcmp(act, "ack"))
+        fprintf(f, "\nMarks an open incident acknowledged.\n");
+    else if (!strcmp(act, "resolve"))
+        fprintf(f, "\nResolves an open or acknowledged incident. New "
+                   "alerts on it reopen it automatically.\n");
+    else if (!strcmp(act, "reopen"))
+        fprintf(f, "\nSets a resolved or acknowledged incident back to open.\n");
+    else
+        fprintf(f, "\nAdds a note without changing the status.\n");
 }
 
 static void show_usage(FILE *f) {
-    fprintf(f, "usage: hallmonitor incidents show --db PATH ID [--format text|json] [--alerts N]\n\n"
-               "  --format text|json  text (default) or one JSON object (incident, history, alerts)\n"
-               "  --alerts N          timeline length (default 50)\n");
+    fprintf(f,
+            "usage: hallmonitor incidents show --db PATH ID [--format text|json] [--alerts N]\n\n"
+            "  --format text|json  text (default) or one JSON object (incident, history, alerts)\n"
+            "  --alerts N          timeline length (default 50)\n");
 }
 
 /* ---- filters (list, export) ---- */
@@ -365,14 +388,19 @@ static int parse_status(const char *arg, filters *fl) {
             return 0;
         }
         const char *add[2] = {NULL, NULL};
-        if (!strcmp(w, "open")) add[0] = "open";
+        if (!strcmp(w, "open"))
+            add[0] = "open";
         else if (!strcmp(w, "acked") || !strcmp(w, "ack") || !strcmp(w, "acknowledged"))
             add[0] = "acknowledged";
-        else if (!strcmp(w, "resolved")) add[0] = "resolved";
-        else if (!strcmp(w, "active")) add[0] = "open", add[1] = "acknowledged";
+        else if (!strcmp(w, "resolved"))
+            add[0] = "resolved";
+        else if (!strcmp(w, "active"))
+            add[0] = "open", add[1] = "acknowledged";
         else {
-            fprintf(stderr, "hallmonitor incidents: --status %s: expected open, acked, resolved, "
-                            "active or all\n", arg);
+            fprintf(stderr,
+                    "hallmonitor incidents: --status %s: expected open, acked, resolved, "
+                    "active or all\n",
+                    arg);
             return 2;
         }
         for (int i = 0; i < 2 && add[i]; i++) {
@@ -406,8 +434,10 @@ static int parse_since(const char *arg, filters *fl) {
         fl->has_since = true;
         return 0;
     }
-    fprintf(stderr, "hallmonitor incidents: --since %s: expected a duration (24h, 7d) or a date "
-                    "(2024-03-11) or time (2024-03-11T08:00:00Z, UTC)\n", arg);
+    fprintf(stderr,
+            "hallmonitor incidents: --since %s: expected a duration (24h, 7d) or a date "
+            "(2024-03-11) or time (2024-03-11T08:00:00Z, UTC)\n",
+            arg);
     return 2;
 }
 
@@ -435,16 +465,18 @@ static void bind_filters(sqlite3_stmt *q, const filters *fl) {
         /* GLOB wildcards are the user's; [ is escaped so it matches itself */
         hm_buf g = {0};
         for (const char *c = fl->entity; *c; c++) {
-            if (*c == '[') hm_buf_puts(&g, "[[]");
-            else hm_buf_putc(&g, *c);
+            if (*c == '[')
+                hm_buf_puts(&g, "[[]");
+            else
+                hm_buf_putc(&g, *c);
         }
         sqlite3_bind_text(q, 22, g.p, (int)g.len, SQLITE_TRANSIENT);
         hm_buf_free(&g);
     }
 }
 
-#define HISTORY_JSON                                                                        \
-    "(SELECT json_group_array(json_object('at', at, 'who', who, 'action', action, 'old_status', " \
+#define HISTORY_JSON                                                                               \
+    "(SELECT json_group_array(json_object('at', at, 'who', who, 'action', action, 'old_status', "  \
     "old_status, 'new_status', new_status, 'note', note)) FROM (SELECT * FROM incident_history h " \
     "WHERE h.incident_id = incidents.id ORDER BY h.id))"
 
@@ -455,16 +487,32 @@ static const char *const LIST_COLS =
     "json_extract(rules, '$[0]'), ''), "
     "(SELECT group_concat(CASE WHEN type = 'object' THEN json_extract(value, '$.title') ELSE value "
     "END, '; ') FROM json_each(incidents.rules)), "
-    "updated_at, json, score_breakdown, "
-    HISTORY_JSON ", "
+    "updated_at, json, score_breakdown, " HISTORY_JSON ", "
     /* export: the engine's object with the analysts' status and the history */
     "CASE WHEN json_valid(json) THEN json_set(json, '$.engine_status', json_extract(json, "
     "'$.status'), '$.status', status, '$.updated_at', updated_at, '$.history', "
     "json(" HISTORY_JSON ")) ELSE json_object('id', id, 'status', status) END "
     "FROM incidents";
 
-enum { C_ID, C_PRIO, C_RANK, C_SCORE, C_STATUS, C_ENTITY, C_COUNT, C_FIRST, C_LAST, C_SD, C_TITLE,
-       C_RULES, C_UPDATED, C_JSON, C_BREAKDOWN, C_HISTORY, C_EXPORT };
+enum {
+    C_ID,
+    C_PRIO,
+    C_RANK,
+    C_SCORE,
+    C_STATUS,
+    C_ENTITY,
+    C_COUNT,
+    C_FIRST,
+    C_LAST,
+    C_SD,
+    C_TITLE,
+    C_RULES,
+    C_UPDATED,
+    C_JSON,
+    C_BREAKDOWN,
+    C_HISTORY,
+    C_EXPORT
+};
 
 static const char *prio_short(int rank) {
     static const char *const S[5] = {"INFO", "LOW", "MED", "HIGH", "CRIT"};
@@ -498,13 +546,29 @@ static int cmd_list(int argc, char **argv, bool export) {
     filters fl = {0};
     long limit = -1;
     if (!export) parse_status("active", &fl);
-    enum { O_DB = 1000, O_STATUS, O_MIN, O_SINCE, O_ENTITY, O_FORMAT, O_LIMIT, O_OUT, O_SD, O_HELP };
+    enum {
+        O_DB = 1000,
+        O_STATUS,
+        O_MIN,
+        O_SINCE,
+        O_ENTITY,
+        O_FORMAT,
+        O_LIMIT,
+        O_OUT,
+        O_SD,
+        O_HELP
+    };
     static const struct option lo[] = {
-        {"db", required_argument, 0, O_DB},        {"status", required_argument, 0, O_STATUS},
-        {"min-priority", required_argument, 0, O_MIN}, {"since", required_argument, 0, O_SINCE},
-        {"entity", required_argument, 0, O_ENTITY}, {"format", required_argument, 0, O_FORMAT},
-        {"limit", required_argument, 0, O_LIMIT},  {"out", required_argument, 0, O_OUT},
-        {"student-data", no_argument, 0, O_SD},    {"help", no_argument, 0, O_HELP},
+        {"db", required_argument, 0, O_DB},
+        {"status", required_argument, 0, O_STATUS},
+        {"min-priority", required_argument, 0, O_MIN},
+        {"since", required_argument, 0, O_SINCE},
+        {"entity", required_argument, 0, O_ENTITY},
+        {"format", required_argument, 0, O_FORMAT},
+        {"limit", required_argument, 0, O_LIMIT},
+        {"out", required_argument, 0, O_OUT},
+        {"student-data", no_argument, 0, O_SD},
+        {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
     };
     int c;
@@ -512,28 +576,37 @@ static int cmd_list(int argc, char **argv, bool export) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
+        case O_DB:
+            db_path = optarg;
+            break;
         case O_STATUS:
             if (parse_status(optarg, &fl)) return 2;
             break;
         case O_MIN:
             fl.min_rank = hm_priority_rank(optarg);
             if (fl.min_rank < 0) {
-                fprintf(stderr, "hallmonitor incidents: --min-priority %s: expected critical, high, "
-                                "medium, low or info\n", optarg);
+                fprintf(stderr,
+                        "hallmonitor incidents: --min-priority %s: expected critical, high, "
+                        "medium, low or info\n",
+                        optarg);
                 return 2;
             }
             break;
         case O_SINCE:
             if (parse_since(optarg, &fl)) return 2;
             break;
-        case O_ENTITY: fl.entity = optarg; break;
-        case O_FORMAT: format = optarg; break;
+        case O_ENTITY:
+            fl.entity = optarg;
+            break;
+        case O_FORMAT:
+            format = optarg;
+            break;
         case O_LIMIT: {
             char *end;
             limit = strtol(optarg, &end, 10);
             if (*end || limit < 0) {
-                fprintf(stderr, "hallmonitor incidents: --limit %s: expected a number >= 0\n", optarg);
+                fprintf(stderr, "hallmonitor incidents: --limit %s: expected a number >= 0\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -542,9 +615,13 @@ static int cmd_list(int argc, char **argv, bool export) {
             if (!export) goto bad;
             out_path = optarg;
             break;
-        case O_SD: fl.student = true; break;
+        case O_SD:
+            fl.student = true;
+            break;
         case 'h':
-        case O_HELP: list_usage(stdout, export); return 0;
+        case O_HELP:
+            list_usage(stdout, export);
+            return 0;
         default:
         bad:
             fprintf(stderr, "hallmonitor incidents %s: unknown or incomplete option '%s'\n\n",
@@ -559,11 +636,13 @@ static int cmd_list(int argc, char **argv, bool export) {
         return 2;
     }
     if (!db_path) {
-        fprintf(stderr, "hallmonitor incidents %s: --db PATH is required\n\n", export ? "export" : "list");
+        fprintf(stderr, "hallmonitor incidents %s: --db PATH is required\n\n",
+                export ? "export" : "list");
         list_usage(stderr, export);
         return 2;
     }
-    bool table = !strcmp(format, "table"), json = !strcmp(format, "json"), csv = !strcmp(format, "csv");
+    bool table = !strcmp(format, "table"), json = !strcmp(format, "json"),
+         csv = !strcmp(format, "csv");
     if ((export && !json && !csv) || (!export && !table && !json)) {
         fprintf(stderr, "hallmonitor incidents %s: --format %s: expected %s\n",
                 export ? "export" : "list", format, export ? "csv or json" : "table or json");
@@ -597,12 +676,13 @@ static int cmd_list(int argc, char **argv, bool export) {
         color_on(out, "\033[1m");
         fprintf(out, "%-4s %5s %-23s %-8s %6s %-11s %-2s ", "PRIO", "SCORE", "ID", "STATUS",
                 "ALERTS", "LAST (UTC)", "SD");
-        put_cell(out, "ENTITY / TITLE", (size_t)g_width - 66, false);
+        fputs("ENTITY / TITLE", out);
         color_off(out);
         fputc('\n', out);
     } else if (csv) {
         fputs("id,priority,score,status,entity,title,first_seen,last_seen,alert_count,student_data,"
-              "rules,updated_at\n", out);
+              "rules,updated_at\n",
+              out);
     } else {
         fputs("[", out);
     }
@@ -638,8 +718,14 @@ static int cmd_list(int argc, char **argv, bool export) {
             /* entity, then the title in what is left of the line */
             size_t room = (size_t)g_width - 66;
             const char *ent = col_text(q, C_ENTITY), *title = col_text(q, C_TITLE);
-            size_t ew = text_cols(ent, strlen(ent));
-            if (ew > room / 2 && *title) ew = room / 2;
+            size_t ew = text_cols(ent, strlen(ent)), tw = text_cols(title, strlen(title));
+            if (*title && ew + 2 + tw > room) { /* share the room; the entity gets at least 3/5 */
+                size_t min_e = room * 3 / 5;
+                if (ew > min_e && room > tw + 2 && ew > room - 2 - tw)
+                    ew = room - 2 - tw > min_e ? room - 2 - tw : min_e;
+                else if (ew > min_e && room <= tw + 2)
+                    ew = min_e;
+            }
             size_t used = put_safe(out, ent, strlen(ent), ew);
             if (*title && used + 2 < room) {
                 fputs("  ", out);
@@ -704,7 +790,8 @@ static int cmd_list(int argc, char **argv, bool export) {
     if (table) {
         if (!n) {
             fprintf(out, "no incidents match%s\n",
-                    fl.n_status == 2 ? " (open and acknowledged; --status all shows resolved too)" : "");
+                    fl.n_status == 2 ? " (open and acknowledged; --status all shows resolved too)"
+                                     : "");
         } else {
             fprintf(out, "%zu incident%s", n, n == 1 ? "" : "s");
             const char *sep = ": ";
@@ -764,6 +851,14 @@ static void breakdown_line(FILE *f, const char *name, int pts, const char *why) 
     put_wrapped(f, why, 21, 21);
 }
 
+/* is s among the n NUL-separated strings of b? (one raw line matched by two rules) */
+static bool has_line(const hm_buf *b, int n, const char *s) {
+    const char *p = b->p;
+    for (int i = 0; i < n; i++, p += strlen(p) + 1)
+        if (!strcmp(p, s)) return true;
+    return false;
+}
+
 static int cmd_show(int argc, char **argv) {
     const char *db_path = NULL, *format = "text";
     long max_alerts = 50;
@@ -780,11 +875,19 @@ static int cmd_show(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_FORMAT: format = optarg; break;
-        case O_ALERTS: max_alerts = atol(optarg); break;
+        case O_DB:
+            db_path = optarg;
+            break;
+        case O_FORMAT:
+            format = optarg;
+            break;
+        case O_ALERTS:
+            max_alerts = atol(optarg);
+            break;
         case 'h':
-        case O_HELP: show_usage(stdout); return 0;
+        case O_HELP:
+            show_usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "hallmonitor incidents show: unknown or incomplete option '%s'\n\n",
                     argv[optind - 1]);
@@ -821,16 +924,18 @@ static int cmd_show(int argc, char **argv) {
     hm_buf_putc(&sql, 0);
     rc = 2;
     if (sqlite3_prepare_v2(db, sql.p, -1, &q, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT at, who, action, coalesce(old_status, ''), coalesce(new_status, ''), "
-                           "coalesce(note, '') FROM incident_history WHERE incident_id = ?1 ORDER BY id",
-                           -1, &h, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT time, rule_id, coalesce(rule_title, rule_id), coalesce(rule_level, ''), "
-                           "fields, group_by, json_extract(evidence, '$.raw'), json, "
-                           "(SELECT count(*) FROM alerts a2 WHERE a2.incident_id = ?1) "
-                           "FROM alerts WHERE incident_id = ?1 ORDER BY time_ms, id LIMIT ?2",
-                           -1, &al, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(
+            db,
+            "SELECT at, who, action, coalesce(old_status, ''), coalesce(new_status, ''), "
+            "coalesce(note, '') FROM incident_history WHERE incident_id = ?1 ORDER BY id",
+            -1, &h, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            db,
+            "SELECT time, rule_id, coalesce(rule_title, rule_id), coalesce(rule_level, ''), "
+            "fields, group_by, json_extract(evidence, '$.raw'), json, "
+            "(SELECT count(*) FROM alerts a2 WHERE a2.incident_id = ?1) "
+            "FROM alerts WHERE incident_id = ?1 ORDER BY time_ms, id LIMIT ?2",
+            -1, &al, NULL) != SQLITE_OK) {
         rc = db_fail(db, db_path, "query failed");
         goto done;
     }
@@ -851,7 +956,8 @@ static int cmd_show(int argc, char **argv) {
         json_str(f, col_text(q, C_STATUS));
         fputs(",\"updated_at\":", f);
         json_str(f, col_text(q, C_UPDATED));
-        fprintf(f, ",\"history\":%s,\"alerts\":[", *col_text(q, C_HISTORY) ? col_text(q, C_HISTORY) : "[]");
+        fprintf(f, ",\"history\":%s,\"alerts\":[",
+                *col_text(q, C_HISTORY) ? col_text(q, C_HISTORY) : "[]");
         int n = 0, st;
         while ((st = sqlite3_step(al)) == SQLITE_ROW) {
             fputs(n++ ? "," : "", f);
@@ -873,7 +979,8 @@ static int cmd_show(int argc, char **argv) {
     color_on(f, prio_color(rank));
     fprintf(f, "%s", rank >= 0 ? hm_priority_names[rank] : col_text(q, C_PRIO));
     color_off(f);
-    fprintf(f, "  score %.0f  status %s\n", sqlite3_column_double(q, C_SCORE), col_text(q, C_STATUS));
+    fprintf(f, "  score %.0f  status %s\n", sqlite3_column_double(q, C_SCORE),
+            col_text(q, C_STATUS));
     put_wrapped(f, col_text(q, C_TITLE), 0, 0);
     fputc('\n', f);
     kv(f, "Entity", col_text(q, C_ENTITY));
@@ -883,12 +990,15 @@ static int cmd_show(int argc, char **argv) {
     if (parsed) hm_jl_i64(&doc, hm_jl_get(&doc, 0, "suppressed_count"), &supp);
     char buf[512];
     snprintf(buf, sizeof buf, "%d%s", sqlite3_column_int(q, C_COUNT), "");
-    if (supp) snprintf(buf, sizeof buf, "%d (and %lld suppressed)", sqlite3_column_int(q, C_COUNT), (long long)supp);
+    if (supp)
+        snprintf(buf, sizeof buf, "%d (and %lld suppressed)", sqlite3_column_int(q, C_COUNT),
+                 (long long)supp);
     kv(f, "Alerts", buf);
     if (sqlite3_column_int(q, C_SD)) {
         hm_buf_puts(&tmp, "");
         if (parsed) join_array(&doc, hm_jl_get(&doc, 0, "student_data_reasons"), "; ", &tmp);
-        snprintf(buf, sizeof buf, "YES%s%.*s", tmp.len ? ": " : "", (int)tmp.len, tmp.p ? tmp.p : "");
+        snprintf(buf, sizeof buf, "YES%s%.*s", tmp.len ? ": " : "", (int)tmp.len,
+                 tmp.p ? tmp.p : "");
         color_on(f, "\033[35m");
         kv(f, "Student data", buf);
         color_off(f);
@@ -901,7 +1011,8 @@ static int cmd_show(int argc, char **argv) {
         for (int i = 0; hm_jl_is(&doc, as, JSMN_ARRAY) && i < doc.tok[as].size; i++) {
             int e = hm_jl_elem(&doc, as, i);
             hm_str nm = hm_jl_str_at(&doc, e, "name"), cr = hm_jl_str_at(&doc, e, "criticality");
-            hm_buf_printf(&tmp, "%s%.*s (%.*s)", i ? "; " : "", (int)nm.len, nm.p, (int)cr.len, cr.p);
+            hm_buf_printf(&tmp, "%s%.*s (%.*s)", i ? "; " : "", (int)nm.len, nm.p, (int)cr.len,
+                          cr.p);
         }
         hm_buf_putc(&tmp, 0);
         if (tmp.len > 1) kv(f, "Assets", tmp.p);
@@ -926,15 +1037,17 @@ static int cmd_show(int argc, char **argv) {
         hm_jl_i64(&doc, hm_jl_get(&doc, bd, "risk.horizon_s"), &hz);
         hm_jl_i64(&doc, hm_jl_get(&doc, bd, "risk.cap"), &cap);
         hm_jl_num(&doc, hm_jl_get(&doc, bd, "risk.entity_risk"), &er);
-        snprintf(buf, sizeof buf, "Score %lld = level %lld %+lld criticality %+lld risk %+lld ATT&CK",
+        snprintf(buf, sizeof buf,
+                 "Score %lld = level %lld %+lld criticality %+lld risk %+lld ATT&CK",
                  (long long)tot, (long long)lv, (long long)cr, (long long)rk, (long long)at);
         heading(f, buf);
         snprintf(buf, sizeof buf, "highest rule level: %s", hm_jl_cstr_at(&doc, bd, "level.level"));
         breakdown_line(f, "level", (int)lv, buf);
         const char *asset = hm_jl_cstr_at(&doc, bd, "criticality.asset");
         if (*asset)
-            snprintf(buf, sizeof buf, "%s: %s (%s)", hm_jl_cstr_at(&doc, bd, "criticality.criticality"),
-                     asset, hm_jl_cstr_at(&doc, bd, "criticality.matched"));
+            snprintf(buf, sizeof buf, "%s: %s (%s)",
+                     hm_jl_cstr_at(&doc, bd, "criticality.criticality"), asset,
+                     hm_jl_cstr_at(&doc, bd, "criticality.matched"));
         else
             snprintf(buf, sizeof buf, "no inventory entry matched (default)");
         const char *cnote = hm_jl_cstr_at(&doc, bd, "criticality.note");
@@ -948,7 +1061,8 @@ static int cmd_show(int argc, char **argv) {
         snprintf(buf, sizeof buf, "%lld distinct ATT&CK tactic(s)", (long long)nt);
         breakdown_line(f, "ATT&CK", (int)at, buf);
         const char *note = hm_jl_cstr_at(&doc, bd, "note");
-        snprintf(buf, sizeof buf, "-> %s%s%s", hm_priority_names[rank >= 0 ? rank : 0], *note ? "; " : "", note);
+        snprintf(buf, sizeof buf, "-> %s%s%s", hm_priority_names[rank >= 0 ? rank : 0],
+                 *note ? "; " : "", note);
         breakdown_line(f, "total", (int)tot, buf);
     }
     /* rules */
@@ -962,7 +1076,8 @@ static int cmd_show(int argc, char **argv) {
                 int64_t cnt = 0;
                 hm_jl_i64(&doc, hm_jl_get(&doc, e, "count"), &cnt);
                 fprintf(f, "  %-13s x%-5lld ", hm_jl_cstr_at(&doc, e, "level"), (long long)cnt);
-                snprintf(buf, sizeof buf, "%s (%s)", hm_jl_cstr_at(&doc, e, "title"), hm_jl_cstr_at(&doc, e, "id"));
+                snprintf(buf, sizeof buf, "%s (%s)", hm_jl_cstr_at(&doc, e, "title"),
+                         hm_jl_cstr_at(&doc, e, "id"));
                 put_wrapped(f, buf, 23, 23);
             }
         }
@@ -981,23 +1096,25 @@ static int cmd_show(int argc, char **argv) {
         /* summary from the alert's fields or group */
         tmp.len = 0;
         hm_buf_printf(&tmp, "%s", col_text(al, 2));
-        const char *fj = sqlite3_column_type(al, 4) != SQLITE_NULL ? col_text(al, 4) : col_text(al, 5);
+        const char *fj =
+            sqlite3_column_type(al, 4) != SQLITE_NULL ? col_text(al, 4) : col_text(al, 5);
         hm_jl_doc fd;
         hm_jl_init(&fd);
         if (*fj && hm_jl_parse(&fd, fj, strlen(fj)) == 0) {
-            static const char *const keys[] = {"user", "src_ip", "dst_ip", "host", "door_id",
+            static const char *const keys[] = {"user",  "src_ip",  "dst_ip", "host",     "door_id",
                                                "event", "student", "report", "row_count"};
             hm_buf_puts(&tmp, " -");
             for (size_t k = 0; k < HM_ARRAY_LEN(keys); k++) {
                 hm_str v = hm_jl_str_at(&fd, 0, keys[k]);
-                if (v.len) hm_buf_printf(&tmp, " %s=%.*s", keys[k], (int)(v.len > 60 ? 60 : v.len), v.p);
+                if (v.len)
+                    hm_buf_printf(&tmp, " %s=%.*s", keys[k], (int)(v.len > 60 ? 60 : v.len), v.p);
             }
         }
         hm_jl_free(&fd);
         hm_buf_putc(&tmp, 0);
         put_wrapped(f, tmp.p, 32, 32);
         const char *raw = col_text(al, 6);
-        if (*raw && nraw < 10) {
+        if (*raw && nraw < 10 && !has_line(&raws, nraw, raw)) {
             hm_buf_puts(&raws, raw);
             hm_buf_putc(&raws, 0);
             nraw++;
@@ -1023,7 +1140,7 @@ static int cmd_show(int argc, char **argv) {
                          hm_jl_cstr_at(&doc, e, "summary"));
                 put_wrapped(f, buf, 32, 32);
                 const char *raw = hm_jl_cstr_at(&doc, e, "raw");
-                if (*raw && nraw < 10) {
+                if (*raw && nraw < 10 && !has_line(&raws, nraw, raw)) {
                     hm_buf_puts(&raws, raw);
                     hm_buf_putc(&raws, 0);
                     nraw++;
@@ -1066,8 +1183,7 @@ static int cmd_show(int argc, char **argv) {
         put_cell(f, col_text(h, 1), 12, false);
         fprintf(f, " %-8s ", col_text(h, 2));
         tmp.len = 0;
-        if (*col_text(h, 3)) hm_buf_printf(&tmp, "%s -> %s", col_text(h, 3), col_text(h, 4));
-        else hm_buf_printf(&tmp, "%s", col_text(h, 4));
+        hm_buf_printf(&tmp, "%s -> %s", col_text(h, 3), col_text(h, 4));
         if (*col_text(h, 5)) hm_buf_printf(&tmp, "  \"%s\"", col_text(h, 5));
         hm_buf_putc(&tmp, 0);
         put_wrapped(f, tmp.p, 46, 46);
@@ -1108,12 +1224,20 @@ static int cmd_action(const char *act, int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hm:", lo, NULL)) != -1) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
+        case O_DB:
+            db_path = optarg;
+            break;
         case 'm':
-        case O_NOTE: note = optarg; break;
-        case O_BY: by = optarg; break;
+        case O_NOTE:
+            note = optarg;
+            break;
+        case O_BY:
+            by = optarg;
+            break;
         case 'h':
-        case O_HELP: action_usage(stdout, act); return 0;
+        case O_HELP:
+            action_usage(stdout, act);
+            return 0;
         default:
             fprintf(stderr, "hallmonitor incidents %s: unknown or incomplete option '%s'\n\n", act,
                     argv[optind - 1]);
@@ -1123,7 +1247,7 @@ static int cmd_action(const char *act, int argc, char **argv) {
     }
     if (optind + 1 != argc || !db_path || (!strcmp(act, "note") && (!note || !*note))) {
         fprintf(stderr, "hallmonitor incidents %s: %s\n\n", act,
-                !db_path ? "--db PATH is required"
+                !db_path             ? "--db PATH is required"
                 : optind + 1 != argc ? "expected exactly one incident ID"
                                      : "--note TEXT is required");
         action_usage(stderr, act);
@@ -1145,13 +1269,15 @@ static int cmd_action(const char *act, int argc, char **argv) {
         return rc;
     }
     rc = 2;
-    if (sqlite3_prepare_v2(db, "SELECT status FROM incidents WHERE id = ?1", -1, &g, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "UPDATE incidents SET status = ?2, updated_at = ?3 WHERE id = ?1", -1,
-                           &u, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO incident_history (incident_id, at, who, action, old_status, "
-                           "new_status, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &h, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT status FROM incidents WHERE id = ?1", -1, &g, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, "UPDATE incidents SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                           -1, &u, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            db,
+            "INSERT INTO incident_history (incident_id, at, who, action, old_status, "
+            "new_status, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            -1, &h, NULL) != SQLITE_OK) {
         rc = db_fail(db, db_path, "the database does not match the triage store schema");
         goto rollback;
     }
@@ -1173,8 +1299,10 @@ static int cmd_action(const char *act, int argc, char **argv) {
             goto rollback;
         }
         if (!strcmp(act, "ack") && !strcmp(old, "resolved")) {
-            fprintf(stderr, "hallmonitor incidents ack: %s is resolved; reopen it first "
-                            "(hallmonitor incidents reopen)\n", id);
+            fprintf(stderr,
+                    "hallmonitor incidents ack: %s is resolved; reopen it first "
+                    "(hallmonitor incidents reopen)\n",
+                    id);
             rc = 1;
             goto rollback;
         }
@@ -1209,8 +1337,10 @@ static int cmd_action(const char *act, int argc, char **argv) {
         rc = db_fail(db, db_path, "commit failed");
         goto rollback;
     }
-    if (!strcmp(act, "note")) printf("%s: note added by %s\n", id, by);
-    else printf("%s: %s -> %s by %s\n", id, old, target, by);
+    if (!strcmp(act, "note"))
+        printf("%s: note added by %s\n", id, by);
+    else
+        printf("%s: %s -> %s by %s\n", id, old, target, by);
     sqlite3_close(db);
     return 0;
 rollback:

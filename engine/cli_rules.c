@@ -89,6 +89,10 @@ int hm_cmd_rules(int argc, char **argv) {
         }
     }
     opts.skip_bad_rules = true; /* report everything, not just the first bad rule */
+    char *def_ph = NULL;
+    if (!opts.placeholders_file)
+        opts.placeholders_file = def_ph =
+            hm_rules_default_placeholders((const char *const *)(argv + 1 + optind), (size_t)npaths);
     hm_diags d = {0};
     hm_ruleset *rs = hm_ruleset_load((const char *const *)(argv + 1 + optind), (size_t)npaths, &opts, &d);
     if (!strcmp(format, "json")) {
@@ -107,5 +111,6 @@ int hm_cmd_rules(int argc, char **argv) {
     hm_diags_free(&d);
     hm_ruleset_free(rs);
     free(def_yara);
+    free(def_ph);
     return rc;
 }

@@ -1979,7 +1979,6 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
         hm_correlator_finish(corr, &cout, &w);
         parse_corr_alerts(e, &arena, &cout, &al, &nal, &alcap);
     }
-    rs->tz = saved_tz;
 
     /* ---- compare ---- */
     if (undecoded && !allow_undecoded) {
@@ -2156,10 +2155,10 @@ static void run_case(trun *t, tfile *f, const hm_ynode *top, const hm_ynode *c, 
     goto done;
 
 broken:
-    rs->tz = saved_tz;
     for (size_t i = 0; i < nunder; i++) mark_covered(t, (uint32_t)under[i], 0); /* it has a case */
     report_broken(t, f, name, c->line, &msg);
 done:
+    rs->tz = saved_tz;
     fflush(stdout);
     for (size_t i = 0; in && i < nitems; i++) hm_buf_free(&in[i].feeds);
     free(in);

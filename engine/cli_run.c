@@ -70,7 +70,7 @@ static void run_usage(FILE *f) {
             "                          none = no inventory)\n"
             "  --suppressions FILE     suppressions/allowlist with expiry and reason (default\n"
             "                          rules/assets/suppressions.yml; none = no suppressions)\n"
-            "  --incident-window D     max gap between alerts of one incident (default 1h)\n"
+            "  --incident-window D     max gap between alerts of one incident (default 4h)\n"
             "  --risk-horizon D        entity risk accumulates over D (default 24h)\n"
             "  --dead-letter PATH      JSONL file for records that could not be decoded\n"
             "  --no-raw                leave the raw line out of event output\n"
@@ -146,7 +146,7 @@ int hm_cmd_run(int argc, char **argv) {
     hm_ruleset *rs = NULL;
     hm_tz rule_tz = {0};
     char *default_mappings = NULL, *default_yara = NULL, *default_assets = NULL,
-         *default_supps = NULL;
+         *default_supps = NULL, *default_ph = NULL;
     const char *assets = NULL, *supps = NULL;
     int rc = 2, c;
     optind = 1;
@@ -301,6 +301,8 @@ int hm_cmd_run(int argc, char **argv) {
             goto out;
         }
         ropts.tz = &rule_tz;
+        if (!ropts.placeholders_file) /* a pack's district.yml carries its parameters */
+            ropts.placeholders_file = default_ph = hm_rules_default_placeholders(rule_paths, nr);
         if (!ropts.yara_dir) {
             default_yara = hm_default_data_dir("rules/yara");
             if (access(default_yara, R_OK) == 0) ropts.yara_dir = default_yara;
@@ -348,6 +350,7 @@ out:
     free(default_yara);
     free(default_assets);
     free(default_supps);
+    free(default_ph);
     free(rule_paths);
     free(inputs);
     free(outputs);

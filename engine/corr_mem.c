@@ -114,14 +114,19 @@ static int mcmp(const mgroup *g, const mmember *a, int64_t ts, hm_str id) {
     return corr_member_cmp(a->ts_ms, mid(g, a), ts, id);
 }
 
-static void pool_put(mem_state *st, mgroup *g, const char *p, size_t n, uint32_t *off) {
+static void pool_reserve(mem_state *st, mgroup *g, size_t n) {
     if (g->pool_len + n > g->pool_cap) {
-        uint32_t nc = g->pool_cap ? g->pool_cap : 64;
+        /* most groups hold one or two members: the first allocation is exact */
+        uint32_t nc = g->pool_cap ? g->pool_cap * 2 : (uint32_t)n;
         while (nc < g->pool_len + n) nc *= 2;
         st->bytes += nc - g->pool_cap;
         g->pool = hm_xrealloc(g->pool, nc);
         g->pool_cap = nc;
     }
+}
+
+static void pool_put(mem_state *st, mgroup *g, const char *p, size_t n, uint32_t *off) {
+    pool_reserve(st, g, n);
     memcpy(g->pool + g->pool_len, p, n);
     *off = g->pool_len;
     g->pool_len += (uint32_t)n;
@@ -143,7 +148,7 @@ static void group_add(mem_state *st, mgroup *g, const hm_corr *c, const hm_corr_
     while (pos > g->done && mcmp(g, &g->m[pos - 1], ts, id) > 0) pos--;
     if (pos > 0 && mcmp(g, &g->m[pos - 1], ts, id) == 0) return; /* already a member */
     if (g->n == g->cap) {
-        uint32_t nc = g->cap ? g->cap * 2 : 2;
+        uint32_t nc = g->cap ? g->cap * 2 : 1;
         st->bytes += (nc - g->cap) * sizeof(mmember);
         g->m = hm_xrealloc(g->m, nc * sizeof(mmember));
         g->cap = nc;
@@ -157,6 +162,7 @@ static void group_add(mem_state *st, mgroup *g, const hm_corr *c, const hm_corr_
     uint32_t vl = h->has_value ? (h->value.len > 65535 ? 65535 : h->value.len) : 0;
     m->id_len = (uint16_t)idl;
     m->val_len = (uint16_t)vl;
+    pool_reserve(st, g, idl + vl);
     pool_put(st, g, id.p, idl, &m->id_off);
     pool_put(st, g, h->value.p ? h->value.p : "", vl, &m->val_off);
     g->n++;

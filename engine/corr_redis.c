@@ -155,18 +155,25 @@ static const char EVAL_LUA[] =
     "    i = i + 1\n"
     "  end\n"
     "end\n"
-    "local pending = 0\n"
-    "if close then if first <= n then pending = 1 end\n"
-    "elseif not dts or cmp(m[n].ts, m[n].id, dts, did) > 0 then pending = 1 end\n"
+    /* pending: something is left to decide; due: the watermark at which it can be */
+    "local pending, due = 0, ''\n"
+    "if close then\n"
+    "  if first <= n then pending = 1; due = string.format('%d', m[first].ts + span) end\n"
+    "else\n"
+    "  for j = 1, n do\n"
+    "    if not dts or cmp(m[j].ts, m[j].id, dts, did) > 0 then pending = 1; due = string.format('%d', m[j].ts); break end\n"
+    "  end\n"
+    "end\n"
     "local res = {pending, tostring(st[1] or ''), st[2] or '', tostring(st[3] or ''), st[4] or '',\n"
-    "             dts and tostring(dts) or '', did or '', rts and tostring(rts) or '', rid or '', nf}\n"
+    "             dts and tostring(dts) or '', did or '', rts and tostring(rts) or '', rid or '', nf, due}\n"
     "for i = 1, #out do res[#res + 1] = out[i] end\n"
     "return res\n";
 
 /* COMMIT: KEYS m v s; ARGV old dts did rts rid, new dts did rts rid, wm, span, ttl.
  * Moves the cursor only if nobody moved it since EVAL, then expires old members. The
- * cursor outlives its members (until its TTL): a replayed event that was already decided
- * must find it, or it would be counted again. */
+ * cursor outlives its members (until its TTL) unless they all left the window by time: a
+ * replayed event that was already decided (e.g. reset by a firing) must find it, or it
+ * would be counted again. */
 static const char COMMIT_LUA[] =
     LUA_SCMP
     "local st = redis.call('HMGET', KEYS[3], 'dts', 'did', 'rts', 'rid')\n"
@@ -193,6 +200,9 @@ static const char COMMIT_LUA[] =
     "  local e = math.min(s + 999, #drop)\n"
     "  redis.call('ZREM', KEYS[1], unpack(drop, s, e)); redis.call('HDEL', KEYS[2], unpack(drop, s, e))\n"
     "end\n"
+    /* every member gone and older than any future window: a replayed member could not
+     * be counted wrongly, the cursor can go (otherwise it stays until its TTL) */
+    "if wm ~= math.huge and dts <= wm - span and redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end\n"
     "return 1\n";
 
 /* WATERMARK: KEYS wm-hash time-hash; ARGV instance, published wm, own wm. Publishes this
@@ -229,6 +239,8 @@ typedef struct rgroup {
     char tag[160]; /* "<ns>:{<rule id>|<hash>}" */
     bool used;
     uint32_t slot1; /* during an apply: 1 + its index in the call's group list, 0 = none */
+    bool due_known; /* nothing to decide before the watermark reaches due (last EVAL said) */
+    int64_t due;
 } rgroup;
 
 typedef struct pending_commit {
@@ -545,6 +557,7 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
     for (size_t j = 0; j < st->cap; j++) {
         rgroup *g = &st->tab[j];
         if (!g->used || g->level != level || g->slot1) continue;
+        if (g->due_known && wm < g->due) continue; /* no new members, nothing due yet */
         gl[ng] = (grp_hits){g, NULL, 0, 0, false};
         g->slot1 = (uint32_t)++ng;
     }
@@ -631,7 +644,13 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
         rgroup *g = gl[k].g;
         const hm_corr *c = &set->v[g->corr];
         bool pending = r->element[0]->integer == 1;
-        if (r->elements >= 10) {
+        g->due_known = false;
+        if (r->elements >= 11) {
+            const redisReply *dr = r->element[10];
+            if (pending && dr->type == REDIS_REPLY_STRING && dr->len) {
+                g->due = atoll(dr->str);
+                g->due_known = true;
+            }
             /* remember the cursor move for COMMIT */
             if (st->n_commits == st->cap_commits) {
                 st->cap_commits = st->cap_commits ? st->cap_commits * 2 : 64;
@@ -646,7 +665,7 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
             pc->span_ms = c->span_ns / 1000000;
             pc->ttl_ms = group_ttl(st, c);
             long long nf = r->element[9]->integer;
-            size_t e = 10;
+            size_t e = 11;
             for (long long f = 0; f < nf && e + 3 <= r->elements; f++) {
                 corr_fire fr = {.corr = g->corr, .group = (hm_str){g->key, g->klen}};
                 fr.ts_ms = atoll(r->element[e]->str);

@@ -33,41 +33,59 @@ int hm_priority_rank(const char *w) {
 
 /* ---- scoring constants (docs/incidents.md "Score") ---- */
 
-static const int LEVEL_PTS[5] = {5, 20, 40, 60, 80};       /* max rule level of the incident */
-static const double RISK_PTS[5] = {0, 5, 10, 20, 30};      /* per alert, damped per rule */
-static const int CRIT_PTS[5] = {0, -10, 0, 10, 20};        /* criticality 1 low .. 4 critical */
+static const int LEVEL_PTS[5] = {5, 20, 40, 60, 80};  /* max rule level of the incident */
+static const double RISK_PTS[5] = {0, 5, 10, 20, 30}; /* per alert, damped per rule */
+static const int CRIT_PTS[5] = {0, -10, 0, 10, 20};   /* criticality 1 low .. 4 critical */
 static const char *const CRIT_NAMES[5] = {"none", "low", "medium", "high", "critical"};
-#define RISK_CAP 40
+#define RISK_CAP          40
+#define RULE_REPEAT_CAP   2.0 /* repeats of one rule count at most twice its points */
 #define ATTACK_PER_TACTIC 5
-#define ATTACK_CAP 15
+#define ATTACK_CAP        15
 static int bucket_of(int score) {
     return score >= 80 ? 4 : score >= 60 ? 3 : score >= 40 ? 2 : score >= 20 ? 1 : 0;
 }
 
 /* bounded evidence per incident: the first N and the latest N alerts */
-#define EV_FIRST 5
-#define EV_LAST 5
-#define MAX_TECHS 16
-#define MAX_ASSETS 8
-#define MAX_SD 5
+#define EV_FIRST      5
+#define EV_LAST       5
+#define MAX_TECHS     16
+#define MAX_ASSETS    8
+#define MAX_SD        5
 #define MAX_RULES_OUT 20
-#define RAW_MAX 300
+#define RAW_MAX       300
 
 /* ---- ATT&CK tactics ---- */
 
 static const char *const TACTICS[] = {
-    "reconnaissance", "resource_development", "initial_access",      "execution",
-    "persistence",    "privilege_escalation", "defense_evasion",     "credential_access",
-    "discovery",      "lateral_movement",     "collection",          "command_and_control",
-    "exfiltration",   "impact",
+    "reconnaissance",  "resource_development",
+    "initial_access",  "execution",
+    "persistence",     "privilege_escalation",
+    "defense_evasion", "credential_access",
+    "discovery",       "lateral_movement",
+    "collection",      "command_and_control",
+    "exfiltration",    "impact",
 };
 #define N_TACTICS (sizeof(TACTICS) / sizeof(TACTICS[0]))
 
 /* ---- next steps (built-in table; docs/incidents.md) ---- */
 
 enum {
-    ST_ESCALATE, ST_STUDENT, ST_SAFETY, ST_VISITOR, ST_DOOR, ST_CRED, ST_VALID, ST_PERSIST,
-    ST_GRADES, ST_EXPORT, ST_EXFIL, ST_EVASION, ST_LATERAL, ST_C2, ST_IMPACT, ST_BLOCK_IP,
+    ST_ESCALATE,
+    ST_STUDENT,
+    ST_SAFETY,
+    ST_VISITOR,
+    ST_DOOR,
+    ST_CRED,
+    ST_VALID,
+    ST_PERSIST,
+    ST_GRADES,
+    ST_EXPORT,
+    ST_EXFIL,
+    ST_EVASION,
+    ST_LATERAL,
+    ST_C2,
+    ST_IMPACT,
+    ST_BLOCK_IP,
     ST_COUNT
 };
 static const char *const STEP_TEXT[ST_COUNT] = {
@@ -100,8 +118,9 @@ static const char *const STEP_TEXT[ST_COUNT] = {
                    "it (switch port or NAC) until it is checked.",
     [ST_C2] = "Block the destination at the web filter/firewall and check the device for "
               "malware.",
-    [ST_IMPACT] = "Treat as an active incident: isolate affected systems and check that backups "
-                  "are intact and offline.",
+    [ST_IMPACT] = "Find out what was changed, deleted or encrypted and restore it from a known "
+                  "good copy; if files are being encrypted, isolate the systems and check that "
+                  "backups are intact and offline.",
     [ST_BLOCK_IP] = "If {src_ip} is not a vendor or district address, block it at the firewall.",
 };
 static const char *const STEP_FALLBACK =
@@ -123,7 +142,9 @@ typedef struct smap {
     size_t nb, n;
 } smap;
 
-static uint64_t hkey(const char *k, size_t n) { return hm_hash64(k, n, 0x68616c6cULL); }
+static uint64_t hkey(const char *k, size_t n) {
+    return hm_hash64(k, n, 0x68616c6cULL);
+}
 
 static mnode *smap_find(const smap *m, const char *k, size_t n, uint64_t h) {
     if (!m->nb) return NULL;
@@ -171,15 +192,36 @@ static void smap_del(smap *m, mnode *node) {
 /* ---- field slots: the alert fields the engine reads, looked up once per alert ---- */
 
 enum {
-    F_USER, F_USER_ROLE, F_VISITOR, F_BADGE, F_SRC_IP, F_DOOR_ID, F_DEVICE_ID, F_HOST, F_SITE,
-    F_DST_IP, F_NAT_IP, F_PRODUCT, F_SRC_TYPE, F_EVENT, F_CATEGORY, F_STUDENT, F_DOOR,
-    F_WATCHLIST, F_REPORT, F_ROW_COUNT, F_OBJECT, F_TARGET_USER, F_URL, F_DOMAIN, F_FIXED
+    F_USER,
+    F_USER_ROLE,
+    F_VISITOR,
+    F_BADGE,
+    F_SRC_IP,
+    F_DOOR_ID,
+    F_DEVICE_ID,
+    F_HOST,
+    F_SITE,
+    F_DST_IP,
+    F_NAT_IP,
+    F_PRODUCT,
+    F_SRC_TYPE,
+    F_EVENT,
+    F_CATEGORY,
+    F_STUDENT,
+    F_DOOR,
+    F_WATCHLIST,
+    F_REPORT,
+    F_ROW_COUNT,
+    F_OBJECT,
+    F_TARGET_USER,
+    F_URL,
+    F_DOMAIN,
+    F_FIXED
 };
 static const char *const FIXED_SLOTS[F_FIXED] = {
-    "user",    "user_role", "visitor",  "badge",   "src_ip",   "door_id",     "device_id",
-    "host",    "site",      "dst_ip",   "nat_ip",  "product",  "src_type",    "event",
-    "category", "student",  "door",     "watchlist", "report", "row_count",   "object",
-    "target_user", "url",   "domain",
+    "user", "user_role", "visitor", "badge",     "src_ip",   "door_id",     "device_id", "host",
+    "site", "dst_ip",    "nat_ip",  "product",   "src_type", "event",       "category",  "student",
+    "door", "watchlist", "report",  "row_count", "object",   "target_user", "url",       "domain",
 };
 
 /* entity precedence: first present wins (group-by values and fields alike) */
@@ -187,21 +229,21 @@ static const struct {
     const char *type;
     int slot;
 } ENTITY_ORDER[] = {
-    {"user", F_USER},         {"visitor", F_VISITOR}, {"badge", F_BADGE}, {"src_ip", F_SRC_IP},
-    {"door", F_DOOR_ID},      {"host", F_HOST},       {"host", F_DEVICE_ID}, {"site", F_SITE},
+    {"user", F_USER},    {"visitor", F_VISITOR}, {"badge", F_BADGE},    {"src_ip", F_SRC_IP},
+    {"door", F_DOOR_ID}, {"host", F_HOST},       {"host", F_DEVICE_ID}, {"site", F_SITE},
 };
 
 /* summary fields shown per evidence alert */
-static const int SUMMARY_SLOTS[] = {F_EVENT,   F_USER,  F_SRC_IP,   F_DST_IP, F_HOST,
-                                    F_DOOR_ID, F_DOOR,  F_SITE,     F_BADGE,  F_VISITOR,
+static const int SUMMARY_SLOTS[] = {F_EVENT,   F_USER,   F_SRC_IP,    F_DST_IP, F_HOST,
+                                    F_DOOR_ID, F_DOOR,   F_SITE,      F_BADGE,  F_VISITOR,
                                     F_STUDENT, F_REPORT, F_ROW_COUNT, F_OBJECT, F_DOMAIN};
 
 /* ---- patterns: globs (case-insensitive) and CIDR ranges ---- */
 
 typedef struct pat {
     char *s;
-    bool glob;   /* has * ? [ */
-    bool cidr;   /* an IP or CIDR: compared as addresses when the value is an IP */
+    bool glob; /* has * ? [ */
+    bool cidr; /* an IP or CIDR: compared as addresses when the value is an IP */
     int fam, bits;
     uint8_t addr[16];
 } pat;
@@ -349,6 +391,11 @@ static void rule_clear(rinfo *r);
 
 /* ---- state ---- */
 
+typedef struct evtext { /* one evidence entry: JSON object text (malloc'd) */
+    char *p;
+    size_t n;
+} evtext;
+
 typedef struct rstat {
     rinfo *r;
     uint64_t count;
@@ -383,8 +430,12 @@ typedef struct incident {
     double risk;
     uint32_t risk_rules;
     uint64_t risk_alerts;
-    char *ev_first[EV_FIRST], *ev_last[EV_LAST];
+    evtext ev_first[EV_FIRST], ev_last[EV_LAST];
     uint64_t ev_total;
+    evtext steps_json; /* cached "next_steps" and what it was built from */
+    uint32_t steps_key;
+    const void *steps_r0, *steps_r1;
+    bool steps_ip;
     bool dirty, orphan;
     int priority; /* latest emitted */
 } incident;
@@ -415,7 +466,8 @@ struct hm_incidents {
     size_t n_supps;
     char **slot_names;
     size_t n_slots;
-    hm_str *vals; /* per alert: value of each slot */
+    hm_str *vals;  /* per alert: value of each slot */
+    smap slot_map; /* slot name -> index + 1 */
     smap rules, ents;
     const hm_ruleset *const *rs; /* the rule set in force (hot reload replaces it) */
     hm_jl_doc doc;
@@ -429,6 +481,53 @@ struct hm_incidents {
 };
 
 /* ---- small helpers ---- */
+
+/* RFC 3339 UTC like hm_buf_put_time, without printf (this runs for every alert) */
+static void put_time(hm_buf *b, int64_t ns) {
+    int64_t s = ns / 1000000000LL, frac = ns % 1000000000LL;
+    if (frac < 0) {
+        frac += 1000000000LL;
+        s--;
+    }
+    int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400, rem = s - days * 86400;
+    int y;
+    unsigned mo, d;
+    hm_civil_from_days(days, &y, &mo, &d);
+    if (frac % 1000000 || y < 0 || y > 9999) {
+        hm_buf_put_time(b, ns);
+        return;
+    }
+    unsigned h = (unsigned)(rem / 3600), mi = (unsigned)(rem / 60 % 60), se = (unsigned)(rem % 60);
+    char t[32] = {(char)('0' + y / 1000),
+                  (char)('0' + y / 100 % 10),
+                  (char)('0' + y / 10 % 10),
+                  (char)('0' + y % 10),
+                  '-',
+                  (char)('0' + mo / 10),
+                  (char)('0' + mo % 10),
+                  '-',
+                  (char)('0' + d / 10),
+                  (char)('0' + d % 10),
+                  'T',
+                  (char)('0' + h / 10),
+                  (char)('0' + h % 10),
+                  ':',
+                  (char)('0' + mi / 10),
+                  (char)('0' + mi % 10),
+                  ':',
+                  (char)('0' + se / 10),
+                  (char)('0' + se % 10)};
+    size_t n = 19;
+    if (frac) {
+        unsigned ms = (unsigned)(frac / 1000000);
+        t[n++] = '.';
+        t[n++] = (char)('0' + ms / 100);
+        t[n++] = (char)('0' + ms / 10 % 10);
+        t[n++] = (char)('0' + ms % 10);
+    }
+    t[n++] = 'Z';
+    hm_buf_put(b, t, n);
+}
 
 static int slot_for(hm_incidents *inc, const char *name) {
     for (size_t i = 0; i < inc->n_slots; i++)
@@ -444,7 +543,9 @@ static double harmonic(const hm_incidents *inc, uint64_t n) {
     return log(x) + 0.5772156649015329 + 1.0 / (2 * x);
 }
 
-static char *str_dup(hm_str s) { return hm_xstrndup(s.p ? s.p : "", s.len); }
+static char *str_dup(hm_str s) {
+    return hm_xstrndup(s.p ? s.p : "", s.len);
+}
 
 static bool is_public_ip(hm_str v) {
     int fam;
@@ -459,7 +560,7 @@ static bool is_public_ip(hm_str v) {
         if (a[0] >= 224) return false;
         return true;
     }
-    if ((a[0] & 0xfe) == 0xfc) return false;               /* fc00::/7 */
+    if ((a[0] & 0xfe) == 0xfc) return false;                 /* fc00::/7 */
     if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return false; /* fe80::/10 */
     static const uint8_t lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     if (!memcmp(a, lo, 16)) return false;
@@ -760,7 +861,8 @@ static int load_suppressions(hm_incidents *inc, const char *path, char *err, siz
                 for (size_t q = 0; q < ni; q++) {
                     int dnum = -1;
                     for (int w = 0; w < 7; w++)
-                        if (hm_y_is_scalar(items[q]) && !strncasecmp(items[q]->str, DAY_NAMES[w], 3))
+                        if (hm_y_is_scalar(items[q]) &&
+                            !strncasecmp(items[q]->str, DAY_NAMES[w], 3))
                             dnum = w;
                     if (dnum < 0) {
                         yerr(err, errlen, path, items[q], "days: expected mon, tue, ... sun", NULL);
@@ -834,7 +936,7 @@ hm_incidents *hm_incidents_new(const hm_incident_opts *o, const struct hm_rulese
                                char *err, size_t errlen) {
     hm_incidents *inc = hm_xcalloc(1, sizeof(*inc));
     inc->o = *o;
-    if (inc->o.window_ns <= 0) inc->o.window_ns = 3600LL * 1000000000LL;
+    if (inc->o.window_ns <= 0) inc->o.window_ns = 4 * 3600LL * 1000000000LL;
     if (inc->o.max_span_ns <= 0) inc->o.max_span_ns = 86400LL * 1000000000LL;
     if (inc->o.horizon_ns <= 0) inc->o.horizon_ns = 86400LL * 1000000000LL;
     if (inc->o.lateness_ns <= 0) inc->o.lateness_ns = 60LL * 1000000000LL;
@@ -857,6 +959,10 @@ hm_incidents *hm_incidents_new(const hm_incident_opts *o, const struct hm_rulese
     if (o->suppressions_file && load_suppressions(inc, o->suppressions_file, err, errlen))
         goto fail;
     inc->vals = hm_xcalloc(inc->n_slots, sizeof(hm_str));
+    for (size_t i = 0; i < inc->n_slots; i++) {
+        const char *nm = inc->slot_names[i];
+        smap_add(&inc->slot_map, nm, strlen(nm), hkey(nm, strlen(nm)), (void *)(uintptr_t)(i + 1));
+    }
     return inc;
 fail:
     hm_incidents_free(inc);
@@ -872,8 +978,9 @@ static void incident_free(incident *x) {
     for (size_t i = 0; i < x->n_assets; i++) free(x->assets[i].name);
     for (size_t i = 0; i < x->n_sd; i++) free(x->sd[i]);
     free(x->src_ip);
-    for (int i = 0; i < EV_FIRST; i++) free(x->ev_first[i]);
-    for (int i = 0; i < EV_LAST; i++) free(x->ev_last[i]);
+    for (int i = 0; i < EV_FIRST; i++) free(x->ev_first[i].p);
+    for (int i = 0; i < EV_LAST; i++) free(x->ev_last[i].p);
+    free(x->steps_json.p);
     free(x);
 }
 
@@ -908,6 +1015,12 @@ void hm_incidents_free(hm_incidents *inc) {
             free(x);
         }
     free(inc->rules.b);
+    for (size_t i = 0; i < inc->slot_map.nb; i++)
+        for (mnode *x = inc->slot_map.b[i], *nx; x; x = nx) {
+            nx = x->next;
+            free(x);
+        }
+    free(inc->slot_map.b);
     for (size_t i = 0; i < inc->n_assets; i++) {
         free(inc->assets[i].name);
         free(inc->assets[i].where);
@@ -939,18 +1052,20 @@ void hm_incidents_free(hm_incidents *inc) {
 
 /* ---- rules ---- */
 
-static bool tag_is(hm_str t, const char *s) { return hm_str_ieq_c(t, s); }
+static bool tag_is(hm_str t, const char *s) {
+    return hm_str_ieq_c(t, s);
+}
 
 static void rule_steps_from_tactics(rinfo *r) {
     static const struct {
         const char *tactic;
         int step;
     } M[] = {
-        {"credential_access", ST_CRED},   {"initial_access", ST_VALID},
-        {"persistence", ST_PERSIST},      {"privilege_escalation", ST_PERSIST},
-        {"exfiltration", ST_EXFIL},       {"collection", ST_EXFIL},
-        {"defense_evasion", ST_EVASION},  {"lateral_movement", ST_LATERAL},
-        {"discovery", ST_LATERAL},        {"command_and_control", ST_C2},
+        {"credential_access", ST_CRED},  {"initial_access", ST_VALID},
+        {"persistence", ST_PERSIST},     {"privilege_escalation", ST_PERSIST},
+        {"exfiltration", ST_EXFIL},      {"collection", ST_EXFIL},
+        {"defense_evasion", ST_EVASION}, {"lateral_movement", ST_LATERAL},
+        {"discovery", ST_LATERAL},       {"command_and_control", ST_C2},
         {"impact", ST_IMPACT},
     };
     for (size_t i = 0; i < N_TACTICS; i++)
@@ -992,7 +1107,8 @@ static void rule_fill(hm_incidents *inc, rinfo *r, hm_jl_doc *d, int rt, hm_str 
                 r->entity_field = hm_xstrndup(t.p + 19, t.len - 19);
             if (t.len > 7 && !strncasecmp(t.p, "attack.", 7)) {
                 hm_str v = hm_str_n(t.p + 7, t.len - 7);
-                if ((v.p[0] == 't' || v.p[0] == 'T') && v.len >= 5 && isdigit((unsigned char)v.p[1])) {
+                if ((v.p[0] == 't' || v.p[0] == 'T') && v.len >= 5 &&
+                    isdigit((unsigned char)v.p[1])) {
                     r->techs = hm_xrealloc(r->techs, (r->n_techs + 1) * sizeof(char *));
                     char *s = str_dup(v);
                     for (char *c = s; *c; c++) *c = (char)toupper((unsigned char)*c);
@@ -1069,17 +1185,39 @@ typedef struct actx {
     int fields, group;
     const char *etype;
     hm_str evalue;
+    hm_str line; /* in the buffer being fed (valid until the feed returns) */
 } actx;
+
+/* one pass over the keys of an object: the value of every slot it names (first wins) */
+static void vals_from(hm_incidents *inc, int obj) {
+    hm_jl_doc *d = &inc->doc;
+    if (!hm_jl_is(d, obj, JSMN_OBJECT)) return;
+    int n = d->tok[obj].size, k = obj + 1;
+    for (int i = 0; i < n && k + 1 < d->ntok; i++) {
+        const jsmntok_t *kt = &d->tok[k];
+        size_t kl = (size_t)(kt->end - kt->start);
+        const char *key = d->json + kt->start;
+        mnode *m = smap_find(&inc->slot_map, key, kl, hkey(key, kl));
+        if (m) {
+            size_t slot = (size_t)(uintptr_t)m->val - 1;
+            if (!inc->vals[slot].len) inc->vals[slot] = hm_jl_str(d, k + 1);
+        }
+        k = hm_jl_skip(d, k + 1);
+    }
+}
 
 static void load_vals(hm_incidents *inc, actx *a) {
     hm_jl_doc *d = &inc->doc;
-    bool hf = hm_jl_is(d, a->fields, JSMN_OBJECT), hg = hm_jl_is(d, a->group, JSMN_OBJECT);
-    for (size_t i = 0; i < inc->n_slots; i++) {
-        hm_str v = {NULL, 0};
-        if (hf) v = hm_jl_str_at(d, a->fields, inc->slot_names[i]);
-        if (!v.len && hg) v = hm_jl_str_at(d, a->group, inc->slot_names[i]);
-        inc->vals[i] = v;
-    }
+    memset(inc->vals, 0, inc->n_slots * sizeof(hm_str));
+    vals_from(inc, a->fields);
+    vals_from(inc, a->group);
+    for (size_t i = 0; i < inc->n_slots; i++) /* dotted names: vendor_fields.x */
+        if (!inc->vals[i].len && strchr(inc->slot_names[i], '.')) {
+            if (hm_jl_is(d, a->fields, JSMN_OBJECT))
+                inc->vals[i] = hm_jl_str_at(d, a->fields, inc->slot_names[i]);
+            if (!inc->vals[i].len && hm_jl_is(d, a->group, JSMN_OBJECT))
+                inc->vals[i] = hm_jl_str_at(d, a->group, inc->slot_names[i]);
+        }
 }
 
 static void pick_entity(hm_incidents *inc, actx *a) {
@@ -1260,7 +1398,8 @@ static void risk_eval(hm_incidents *inc, entity *e, int64_t t, incident *x) {
     for (size_t i = 0; i < e->n_risk; i++) {
         const rstat *rec = &e->risk[i];
         if (rec->last < t - inc->o.horizon_ns) continue;
-        R += RISK_PTS[rec->r->level] * harmonic(inc, rec->count);
+        double h = harmonic(inc, rec->count);
+        R += RISK_PTS[rec->r->level] * (h > RULE_REPEAT_CAP ? RULE_REPEAT_CAP : h);
         nr++;
         na += rec->count;
     }
@@ -1283,15 +1422,17 @@ static void note_student(incident *x, const char *fmt, hm_str v) {
     add_str_set(x->sd, &x->n_sd, MAX_SD, hm_str_c(buf));
 }
 
-static bool ieq(hm_str v, const char *s) { return v.len && hm_str_ieq_c(v, s); }
+static bool ieq(hm_str v, const char *s) {
+    return v.len && hm_str_ieq_c(v, s);
+}
 
 static void classify(hm_incidents *inc, incident *x, const actx *a) {
     const hm_str *v = inc->vals;
     bool sis = ieq(v[F_PRODUCT], "sis") || ieq(v[F_SRC_TYPE], "sis");
     hm_str ev = v[F_EVENT];
     /* student data */
-    if (a->r->flags & R_STUDENT) note_student(x, "rule tag hallmonitor.student_data (%.*s)",
-                                              hm_str_c(a->r->id));
+    if (a->r->flags & R_STUDENT)
+        note_student(x, "rule tag hallmonitor.student_data (%.*s)", hm_str_c(a->r->id));
     if (sis && (ieq(ev, "export") || ieq(ev, "bulk_export") || ieq(ev, "grade_change") ||
                 ieq(ev, "report_run") || ieq(ev, "record_view")))
         note_student(x, "SIS %.*s", ev);
@@ -1310,7 +1451,8 @@ static void classify(hm_incidents *inc, incident *x, const actx *a) {
         x->safety = true;
     }
     if (a->level >= 4) s |= 1u << ST_ESCALATE;
-    hm_str sip = v[F_SRC_IP].len ? v[F_SRC_IP] : (!strcmp(a->etype, "src_ip") ? a->evalue : v[F_SRC_IP]);
+    hm_str sip =
+        v[F_SRC_IP].len ? v[F_SRC_IP] : (!strcmp(a->etype, "src_ip") ? a->evalue : v[F_SRC_IP]);
     if (sip.len && is_public_ip(sip)) {
         s |= 1u << ST_BLOCK_IP;
         if (!x->src_ip) x->src_ip = str_dup(sip);
@@ -1330,8 +1472,8 @@ static void classify(hm_incidents *inc, incident *x, const actx *a) {
             free(x->crit_why);
             x->crit_name = hm_xstrdup(as->name);
             char why[300];
-            snprintf(why, sizeof why, "%s=%.*s", hit->field, (int)(which.len > 200 ? 200 : which.len),
-                     which.p);
+            snprintf(why, sizeof why, "%s=%.*s", hit->field,
+                     (int)(which.len > 200 ? 200 : which.len), which.p);
             x->crit_why = hm_xstrdup(why);
         }
         bool have = false;
@@ -1344,13 +1486,22 @@ static void classify(hm_incidents *inc, incident *x, const actx *a) {
     }
 }
 
-/* one evidence entry (JSON object text) for the alert being processed */
-static char *evidence_item(hm_incidents *inc, const actx *a) {
+/* UTF-8-safe prefix length of at most max bytes */
+static size_t cut_utf8(hm_str v, size_t max) {
+    if (v.len <= max) return v.len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)v.p[n] & 0xC0) == 0x80) n--;
+    return n;
+}
+
+/* one evidence entry (JSON object text) for the alert being processed, into *out (reusing
+ * its memory). Runs for every alert: no printf. */
+static void evidence_item(hm_incidents *inc, const actx *a, evtext *out) {
     hm_jl_doc *d = &inc->doc;
     hm_buf *b = &inc->tmp;
     b->len = 0;
     hm_buf_puts(b, "{\"time\":\"");
-    hm_buf_put_time(b, a->t);
+    put_time(b, a->t);
     hm_buf_puts(b, "\",\"rule\":");
     hm_buf_put_json_str(b, hm_str_c(a->r->id));
     hm_buf_puts(b, ",\"title\":");
@@ -1368,44 +1519,46 @@ static char *evidence_item(hm_incidents *inc, const actx *a) {
             hm_buf_put_json_str(b, hm_jl_str(d, k));
         }
         hm_buf_putc(b, ']');
-        if (n > 5) hm_buf_printf(b, ",\"event_count\":%d", n);
+        if (n > 5) {
+            hm_buf_puts(b, ",\"event_count\":");
+            hm_buf_put_u64(b, (uint64_t)n);
+        }
     }
-    /* summary: "event=... user=... src_ip=..." */
-    char sum[400];
-    size_t sl = 0;
-    for (size_t i = 0; i < HM_ARRAY_LEN(SUMMARY_SLOTS) && sl < sizeof sum - 1; i++) {
+    /* summary: "event=... user=... src_ip=..." (escaped as it is built) */
+    bool any = false;
+    for (size_t i = 0; i < HM_ARRAY_LEN(SUMMARY_SLOTS); i++) {
         hm_str v = inc->vals[SUMMARY_SLOTS[i]];
         if (!v.len) continue;
-        int w = snprintf(sum + sl, sizeof sum - sl, "%s%s=%.*s", sl ? " " : "",
-                         FIXED_SLOTS[SUMMARY_SLOTS[i]], (int)(v.len > 80 ? 80 : v.len), v.p);
-        if (w < 0) break;
-        sl += (size_t)w;
+        hm_buf_puts(b, any ? " " : ",\"summary\":\"");
+        any = true;
+        hm_buf_puts(b, FIXED_SLOTS[SUMMARY_SLOTS[i]]);
+        hm_buf_putc(b, '=');
+        hm_buf_put_json_escaped(b, v.p, cut_utf8(v, 80));
     }
-    if (sl >= sizeof sum) sl = sizeof sum - 1;
-    if (hm_jl_is(d, a->group, JSMN_OBJECT) && d->tok[a->group].size > 0 && !sl) {
+    if (!any && hm_jl_is(d, a->group, JSMN_OBJECT) && d->tok[a->group].size > 0) {
         hm_str g = hm_jl_json(d, a->group);
-        sl = (size_t)snprintf(sum, sizeof sum, "group %.*s", (int)(g.len > 300 ? 300 : g.len), g.p);
-        if (sl >= sizeof sum) sl = sizeof sum - 1;
+        hm_buf_puts(b, ",\"summary\":\"group ");
+        hm_buf_put_json_escaped(b, g.p, cut_utf8(g, 300));
+        any = true;
     }
-    if (sl) {
-        hm_buf_puts(b, ",\"summary\":");
-        hm_buf_put_json_str(b, hm_str_n(sum, sl));
-    }
+    if (any) hm_buf_putc(b, '"');
     hm_str raw = hm_jl_str_at(d, 0, "evidence.raw");
     if (raw.len) {
-        size_t n = raw.len;
-        if (n > RAW_MAX) {
-            n = RAW_MAX;
-            while (n > 0 && ((unsigned char)raw.p[n] & 0xC0) == 0x80) n--;
-        }
         hm_buf_puts(b, ",\"raw\":");
-        hm_buf_put_json_str(b, hm_str_n(raw.p, n));
+        hm_buf_put_json_str(b, hm_str_n(raw.p, cut_utf8(raw, RAW_MAX)));
     }
-    double cnt;
-    if (hm_jl_num(d, hm_jl_get(d, 0, "evidence.event_count"), &cnt))
-        hm_buf_printf(b, ",\"correlated_events\":%.0f", cnt);
+    int64_t cnt;
+    if (hm_jl_i64(d, hm_jl_get(d, 0, "evidence.event_count"), &cnt) && cnt >= 0) {
+        hm_buf_puts(b, ",\"correlated_events\":");
+        hm_buf_put_u64(b, (uint64_t)cnt);
+    }
     hm_buf_putc(b, '}');
-    return hm_xstrndup(b->p, b->len);
+    if (b->len > out->n || !out->p) {
+        free(out->p);
+        out->p = hm_xmalloc(b->len < 256 ? 256 : b->len);
+    }
+    memcpy(out->p, b->p, b->len);
+    out->n = b->len;
 }
 
 static void incident_add(hm_incidents *inc, incident *x, entity *e, const actx *a) {
@@ -1432,13 +1585,11 @@ static void incident_add(hm_incidents *inc, incident *x, entity *e, const actx *
         add_str_set(x->techs, &x->n_techs, MAX_TECHS, hm_str_c(a->r->techs[i]));
     classify(inc, x, a);
     risk_eval(inc, e, a->t, x);
-    char *item = evidence_item(inc, a);
     if (x->ev_total < EV_FIRST) {
-        x->ev_first[x->ev_total] = item;
+        evidence_item(inc, a, &x->ev_first[x->ev_total]);
     } else {
         size_t slot = (size_t)((x->ev_total - EV_FIRST) % EV_LAST);
-        free(x->ev_last[slot]);
-        x->ev_last[slot] = item;
+        evidence_item(inc, a, &x->ev_last[slot]);
     }
     x->ev_total++;
     mark_dirty(inc, x);
@@ -1458,8 +1609,10 @@ static incident *route(hm_incidents *inc, entity *e, const actx *a) {
             return x;
         }
         /* the current incident's window has passed: it is closed, a new one opens */
-        if (c->dirty) c->orphan = true; /* still to be emitted; freed after the flush */
-        else incident_free(c);
+        if (c->dirty)
+            c->orphan = true; /* still to be emitted; freed after the flush */
+        else
+            incident_free(c);
         inc->active--;
         inc->st.closed++;
         e->cur = NULL;
@@ -1491,6 +1644,30 @@ static void put_rewritten(hm_buf *out, hm_str line, const char *ins_key, const c
     hm_buf_putc(out, '\n');
 }
 
+/* rule, level, time, identity and field values of the alert parsed in inc->doc */
+static void fill_ctx(hm_incidents *inc, actx *a, hm_str line) {
+    hm_jl_doc *d = &inc->doc;
+    a->line = line;
+    a->r = rule_get(inc, d);
+    int lv = hm_jl_rank(hm_jl_str_at(d, 0, "rule.level"));
+    a->level = lv >= 0 ? lv : a->r->level;
+    int64_t ms;
+    if (hm_jl_time_ms(d, hm_jl_get(d, 0, "time"), &ms))
+        a->t = ms * 1000000LL;
+    else
+        a->t = inc->watermark != INT64_MIN ? inc->watermark : hm_now_ns();
+    inc->ident.len = 0;
+    hm_str aid = hm_jl_str_at(d, 0, "alert_id");
+    if (aid.len)
+        hm_buf_put(&inc->ident, aid.p, aid.len);
+    else
+        hm_jl_identity(d, &inc->ident, false);
+    a->ident = hm_str_n(inc->ident.p, inc->ident.len);
+    a->fields = hm_jl_get(d, 0, "fields");
+    a->group = hm_jl_get(d, 0, "group");
+    load_vals(inc, a);
+}
+
 /* processes one alert line; returns the incident id (or NULL) and *sup when suppressed */
 static const char *process_alert(hm_incidents *inc, hm_str line, const supp **sup) {
     *sup = NULL;
@@ -1501,22 +1678,7 @@ static const char *process_alert(hm_incidents *inc, hm_str line, const supp **su
     }
     inc->st.alerts++;
     actx a = {0};
-    a.r = rule_get(inc, d);
-    int lv = hm_jl_rank(hm_jl_str_at(d, 0, "rule.level"));
-    a.level = lv >= 0 ? lv : a.r->level;
-    int64_t ms;
-    if (hm_jl_time_ms(d, hm_jl_get(d, 0, "time"), &ms))
-        a.t = ms * 1000000LL;
-    else
-        a.t = inc->watermark != INT64_MIN ? inc->watermark : hm_now_ns();
-    inc->ident.len = 0;
-    hm_str aid = hm_jl_str_at(d, 0, "alert_id");
-    if (aid.len) hm_buf_put(&inc->ident, aid.p, aid.len);
-    else hm_jl_identity(d, &inc->ident, false);
-    a.ident = hm_str_n(inc->ident.p, inc->ident.len);
-    a.fields = hm_jl_get(d, 0, "fields");
-    a.group = hm_jl_get(d, 0, "group");
-    load_vals(inc, &a);
+    fill_ctx(inc, &a, line);
     pick_entity(inc, &a);
     if (a.t > inc->watermark) inc->watermark = a.t;
     const supp *s = suppressed_by(inc, &a);
@@ -1550,7 +1712,7 @@ void hm_incidents_feed(hm_incidents *inc, const char **data, size_t *len, uint64
         size_t ll = (size_t)(le - p);
         if (ll > pl && !memcmp(p, PFX, pl) && (p[pl] == ',' || p[pl] == '}')) {
             if (!building) {
-                hm_buf_put(&inc->pass, *data, (size_t)(p - *data));
+                if (p > *data) hm_buf_put(&inc->pass, *data, (size_t)(p - *data));
                 building = true;
             }
             hm_str line = hm_str_n(p, ll);
@@ -1558,7 +1720,8 @@ void hm_incidents_feed(hm_incidents *inc, const char **data, size_t *len, uint64
             const supp *s;
             const char *id = process_alert(inc, line, &s);
             if (keep_alerts) {
-                if (id || s) put_rewritten(&inc->pass, line, id ? "incident_id" : NULL, id, s);
+                if (id || s)
+                    put_rewritten(&inc->pass, line, id ? "incident_id" : NULL, id, s);
                 else {
                     hm_buf_put(&inc->pass, p, ll);
                     hm_buf_putc(&inc->pass, '\n');
@@ -1614,76 +1777,109 @@ static int cmp_rstat(const void *a, const void *b) {
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
-static void put_steps(const incident *x, const rstat *sorted, hm_buf *b) {
+/* the "next_steps" array; cached in the incident while its inputs stay the same */
+static void put_steps(incident *x, const rstat *sorted, hm_buf *b) {
+    const void *r0 = x->n_rules > 0 ? (const void *)sorted[0].r : NULL;
+    const void *r1 = x->n_rules > 1 ? (const void *)sorted[1].r : NULL;
+    if (x->steps_json.p && x->steps_key == x->steps && x->steps_r0 == r0 && x->steps_r1 == r1 &&
+        x->steps_ip == (x->src_ip != NULL)) {
+        hm_buf_put(b, x->steps_json.p, x->steps_json.n);
+        return;
+    }
+    size_t at = b->len;
     hm_buf_puts(b, ",\"next_steps\":[");
     int n = 0;
-    char tmp[600];
     for (int i = 0; i < ST_COUNT && n < 8; i++) {
         if (!(x->steps >> i & 1)) continue;
         const char *t = STEP_TEXT[i];
-        /* placeholders */
-        const char *ph = strchr(t, '{');
-        if (ph) {
-            const char *val = !strncmp(ph, "{entity}", 8) ? x->ent->value
+        if (n++) hm_buf_putc(b, ',');
+        hm_buf_putc(b, '"');
+        const char *ph = strchr(t, '{'), *close = ph ? strchr(ph, '}') : NULL;
+        if (ph && close) { /* one placeholder: {entity} or {src_ip} */
+            const char *val = !strncmp(ph, "{entity}", 8)   ? x->ent->value
                               : !strncmp(ph, "{src_ip}", 8) ? (x->src_ip ? x->src_ip : "the source")
                                                             : "";
-            const char *close = strchr(ph, '}');
-            snprintf(tmp, sizeof tmp, "%.*s%s%s", (int)(ph - t), t, val, close ? close + 1 : "");
-            t = tmp;
+            hm_buf_put_json_escaped(b, t, (size_t)(ph - t));
+            hm_buf_put_json_escaped(b, val, strlen(val));
+            hm_buf_put_json_escaped(b, close + 1, strlen(close + 1));
+        } else {
+            hm_buf_put_json_escaped(b, t, strlen(t));
         }
-        if (n++) hm_buf_putc(b, ',');
-        hm_buf_put_json_str(b, hm_str_c(t));
+        hm_buf_putc(b, '"');
     }
     /* from the rules themselves: description and false positives of the top rules */
     for (size_t i = 0; i < x->n_rules && i < 2 && n < 10; i++) {
         const rinfo *r = sorted[i].r;
         if (r->description) {
-            snprintf(tmp, sizeof tmp, "About \"%s\": %s", r->title, r->description);
             if (n++) hm_buf_putc(b, ',');
-            hm_buf_put_json_str(b, hm_str_c(tmp));
+            hm_buf_puts(b, "\"About \\\"");
+            hm_buf_put_json_escaped(b, r->title, strlen(r->title));
+            hm_buf_puts(b, "\\\": ");
+            hm_buf_put_json_escaped(b, r->description, strlen(r->description));
+            hm_buf_putc(b, '"');
         }
         if (r->falsepositives) {
-            snprintf(tmp, sizeof tmp, "Rule out known benign causes of \"%s\": %s", r->title,
-                     r->falsepositives);
             if (n++) hm_buf_putc(b, ',');
-            hm_buf_put_json_str(b, hm_str_c(tmp));
+            hm_buf_puts(b, "\"Rule out known benign causes of \\\"");
+            hm_buf_put_json_escaped(b, r->title, strlen(r->title));
+            hm_buf_puts(b, "\\\": ");
+            hm_buf_put_json_escaped(b, r->falsepositives, strlen(r->falsepositives));
+            hm_buf_putc(b, '"');
         }
     }
     if (n++) hm_buf_putc(b, ',');
     hm_buf_put_json_str(b, hm_str_c(STEP_FALLBACK));
     hm_buf_putc(b, ']');
+    free(x->steps_json.p);
+    x->steps_json.n = b->len - at;
+    x->steps_json.p = hm_xmalloc(x->steps_json.n);
+    memcpy(x->steps_json.p, b->p + at, x->steps_json.n);
+    x->steps_key = x->steps;
+    x->steps_r0 = r0;
+    x->steps_r1 = r1;
+    x->steps_ip = x->src_ip != NULL;
+}
+
+static const char *level_word(int level) {
+    return level == 0 ? "informational" : hm_priority_names[level];
+}
+
+static void put_int(hm_buf *b, const char *key_lit, int64_t v) {
+    hm_buf_puts(b, key_lit);
+    hm_buf_put_i64(b, v);
 }
 
 static void put_incident(hm_incidents *inc, incident *x, hm_buf *b) {
     score s;
     compute(x, &s);
     x->priority = s.prio;
-    rstat *sorted = hm_xmalloc((x->n_rules ? x->n_rules : 1) * sizeof(rstat));
-    memcpy(sorted, x->rules, x->n_rules * sizeof(rstat));
-    qsort(sorted, x->n_rules, sizeof(rstat), cmp_rstat);
+    rstat one, *sorted = x->n_rules > 1 ? hm_xmalloc(x->n_rules * sizeof(rstat)) : &one;
+    if (x->n_rules) memcpy(sorted, x->rules, x->n_rules * sizeof(rstat));
+    if (x->n_rules > 1) qsort(sorted, x->n_rules, sizeof(rstat), cmp_rstat);
 
     hm_buf_puts(b, "{\"kind\":\"incident\",\"id\":\"");
     hm_buf_puts(b, x->id);
     hm_buf_puts(b, "\",\"status\":\"open\",\"priority\":\"");
     hm_buf_puts(b, hm_priority_names[s.prio]);
-    hm_buf_printf(b, "\",\"score\":%d,\"title\":", s.total);
-    char title[400];
-    if (x->n_rules > 1)
-        snprintf(title, sizeof title, "%s (+%zu more rule%s)", sorted[0].r->title, x->n_rules - 1,
-                 x->n_rules > 2 ? "s" : "");
-    else
-        snprintf(title, sizeof title, "%s", x->n_rules ? sorted[0].r->title : "");
-    hm_buf_put_json_str(b, hm_str_c(title));
-    hm_buf_puts(b, ",\"entity\":{\"type\":");
+    put_int(b, "\",\"score\":", s.total);
+    hm_buf_puts(b, ",\"title\":\"");
+    if (x->n_rules) hm_buf_put_json_escaped(b, sorted[0].r->title, strlen(sorted[0].r->title));
+    if (x->n_rules > 1) {
+        hm_buf_puts(b, " (+");
+        hm_buf_put_u64(b, x->n_rules - 1);
+        hm_buf_puts(b, x->n_rules > 2 ? " more rules)" : " more rule)");
+    }
+    hm_buf_puts(b, "\",\"entity\":{\"type\":");
     hm_buf_put_json_str(b, hm_str_c(x->ent->type));
     hm_buf_puts(b, ",\"value\":");
     hm_buf_put_json_str(b, hm_str_c(x->ent->value));
     hm_buf_puts(b, "},\"first_seen\":\"");
-    hm_buf_put_time(b, x->first_ns);
+    put_time(b, x->first_ns);
     hm_buf_puts(b, "\",\"last_seen\":\"");
-    hm_buf_put_time(b, x->last_ns);
-    hm_buf_printf(b, "\",\"alert_count\":%llu,\"suppressed_count\":%llu,\"rules\":[",
-                  (unsigned long long)x->alerts, (unsigned long long)x->suppressed);
+    put_time(b, x->last_ns);
+    put_int(b, "\",\"alert_count\":", (int64_t)x->alerts);
+    put_int(b, ",\"suppressed_count\":", (int64_t)x->suppressed);
+    hm_buf_puts(b, ",\"rules\":[");
     for (size_t i = 0; i < x->n_rules && i < MAX_RULES_OUT; i++) {
         const rstat *r = &sorted[i];
         if (i) hm_buf_putc(b, ',');
@@ -1691,29 +1887,32 @@ static void put_incident(hm_incidents *inc, incident *x, hm_buf *b) {
         hm_buf_put_json_str(b, hm_str_c(r->r->id));
         hm_buf_puts(b, ",\"title\":");
         hm_buf_put_json_str(b, hm_str_c(r->r->title));
-        hm_buf_printf(b, ",\"level\":\"%s\",\"count\":%llu,\"first_seen\":\"",
-                      r->r->level == 0 ? "informational" : hm_priority_names[r->r->level],
-                      (unsigned long long)r->count);
-        hm_buf_put_time(b, r->first);
+        hm_buf_puts(b, ",\"level\":\"");
+        hm_buf_puts(b, level_word(r->r->level));
+        put_int(b, "\",\"count\":", (int64_t)r->count);
+        hm_buf_puts(b, ",\"first_seen\":\"");
+        put_time(b, r->first);
         hm_buf_puts(b, "\",\"last_seen\":\"");
-        hm_buf_put_time(b, r->last);
+        put_time(b, r->last);
         hm_buf_puts(b, "\"}");
     }
     hm_buf_putc(b, ']');
     if (x->n_rules > MAX_RULES_OUT)
-        hm_buf_printf(b, ",\"rules_omitted\":%zu", x->n_rules - MAX_RULES_OUT);
+        put_int(b, ",\"rules_omitted\":", (int64_t)(x->n_rules - MAX_RULES_OUT));
     hm_buf_puts(b, ",\"tactics\":[");
     for (size_t i = 0, n = 0; i < N_TACTICS; i++)
         if (x->tactics >> i & 1) {
-            if (n++) hm_buf_putc(b, ',');
-            hm_buf_printf(b, "\"%s\"", TACTICS[i]);
+            hm_buf_puts(b, n++ ? ",\"" : "\"");
+            hm_buf_puts(b, TACTICS[i]);
+            hm_buf_putc(b, '"');
         }
     hm_buf_puts(b, "],\"techniques\":[");
     for (size_t i = 0; i < x->n_techs; i++) {
         if (i) hm_buf_putc(b, ',');
         hm_buf_put_json_str(b, hm_str_c(x->techs[i]));
     }
-    hm_buf_printf(b, "],\"student_data\":%s,\"student_data_reasons\":[", x->student ? "true" : "false");
+    hm_buf_puts(b, x->student ? "],\"student_data\":true,\"student_data_reasons\":["
+                              : "],\"student_data\":false,\"student_data_reasons\":[");
     for (size_t i = 0; i < x->n_sd; i++) {
         if (i) hm_buf_putc(b, ',');
         hm_buf_put_json_str(b, hm_str_c(x->sd[i]));
@@ -1723,13 +1922,18 @@ static void put_incident(hm_incidents *inc, incident *x, hm_buf *b) {
         if (i) hm_buf_putc(b, ',');
         hm_buf_puts(b, "{\"name\":");
         hm_buf_put_json_str(b, hm_str_c(x->assets[i].name));
-        hm_buf_printf(b, ",\"criticality\":\"%s\"}", CRIT_NAMES[x->assets[i].crit]);
+        hm_buf_puts(b, ",\"criticality\":\"");
+        hm_buf_puts(b, CRIT_NAMES[x->assets[i].crit]);
+        hm_buf_puts(b, "\"}");
     }
     /* the score and why */
-    hm_buf_printf(b, "],\"score_breakdown\":{\"level\":{\"points\":%d,\"level\":\"%s\"}", s.level,
-                  x->max_level == 0 ? "informational" : hm_priority_names[x->max_level]);
-    hm_buf_printf(b, ",\"criticality\":{\"points\":%d,\"criticality\":\"%s\"", s.crit,
-                  x->crit ? CRIT_NAMES[x->crit] : "default");
+    put_int(b, "],\"score_breakdown\":{\"level\":{\"points\":", s.level);
+    hm_buf_puts(b, ",\"level\":\"");
+    hm_buf_puts(b, level_word(x->max_level));
+    put_int(b, "\"},\"criticality\":{\"points\":", s.crit);
+    hm_buf_puts(b, ",\"criticality\":\"");
+    hm_buf_puts(b, x->crit ? CRIT_NAMES[x->crit] : "default");
+    hm_buf_putc(b, '"');
     if (x->crit_name) {
         hm_buf_puts(b, ",\"asset\":");
         hm_buf_put_json_str(b, hm_str_c(x->crit_name));
@@ -1737,32 +1941,38 @@ static void put_incident(hm_incidents *inc, incident *x, hm_buf *b) {
         hm_buf_put_json_str(b, hm_str_c(x->crit_why));
     }
     if (s.crit_ignored) hm_buf_puts(b, ",\"note\":\"safety rule: low criticality not applied\"");
-    hm_buf_printf(b,
-                  "},\"risk\":{\"points\":%d,\"entity_risk\":%.1f,\"rules\":%u,\"alerts\":%llu,"
-                  "\"horizon_s\":%lld,\"cap\":%d}",
-                  s.risk, x->risk, x->risk_rules, (unsigned long long)x->risk_alerts,
-                  (long long)(inc->o.horizon_ns / 1000000000LL), RISK_CAP);
-    hm_buf_printf(b, ",\"attack\":{\"points\":%d,\"tactics\":%d}", s.attack, s.ntactics);
-    hm_buf_printf(b, ",\"total\":%d", s.total);
-    if (s.info_only)
-        hm_buf_puts(b, ",\"note\":\"only informational rules: priority stays info\"");
+    put_int(b, "},\"risk\":{\"points\":", s.risk);
+    int64_t tenths = llround(x->risk * 10);
+    put_int(b, ",\"entity_risk\":", tenths / 10);
+    hm_buf_putc(b, '.');
+    hm_buf_putc(b, (char)('0' + tenths % 10));
+    put_int(b, ",\"rules\":", x->risk_rules);
+    put_int(b, ",\"alerts\":", (int64_t)x->risk_alerts);
+    put_int(b, ",\"horizon_s\":", inc->o.horizon_ns / 1000000000LL);
+    put_int(b, ",\"cap\":", RISK_CAP);
+    put_int(b, "},\"attack\":{\"points\":", s.attack);
+    put_int(b, ",\"tactics\":", s.ntactics);
+    put_int(b, "},\"total\":", s.total);
+    if (s.info_only) hm_buf_puts(b, ",\"note\":\"only informational rules: priority stays info\"");
     hm_buf_puts(b, "},\"evidence\":{\"alerts\":[");
     size_t nf = x->ev_total < EV_FIRST ? (size_t)x->ev_total : EV_FIRST, k = 0;
     for (size_t i = 0; i < nf; i++) {
         if (k++) hm_buf_putc(b, ',');
-        hm_buf_puts(b, x->ev_first[i]);
+        hm_buf_put(b, x->ev_first[i].p, x->ev_first[i].n);
     }
     uint64_t nl = x->ev_total > EV_FIRST ? x->ev_total - EV_FIRST : 0;
     size_t keep = nl < EV_LAST ? (size_t)nl : EV_LAST;
     for (size_t i = 0; i < keep; i++) {
         size_t slot = (size_t)((nl - keep + i) % EV_LAST);
         if (k++) hm_buf_putc(b, ',');
-        hm_buf_puts(b, x->ev_last[slot]);
+        hm_buf_put(b, x->ev_last[slot].p, x->ev_last[slot].n);
     }
-    hm_buf_printf(b, "],\"omitted\":%llu}", (unsigned long long)(x->ev_total - nf - keep));
+    put_int(b, "],\"omitted\":", (int64_t)(x->ev_total - nf - keep));
+    hm_buf_putc(b, '}');
     put_steps(x, sorted, b);
-    hm_buf_printf(b, ",\"window_s\":%lld}\n", (long long)(inc->o.window_ns / 1000000000LL));
-    free(sorted);
+    put_int(b, ",\"window_s\":", inc->o.window_ns / 1000000000LL);
+    hm_buf_puts(b, "}\n");
+    if (sorted != &one) free(sorted);
 }
 
 /* ---- flush, expiry ---- */
@@ -1800,18 +2010,22 @@ static void sweep(hm_incidents *inc, bool all) {
         for (size_t i = 0; i < inc->ents.nb; i++)
             for (mnode *x = inc->ents.b[i]; x; x = x->next) v[n++] = x->val;
         qsort(v, n, sizeof(*v), cmp_last);
-        for (size_t i = 0; i < n && (inc->active > inc->o.max_active * 9 / 10 ||
-                                     inc->ents.n > max_ents * 9 / 10);
-             i++) {
+        for (size_t i = 0; i < n; i++) {
+            bool close = inc->active > inc->o.max_active * 9 / 10;
+            bool forget = inc->ents.n > max_ents * 9 / 10;
+            if (!close && !forget) break;
             entity *e = v[i];
-            if (e->cur) {
+            if (e->cur && (close || forget)) {
                 incident_free(e->cur);
                 e->cur = NULL;
                 inc->active--;
                 inc->st.evicted++;
             }
-            smap_del(&inc->ents, e->node);
-            entity_free(e);
+            /* the entity (its risk and the ids it used) is kept unless entities overflow */
+            if (forget) {
+                smap_del(&inc->ents, e->node);
+                entity_free(e);
+            }
         }
         free(v);
     }
@@ -1858,7 +2072,9 @@ size_t hm_incidents_finish(hm_incidents *inc, hm_buf *out) {
     return n;
 }
 
-void hm_incidents_get_stats(const hm_incidents *inc, hm_incident_stats *s) { *s = inc->st; }
+void hm_incidents_get_stats(const hm_incidents *inc, hm_incident_stats *s) {
+    *s = inc->st;
+}
 
 void hm_incidents_stats_json(const hm_incidents *inc, FILE *f) {
     const hm_incident_stats *s = &inc->st;

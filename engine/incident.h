@@ -24,7 +24,7 @@ struct hm_ruleset;
 typedef struct hm_incident_opts {
     const char *assets_file;       /* criticality inventory (YAML), NULL = none */
     const char *suppressions_file; /* suppressions/allowlist (YAML), NULL = none */
-    int64_t window_ns;             /* max gap between alerts of one incident (0 = 1h) */
+    int64_t window_ns;             /* max gap between alerts of one incident (0 = 4h) */
     int64_t max_span_ns;           /* an incident longer than this is split (0 = 24h) */
     int64_t horizon_ns;            /* entity risk horizon (0 = 24h) */
     int64_t lateness_ns;           /* extra slack before an incident is closed (0 = 60s) */

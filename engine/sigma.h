@@ -55,6 +55,10 @@ typedef struct hm_rules_opts {
 
 typedef struct hm_ruleset hm_ruleset;
 
+/* The district configuration that a rule folder carries (`<folder>/district.yml`), used as
+ * the placeholders file when none is given. Returns a malloc'd path or NULL. */
+char *hm_rules_default_placeholders(const char *const *paths, size_t n);
+
 /* Loads every .yml/.yaml under the given files/folders (recursively) and compiles them.
  * Errors and warnings go to diags. Returns NULL when any error occurred (unless
  * opts->skip_bad_rules, in which case bad rules are skipped and reported). */

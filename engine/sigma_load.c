@@ -1727,3 +1727,14 @@ int sg_add_meta_rule(hm_ruleset *rs, hm_diags *d, const char *file, const hm_yno
     r->root = node_new(rs, SG_N_FALSE);
     return (int)rs->n_rules++;
 }
+
+char *hm_rules_default_placeholders(const char *const *paths, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(paths[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/district.yml", paths[i]);
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode)) return hm_xstrdup(p);
+    }
+    return NULL;
+}

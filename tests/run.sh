@@ -50,6 +50,12 @@ for t in "$BUILD"/tests/test_*; do
     run_suite "unit $(basename "$t")" "$t"
 done
 run_suite "golden decoders" python3 tests/golden/run_golden.py "$BUILD"
+# the shipped rule packs' own test cases (hallmonitor rules test counts each case)
+for pack in rules/*/; do
+    [ -f "$pack/district.yml" ] || continue
+    ls "$pack"*.test.yml "$pack"tests/*.yml >/dev/null 2>&1 || continue
+    run_suite "rule pack $pack" "$BUILD"/hallmonitor rules test "$pack" --placeholders "$pack/district.yml"
+done
 for t in tests/integration/test_*.py; do
     [ -e "$t" ] || continue
     run_suite "integration $(basename "$t")" python3 "$t" "$BUILD"

@@ -262,11 +262,15 @@ def time_forms_and_district_zone():
           - name: a bad time is reported with its position
             events: [{time: 'tomorrow'}]
             expect: fire
+          - name: minutes without seconds; the diff explains in district time
+            events: [{time: '2024-03-11 22:05'}]
+            expect: no_fire
         """)
     p = hm("rules", "test", d, check=False)
     t = out(p)
-    assert summary(t) == "rules test: 4 passed, 1 failed", t
+    assert summary(t) == "rules test: 4 passed, 2 failed", t
     assert "late.test.yml:19:" in t and "time 'tomorrow'" in t, t
+    assert "time = 2024-03-12T03:05:00Z  hour gte 21 (local hour is 22)" in t, t
 
 
 @case
@@ -410,7 +414,7 @@ def explain_raw_line_file_rule_and_stdin():
     assert p.returncode == 0 and "(local hour is 22)" in out(p), out(p)
     p = hm("rules", "explain", "t-sis-bruteforce", "--rules", os.path.join(FIX, "pass"), "--event",
            '{"product":"sis","event":"login_failure","user":"x"}', check=False)
-    assert p.returncode == 0 and "correlation (event_count)" in out(p) and "t-sis-login-failure" in out(p)
+    assert p.returncode == 0 and "correlation (event_count)" in out(p) and "sis_login_failure: SIS login failure" in out(p), out(p)
 
 
 @case

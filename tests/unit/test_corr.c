@@ -50,54 +50,53 @@ static void tmp_file(char *out, size_t cap, const char *text) {
 }
 
 /* Detection rules the correlations refer to (their detections never run here). */
-static const char BASE[] =
-    "title: Failed login\n"
-    "id: 0a000000-0000-0000-0000-000000000001\n"
-    "name: failed_login\n"
-    "logsource: {product: sis}\n"
-    "detection: {sel: {event: login_failure}, condition: sel}\n"
-    "---\n"
-    "title: Successful login\n"
-    "id: 0a000000-0000-0000-0000-000000000002\n"
-    "name: success_login\n"
-    "logsource: {product: sis}\n"
-    "detection: {sel: {event: login_success}, condition: sel}\n"
-    "---\n"
-    "title: Recon whoami\n"
-    "id: 0a000000-0000-0000-0000-000000000003\n"
-    "name: recon_a\n"
-    "logsource: {product: windows}\n"
-    "detection: {sel: {CommandLine|contains: whoami}, condition: sel}\n"
-    "---\n"
-    "title: Recon net\n"
-    "id: 0a000000-0000-0000-0000-000000000004\n"
-    "name: recon_b\n"
-    "logsource: {product: windows}\n"
-    "detection: {sel: {CommandLine|contains: 'net user'}, condition: sel}\n"
-    "---\n"
-    "title: Recon ipconfig\n"
-    "id: 0a000000-0000-0000-0000-000000000005\n"
-    "name: recon_c\n"
-    "logsource: {product: windows}\n"
-    "detection: {sel: {CommandLine|contains: ipconfig}, condition: sel}\n"
-    "---\n"
-    "title: Internal error\n"
-    "id: 0a000000-0000-0000-0000-000000000006\n"
-    "name: internal_error\n"
-    "logsource: {product: web}\n"
-    "detection: {sel: {status: 500}, condition: sel}\n"
-    "---\n"
-    "title: New network connection\n"
-    "id: 0a000000-0000-0000-0000-000000000007\n"
-    "name: new_network_connection\n"
-    "logsource: {product: firewall}\n"
-    "detection: {sel: {action: allow}, condition: sel}\n"
-    "---\n"
-    "title: Data export\n"
-    "id: 0a000000-0000-0000-0000-000000000008\n"
-    "name: data_export\n"
-    "logsource: {product: sis}\n"
-    "detection: {sel: {event: export}, condition: sel}\n";
+static const char BASE[] = "title: Failed login\n"
+                           "id: 0a000000-0000-0000-0000-000000000001\n"
+                           "name: failed_login\n"
+                           "logsource: {product: sis}\n"
+                           "detection: {sel: {event: login_failure}, condition: sel}\n"
+                           "---\n"
+                           "title: Successful login\n"
+                           "id: 0a000000-0000-0000-0000-000000000002\n"
+                           "name: success_login\n"
+                           "logsource: {product: sis}\n"
+                           "detection: {sel: {event: login_success}, condition: sel}\n"
+                           "---\n"
+                           "title: Recon whoami\n"
+                           "id: 0a000000-0000-0000-0000-000000000003\n"
+                           "name: recon_a\n"
+                           "logsource: {product: windows}\n"
+                           "detection: {sel: {CommandLine|contains: whoami}, condition: sel}\n"
+                           "---\n"
+                           "title: Recon net\n"
+                           "id: 0a000000-0000-0000-0000-000000000004\n"
+                           "name: recon_b\n"
+                           "logsource: {product: windows}\n"
+                           "detection: {sel: {CommandLine|contains: 'net user'}, condition: sel}\n"
+                           "---\n"
+                           "title: Recon ipconfig\n"
+                           "id: 0a000000-0000-0000-0000-000000000005\n"
+                           "name: recon_c\n"
+                           "logsource: {product: windows}\n"
+                           "detection: {sel: {CommandLine|contains: ipconfig}, condition: sel}\n"
+                           "---\n"
+                           "title: Internal error\n"
+                           "id: 0a000000-0000-0000-0000-000000000006\n"
+                           "name: internal_error\n"
+                           "logsource: {product: web}\n"
+                           "detection: {sel: {status: 500}, condition: sel}\n"
+                           "---\n"
+                           "title: New network connection\n"
+                           "id: 0a000000-0000-0000-0000-000000000007\n"
+                           "name: new_network_connection\n"
+                           "logsource: {product: firewall}\n"
+                           "detection: {sel: {action: allow}, condition: sel}\n"
+                           "---\n"
+                           "title: Data export\n"
+                           "id: 0a000000-0000-0000-0000-000000000008\n"
+                           "name: data_export\n"
+                           "logsource: {product: sis}\n"
+                           "detection: {sel: {event: export}, condition: sel}\n";
 
 static void print_diags(const hm_diags *d) {
     for (size_t i = 0; i < d->n; i++)
@@ -191,8 +190,8 @@ static int col_of(const char *file, const char *needle) {
 /* ------------------------------------------------------------------------------------- */
 /* hits                                                                                   */
 
-#define T0 1710147600000LL /* 2024-03-11T09:00:00Z in ms */
-#define TS(sec) (T0 + (int64_t)(sec) * 1000)
+#define T0      1710147600000LL /* 2024-03-11T09:00:00Z in ms */
+#define TS(sec) (T0 + (int64_t)(sec)*1000)
 
 /* A hit in readable form: correlation and referenced rule by id or name; '|' in group and
  * value separates tuple parts (0x1f in the engine). value NULL = the event lacks the field. */
@@ -281,7 +280,8 @@ static void run_state(const hm_ruleset *rs, const char *state, int64_t lateness_
     char ns[64], inst[64];
     snprintf(ns, sizeof ns, "t%d", ++g_seq);
     snprintf(inst, sizeof inst, "unit-%d", g_seq);
-    hm_corr_opts o = {.state = state, .lateness_ns = lateness_ms * 1000000, .ns = ns, .instance = inst};
+    hm_corr_opts o = {
+        .state = state, .lateness_ns = lateness_ms * 1000000, .ns = ns, .instance = inst};
     char err[256] = "";
     hm_correlator *c = hm_correlator_new(rs, &o, err, sizeof err);
     if (!c) fail_msg("hm_correlator_new: %s", err);
@@ -317,7 +317,9 @@ static void run_state(const hm_ruleset *rs, const char *state, int64_t lateness_
     r->dead.len--;
 }
 
-static int cmp_lines(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_lines(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* The lines of text, sorted, joined by '\n' (malloc'ed). */
 static char *sorted_lines(const char *text) {
@@ -413,13 +415,18 @@ static void json_raw(const char *from, const char *key, char *out, size_t cap) {
     for (; *p && k + 1 < cap; p++) {
         out[k++] = *p;
         if (in_str) {
-            if (*p == '\\' && p[1]) out[k++] = *++p;
-            else if (*p == '"') in_str = false;
+            if (*p == '\\' && p[1])
+                out[k++] = *++p;
+            else if (*p == '"')
+                in_str = false;
             continue;
         }
-        if (*p == '"') in_str = true;
-        else if (*p == open) depth++;
-        else if (*p == close && --depth == 0) break;
+        if (*p == '"')
+            in_str = true;
+        else if (*p == open)
+            depth++;
+        else if (*p == close && --depth == 0)
+            break;
     }
     out[k] = 0;
 }
@@ -500,24 +507,25 @@ static th *gen(size_t at, const char *corr, const char *rule, const char *prefix
 /* ------------------------------------------------------------------------------------- */
 /* S-COR-14 event_count                                                                   */
 
-static const char EC_SPEC[] =
-    "title: Many failed logins\n"
-    "id: c0000000-0000-0000-0000-000000000001\n"
-    "name: many_failed_logins\n"
-    "level: high\n"
-    "correlation:\n"
-    "  type: event_count\n"
-    "  rules: [failed_login]\n"
-    "  group-by: [user]\n"
-    "  timespan: 1h\n"
-    "  condition: {gte: 10}\n";
+static const char EC_SPEC[] = "title: Many failed logins\n"
+                              "id: c0000000-0000-0000-0000-000000000001\n"
+                              "name: many_failed_logins\n"
+                              "level: high\n"
+                              "correlation:\n"
+                              "  type: event_count\n"
+                              "  rules: [failed_login]\n"
+                              "  group-by: [user]\n"
+                              "  timespan: 1h\n"
+                              "  condition: {gte: 10}\n";
 
 static void test_cor14_event_count_spec(void **state) {
     (void)state;
     hm_ruleset *rs = load(EC_SPEC);
     size_t n = 0;
-    for (int i = 0; i < 10; i++) gen(n++, "many_failed_logins", "failed_login", "a", i, TS(i * 60), "alice", NULL);
-    for (int i = 0; i < 9; i++) gen(n++, "many_failed_logins", "failed_login", "b", i, TS(i * 60 + 1), "bob", NULL);
+    for (int i = 0; i < 10; i++)
+        gen(n++, "many_failed_logins", "failed_login", "a", i, TS(i * 60), "alice", NULL);
+    for (int i = 0; i < 9; i++)
+        gen(n++, "many_failed_logins", "failed_login", "b", i, TS(i * 60 + 1), "bob", NULL);
     res r;
     run(rs, g_hits, n, &r);
     alert a[8];
@@ -550,7 +558,8 @@ static void test_cor07_no_group_by_is_one_group(void **state) {
     (void)state;
     hm_ruleset *rs = load("title: Any failures\n"
                           "id: c0000000-0000-0000-0000-000000000002\n"
-                          "correlation: {type: event_count, rules: failed_login, timespan: 5m, condition: {gte: 3}}\n");
+                          "correlation: {type: event_count, rules: failed_login, timespan: 5m, "
+                          "condition: {gte: 3}}\n");
     size_t n = 0;
     gen(n++, "c0000000-0000-0000-0000-000000000002", "failed_login", "x", 0, TS(0), "", NULL);
     gen(n++, "c0000000-0000-0000-0000-000000000002", "failed_login", "x", 1, TS(1), "", NULL);
@@ -637,25 +646,24 @@ static void test_cor15_value_count_field_list_counts_tuples(void **state) {
 /* ------------------------------------------------------------------------------------- */
 /* S-COR-16 temporal                                                                      */
 
-static const char TEMPORAL[] =
-    "title: Reconnaissance\n"
-    "id: c0000000-0000-0000-0000-000000000020\n"
-    "name: recon\n"
-    "correlation:\n"
-    "  type: temporal\n"
-    "  rules: [recon_a, recon_b, recon_c]\n"
-    "  group-by: [host, user]\n"
-    "  timespan: 5m\n"
-    "---\n"
-    "title: Two of three recon commands\n"
-    "id: c0000000-0000-0000-0000-000000000021\n"
-    "name: recon2\n"
-    "correlation:\n"
-    "  type: temporal\n"
-    "  rules: [recon_a, recon_b, recon_c]\n"
-    "  group-by: [host]\n"
-    "  timespan: 5m\n"
-    "  condition: {gte: 2}\n";
+static const char TEMPORAL[] = "title: Reconnaissance\n"
+                               "id: c0000000-0000-0000-0000-000000000020\n"
+                               "name: recon\n"
+                               "correlation:\n"
+                               "  type: temporal\n"
+                               "  rules: [recon_a, recon_b, recon_c]\n"
+                               "  group-by: [host, user]\n"
+                               "  timespan: 5m\n"
+                               "---\n"
+                               "title: Two of three recon commands\n"
+                               "id: c0000000-0000-0000-0000-000000000021\n"
+                               "name: recon2\n"
+                               "correlation:\n"
+                               "  type: temporal\n"
+                               "  rules: [recon_a, recon_b, recon_c]\n"
+                               "  group-by: [host]\n"
+                               "  timespan: 5m\n"
+                               "  condition: {gte: 2}\n";
 
 static void test_cor16_temporal_any_order(void **state) {
     (void)state;
@@ -690,8 +698,9 @@ static void test_cor16_temporal_any_order(void **state) {
     assert_string_equal(x->time, "2024-03-11T09:02:00Z");
     assert_string_equal(x->ids, "g1-1,g1-2,g1-3,g1-4");
     assert_true(x->value == 3);
-    assert_string_equal(x->ev_rules, "0a000000-0000-0000-0000-000000000004,0a000000-0000-0000-0000-000000000005,"
-                                     "0a000000-0000-0000-0000-000000000004,0a000000-0000-0000-0000-000000000003");
+    assert_string_equal(
+        x->ev_rules, "0a000000-0000-0000-0000-000000000004,0a000000-0000-0000-0000-000000000005,"
+                     "0a000000-0000-0000-0000-000000000004,0a000000-0000-0000-0000-000000000003");
     assert_string_equal(y->rule, "c0000000-0000-0000-0000-000000000021");
     assert_string_equal(y->ids, "h1,h2,h3");
     assert_true(y->value == 2);
@@ -765,8 +774,9 @@ static void test_cor17_temporal_ordered(void **state) {
         } else if (!strcmp(a[i].group, "{\"host\":\"same-event\"}")) {
             /* members are (event, rule): z1 appears once per rule */
             assert_string_equal(a[i].ids, "z1,z1,z2");
-            assert_string_equal(a[i].ev_rules, "0a000000-0000-0000-0000-000000000003,0a000000-0000-0000-"
-                                               "0000-000000000004,0a000000-0000-0000-0000-000000000005");
+            assert_string_equal(a[i].ev_rules,
+                                "0a000000-0000-0000-0000-000000000003,0a000000-0000-0000-"
+                                "0000-000000000004,0a000000-0000-0000-0000-000000000005");
             seen |= 8;
         } else {
             fail_msg("unexpected alert %s", a[i].group);
@@ -929,17 +939,18 @@ static void test_cor11_range_gt_lte(void **state) {
 
 static void test_cor11_eq_and_neq(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: Exactly three failures\n"
-                          "id: c0000000-0000-0000-0000-000000000051\n"
-                          "name: eq3\n"
-                          "correlation: {type: event_count, rules: [failed_login], group-by: [user],\n"
-                          "              timespan: 10m, condition: {eq: 3}}\n"
-                          "---\n"
-                          "title: More than one user\n"
-                          "id: c0000000-0000-0000-0000-000000000052\n"
-                          "name: neq1\n"
-                          "correlation: {type: value_count, rules: [failed_login], group-by: [src_ip],\n"
-                          "              timespan: 10m, condition: {neq: 1, field: user}}\n");
+    hm_ruleset *rs =
+        load("title: Exactly three failures\n"
+             "id: c0000000-0000-0000-0000-000000000051\n"
+             "name: eq3\n"
+             "correlation: {type: event_count, rules: [failed_login], group-by: [user],\n"
+             "              timespan: 10m, condition: {eq: 3}}\n"
+             "---\n"
+             "title: More than one user\n"
+             "id: c0000000-0000-0000-0000-000000000052\n"
+             "name: neq1\n"
+             "correlation: {type: value_count, rules: [failed_login], group-by: [src_ip],\n"
+             "              timespan: 10m, condition: {neq: 1, field: user}}\n");
     const th t[] = {
         {"eq3", "failed_login", TS(0), "e0", "ann", NULL},
         {"eq3", "failed_login", TS(1), "e1", "ann", NULL},
@@ -972,11 +983,12 @@ static void test_cor11_eq_and_neq(void **state) {
 /* lt/lte only: windows [first member, +span) decided when the watermark passes their end. */
 static void test_cor11_lt_evaluated_at_window_close(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: Too few heartbeats\n"
-                          "id: c0000000-0000-0000-0000-000000000053\n"
-                          "name: few\n"
-                          "correlation: {type: event_count, rules: [success_login], group-by: [host],\n"
-                          "              timespan: 10m, condition: {lt: 3}}\n");
+    hm_ruleset *rs =
+        load("title: Too few heartbeats\n"
+             "id: c0000000-0000-0000-0000-000000000053\n"
+             "name: few\n"
+             "correlation: {type: event_count, rules: [success_login], group-by: [host],\n"
+             "              timespan: 10m, condition: {lt: 3}}\n");
     const th t[] = {
         /* push 1 */
         {"few", "success_login", TS(0), "a0", "quiet", NULL},
@@ -1014,17 +1026,18 @@ static void test_cor11_lt_evaluated_at_window_close(void **state) {
 /* lte on value_count (pySigma's example uses lt: 10): next window starts after the last. */
 static void test_cor15_value_count_lte_consecutive_windows(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: Few distinct users\n"
-                          "id: c0000000-0000-0000-0000-000000000054\n"
-                          "name: fewusers\n"
-                          "correlation: {type: value_count, rules: [success_login], group-by: [host],\n"
-                          "              timespan: 5m, condition: {lte: 1, field: user}}\n");
+    hm_ruleset *rs =
+        load("title: Few distinct users\n"
+             "id: c0000000-0000-0000-0000-000000000054\n"
+             "name: fewusers\n"
+             "correlation: {type: value_count, rules: [success_login], group-by: [host],\n"
+             "              timespan: 5m, condition: {lte: 1, field: user}}\n");
     const th t[] = {
         {"fewusers", "success_login", TS(0), "a0", "h", "u1"},
-        {"fewusers", "success_login", TS(100), "a1", "h", "u1"},   /* window 1 [0,300): 1 user */
-        {"fewusers", "success_login", TS(300), "a2", "h", "u1"},   /* window 2 [300,600): 2 users */
+        {"fewusers", "success_login", TS(100), "a1", "h", "u1"}, /* window 1 [0,300): 1 user */
+        {"fewusers", "success_login", TS(300), "a2", "h", "u1"}, /* window 2 [300,600): 2 users */
         {"fewusers", "success_login", TS(400), "a3", "h", "u2"},
-        {"fewusers", "success_login", TS(700), "a4", "h", "u3"},   /* window 3 [700,1000): 1 user */
+        {"fewusers", "success_login", TS(700), "a4", "h", "u3"}, /* window 3 [700,1000): 1 user */
     };
     res r;
     run(rs, t, 5, &r);
@@ -1043,18 +1056,22 @@ static void test_cor15_value_count_lte_consecutive_windows(void **state) {
 
 static void test_cor10_burst_across_clock_boundary_fires(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: Burst\n"
-                          "id: c0000000-0000-0000-0000-000000000060\n"
-                          "name: burst\n"
-                          "correlation: {type: event_count, rules: [failed_login], group-by: [user],\n"
-                          "              timespan: 10m, condition: {gte: 10}}\n");
+    hm_ruleset *rs =
+        load("title: Burst\n"
+             "id: c0000000-0000-0000-0000-000000000060\n"
+             "name: burst\n"
+             "correlation: {type: event_count, rules: [failed_login], group-by: [user],\n"
+             "              timespan: 10m, condition: {gte: 10}}\n");
     size_t n = 0;
     /* 09:09:30 .. 09:10:15 every 5 s: a fixed 10-minute bucket would see 6 + 4 */
-    for (int i = 0; i < 10; i++) gen(n++, "burst", "failed_login", "b", i, TS(570 + 5 * i), "straddle", NULL);
+    for (int i = 0; i < 10; i++)
+        gen(n++, "burst", "failed_login", "b", i, TS(570 + 5 * i), "straddle", NULL);
     /* window (t - 10m, t]: an event exactly 10 minutes before t is outside */
-    for (int i = 0; i < 9; i++) gen(n++, "burst", "failed_login", "x", i, TS(1200 + 60 * i), "edge-out", NULL);
+    for (int i = 0; i < 9; i++)
+        gen(n++, "burst", "failed_login", "x", i, TS(1200 + 60 * i), "edge-out", NULL);
     gen(n++, "burst", "failed_login", "x", 9, TS(1800), "edge-out", NULL);
-    for (int i = 0; i < 9; i++) gen(n++, "burst", "failed_login", "y", i, TS(1200 + 60 * i), "edge-in", NULL);
+    for (int i = 0; i < 9; i++)
+        gen(n++, "burst", "failed_login", "y", i, TS(1200 + 60 * i), "edge-in", NULL);
     g_hits[n] = (th){"burst", "failed_login", TS(1800) - 1, "y9", "edge-in", NULL};
     n++;
     res r;
@@ -1079,14 +1096,17 @@ static void test_cor10_burst_across_clock_boundary_fires(void **state) {
 
 static void test_cor26_reset_after_fire(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: Twenty failures\n"
-                          "id: c0000000-0000-0000-0000-000000000061\n"
-                          "name: twenty\n"
-                          "correlation: {type: event_count, rules: [failed_login], group-by: [user],\n"
-                          "              timespan: 10m, condition: {gte: 20}}\n");
+    hm_ruleset *rs =
+        load("title: Twenty failures\n"
+             "id: c0000000-0000-0000-0000-000000000061\n"
+             "name: twenty\n"
+             "correlation: {type: event_count, rules: [failed_login], group-by: [user],\n"
+             "              timespan: 10m, condition: {gte: 20}}\n");
     size_t n = 0;
-    for (int i = 0; i < 40; i++) gen(n++, "twenty", "failed_login", "f", i, TS(i * 5), "forty", NULL);
-    for (int i = 0; i < 39; i++) gen(n++, "twenty", "failed_login", "g", i, TS(i * 5), "thirty-nine", NULL);
+    for (int i = 0; i < 40; i++)
+        gen(n++, "twenty", "failed_login", "f", i, TS(i * 5), "forty", NULL);
+    for (int i = 0; i < 39; i++)
+        gen(n++, "twenty", "failed_login", "g", i, TS(i * 5), "thirty-nine", NULL);
     res r;
     run(rs, g_hits, n, &r);
     alert a[8];
@@ -1161,19 +1181,18 @@ static void test_cor14_event_matched_by_two_rules_counts_once(void **state) {
 /* ------------------------------------------------------------------------------------- */
 /* S-COR-23 aliases and S-COR-07 missing group-by fields (worker side: hm_corr_extract)    */
 
-static const char ALIASES[] =
-    "title: Internal error followed by connection\n"
-    "id: c0000000-0000-0000-0000-000000000080\n"
-    "name: err_conn\n"
-    "correlation:\n"
-    "  type: temporal\n"
-    "  rules: [internal_error, new_network_connection]\n"
-    "  group-by: [ip]\n"
-    "  timespan: 10s\n"
-    "  aliases:\n"
-    "    ip:\n"
-    "      internal_error: dst_ip\n"
-    "      new_network_connection: src_ip\n";
+static const char ALIASES[] = "title: Internal error followed by connection\n"
+                              "id: c0000000-0000-0000-0000-000000000080\n"
+                              "name: err_conn\n"
+                              "correlation:\n"
+                              "  type: temporal\n"
+                              "  rules: [internal_error, new_network_connection]\n"
+                              "  group-by: [ip]\n"
+                              "  timespan: 10s\n"
+                              "  aliases:\n"
+                              "    ip:\n"
+                              "      internal_error: dst_ip\n"
+                              "      new_network_connection: src_ip\n";
 
 typedef struct tev {
     hm_event ev;
@@ -1198,7 +1217,8 @@ static void test_cor23_aliases_group_by_different_fields(void **state) {
     assert_string_equal(c->group_fields[0], "dst_ip"); /* for refs[0] = internal_error */
     assert_string_equal(c->group_fields[1], "src_ip"); /* for refs[1] = new_network_connection */
 
-    int r_err = hm_ruleset_find(rs, "internal_error"), r_conn = hm_ruleset_find(rs, "new_network_connection");
+    int r_err = hm_ruleset_find(rs, "internal_error"),
+        r_conn = hm_ruleset_find(rs, "new_network_connection");
     hm_arena arena;
     hm_arena_init(&arena, 4096);
     hm_corr_hit hits[8];
@@ -1224,7 +1244,8 @@ static void test_cor23_aliases_group_by_different_fields(void **state) {
     /* an event lacking its group-by field produces no hit (skipped, not a null key) */
     tev_init(&e3, 9, TS(6));
     hm_ev_set_c(&e3.ev, HM_F_DST_IP, "10.0.0.5");
-    assert_int_equal(hm_corr_extract(rs, (uint32_t)r_conn, &e3.ev, "file:fw.log", &arena, hits + n, 8 - n), 0);
+    assert_int_equal(
+        hm_corr_extract(rs, (uint32_t)r_conn, &e3.ev, "file:fw.log", &arena, hits + n, 8 - n), 0);
 
     hm_corr_opts o = {.state = "memory"};
     char err[128];
@@ -1248,11 +1269,12 @@ static void test_cor23_aliases_group_by_different_fields(void **state) {
 
 static void test_cor07_missing_group_by_field_skipped(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: Per user and source\n"
-                          "id: c0000000-0000-0000-0000-000000000081\n"
-                          "name: per_user_src\n"
-                          "correlation: {type: value_count, rules: [failed_login], group-by: [user, src_ip],\n"
-                          "              timespan: 10m, condition: {gte: 1, field: [target_user, dst_ip]}}\n");
+    hm_ruleset *rs =
+        load("title: Per user and source\n"
+             "id: c0000000-0000-0000-0000-000000000081\n"
+             "name: per_user_src\n"
+             "correlation: {type: value_count, rules: [failed_login], group-by: [user, src_ip],\n"
+             "              timespan: 10m, condition: {gte: 1, field: [target_user, dst_ip]}}\n");
     int rule = hm_ruleset_find(rs, "failed_login");
     hm_arena arena;
     hm_arena_init(&arena, 4096);
@@ -1260,20 +1282,29 @@ static void test_cor07_missing_group_by_field_skipped(void **state) {
     tev e;
     tev_init(&e, 1, TS(0));
     hm_ev_set_c(&e.ev, HM_F_USER, "ann");
-    assert_int_equal(hm_corr_extract(rs, (uint32_t)rule, &e.ev, "stdin", &arena, h, 4), 0); /* no src_ip */
+    assert_int_equal(hm_corr_extract(rs, (uint32_t)rule, &e.ev, "stdin", &arena, h, 4),
+                     0); /* no src_ip */
     hm_ev_set_c(&e.ev, HM_F_SRC_IP, "10.1.1.1");
     assert_int_equal(hm_corr_extract(rs, (uint32_t)rule, &e.ev, "stdin", &arena, h, 4), 1);
     assert_int_equal(h[0].group.len, 12);
-    assert_memory_equal(h[0].group.p, "ann\x1f" "10.1.1.1", 12);
+    assert_memory_equal(h[0].group.p,
+                        "ann\x1f"
+                        "10.1.1.1",
+                        12);
     assert_false(h[0].has_value); /* only one of the two value fields: no value */
     hm_ev_set_c(&e.ev, HM_F_TARGET_USER, "bob");
     hm_ev_set_c(&e.ev, HM_F_DST_IP, "10.2.2.2");
     assert_int_equal(hm_corr_extract(rs, (uint32_t)rule, &e.ev, "stdin", &arena, h, 4), 1);
     assert_true(h[0].has_value);
     assert_int_equal(h[0].value.len, 12);
-    assert_memory_equal(h[0].value.p, "bob\x1f" "10.2.2.2", 12);
+    assert_memory_equal(h[0].value.p,
+                        "bob\x1f"
+                        "10.2.2.2",
+                        12);
     /* a rule no correlation references yields nothing */
-    assert_int_equal(hm_corr_extract(rs, (uint32_t)hm_ruleset_find(rs, "recon_a"), &e.ev, "stdin", &arena, h, 4), 0);
+    assert_int_equal(
+        hm_corr_extract(rs, (uint32_t)hm_ruleset_find(rs, "recon_a"), &e.ev, "stdin", &arena, h, 4),
+        0);
     hm_arena_free(&arena);
     hm_ruleset_free(rs);
 }
@@ -1283,20 +1314,23 @@ static void test_cor07_missing_group_by_field_skipped(void **state) {
 
 static void test_cor24_generate_flags(void **state) {
     (void)state;
-    hm_ruleset *rs = load("title: X\n"
-                          "id: c0000000-0000-0000-0000-000000000090\n"
-                          "generate: true\n"
-                          "correlation: {type: event_count, rules: [failed_login], timespan: 1m, condition: {gte: 5}}\n"
-                          "---\n"
-                          "title: Y\n"
-                          "id: c0000000-0000-0000-0000-000000000091\n"
-                          "correlation: {type: event_count, rules: [success_login], timespan: 1m, condition: {gte: 5}}\n"
-                          "---\n"
-                          "title: Z\n"
-                          "id: c0000000-0000-0000-0000-000000000092\n"
-                          "generate: false\n"
-                          "correlation: {type: event_count, rules: [failed_login, data_export], timespan: 1m,\n"
-                          "              condition: {gte: 5}}\n");
+    hm_ruleset *rs =
+        load("title: X\n"
+             "id: c0000000-0000-0000-0000-000000000090\n"
+             "generate: true\n"
+             "correlation: {type: event_count, rules: [failed_login], timespan: 1m, condition: "
+             "{gte: 5}}\n"
+             "---\n"
+             "title: Y\n"
+             "id: c0000000-0000-0000-0000-000000000091\n"
+             "correlation: {type: event_count, rules: [success_login], timespan: 1m, condition: "
+             "{gte: 5}}\n"
+             "---\n"
+             "title: Z\n"
+             "id: c0000000-0000-0000-0000-000000000092\n"
+             "generate: false\n"
+             "correlation: {type: event_count, rules: [failed_login, data_export], timespan: 1m,\n"
+             "              condition: {gte: 5}}\n");
     /* referenced by X (true) and Z (false): any true wins */
     assert_true(hm_ruleset_rule(rs, (size_t)hm_ruleset_find(rs, "failed_login"))->generate);
     /* referenced only without generate: silent building block */
@@ -1305,32 +1339,35 @@ static void test_cor24_generate_flags(void **state) {
     /* not referenced: a normal rule */
     assert_true(hm_ruleset_rule(rs, (size_t)hm_ruleset_find(rs, "recon_a"))->generate);
     /* correlations nobody references alert */
-    assert_true(hm_ruleset_rule(rs, (size_t)hm_ruleset_find(rs, "c0000000-0000-0000-0000-000000000091"))->generate);
-    assert_true(hm_ruleset_rule(rs, (size_t)hm_ruleset_find(rs, "c0000000-0000-0000-0000-000000000092"))->generate);
+    assert_true(
+        hm_ruleset_rule(rs, (size_t)hm_ruleset_find(rs, "c0000000-0000-0000-0000-000000000091"))
+            ->generate);
+    assert_true(
+        hm_ruleset_rule(rs, (size_t)hm_ruleset_find(rs, "c0000000-0000-0000-0000-000000000092"))
+            ->generate);
     hm_ruleset_free(rs);
 }
 
 /* The spec's chaining example: many failed logins, then a successful login. */
-static const char CHAIN[] =
-    "title: Successful login after many failures\n"
-    "id: c0000000-0000-0000-0000-0000000000a1\n"
-    "level: critical\n"
-    "%s"
-    "correlation:\n"
-    "  type: temporal_ordered\n"
-    "  rules: [many_failed_logins, success_login]\n"
-    "  group-by: [user]\n"
-    "  timespan: 1h\n"
-    "---\n"
-    "title: Many failed logins\n"
-    "id: c0000000-0000-0000-0000-0000000000a0\n"
-    "name: many_failed_logins\n"
-    "correlation:\n"
-    "  type: event_count\n"
-    "  rules: [failed_login]\n"
-    "  group-by: [user]\n"
-    "  timespan: 10m\n"
-    "  condition: {gte: 3}\n";
+static const char CHAIN[] = "title: Successful login after many failures\n"
+                            "id: c0000000-0000-0000-0000-0000000000a1\n"
+                            "level: critical\n"
+                            "%s"
+                            "correlation:\n"
+                            "  type: temporal_ordered\n"
+                            "  rules: [many_failed_logins, success_login]\n"
+                            "  group-by: [user]\n"
+                            "  timespan: 1h\n"
+                            "---\n"
+                            "title: Many failed logins\n"
+                            "id: c0000000-0000-0000-0000-0000000000a0\n"
+                            "name: many_failed_logins\n"
+                            "correlation:\n"
+                            "  type: event_count\n"
+                            "  rules: [failed_login]\n"
+                            "  group-by: [user]\n"
+                            "  timespan: 10m\n"
+                            "  condition: {gte: 3}\n";
 
 static const th CHAIN_HITS[] = {
     {"many_failed_logins", "failed_login", TS(0), "f1", "ann", NULL},
@@ -1371,7 +1408,8 @@ static void test_cor05_chained_correlation(void **state) {
     assert_int_equal(strncmp(a[0].ids, "corr-", 5), 0);
     assert_non_null(strstr(a[0].ids, ",s1"));
     assert_string_equal(a[0].wstart, "2024-03-11T09:00:20Z");
-    assert_string_equal(a[0].ev_rules, "c0000000-0000-0000-0000-0000000000a0,0a000000-0000-0000-0000-000000000002");
+    assert_string_equal(
+        a[0].ev_rules, "c0000000-0000-0000-0000-0000000000a0,0a000000-0000-0000-0000-000000000002");
     res_free(&r);
 
     /* pushed one hit at a time (firings and logins in separate pushes): same alert */
@@ -1407,8 +1445,10 @@ static void test_cor10_out_of_order_within_lateness(void **state) {
     hm_ruleset *rs = load(EC_SPEC);
     /* sorted: alice every 7 s, bob every 11 s */
     size_t n = 0;
-    for (int i = 0; i < 35; i++) gen(n++, "many_failed_logins", "failed_login", "a", i, TS(i * 7), "alice", NULL);
-    for (int i = 0; i < 25; i++) gen(n++, "many_failed_logins", "failed_login", "b", i, TS(i * 11), "bob", NULL);
+    for (int i = 0; i < 35; i++)
+        gen(n++, "many_failed_logins", "failed_login", "a", i, TS(i * 7), "alice", NULL);
+    for (int i = 0; i < 25; i++)
+        gen(n++, "many_failed_logins", "failed_login", "b", i, TS(i * 11), "bob", NULL);
     res sorted;
     run_chunks(rs, 60000, g_hits, n, NULL, 0, &sorted);
     /* shuffled: reversed blocks of 6 hits (each block spans < 60 s), pushed 5 at a time */
@@ -1444,8 +1484,10 @@ static void test_cor10_late_event_dead_lettered(void **state) {
     hm_ruleset *rs = load(EC_SPEC);
     const th t[] = {
         {"many_failed_logins", "failed_login", TS(0), "a0", "alice", NULL},
-        {"many_failed_logins", "failed_login", TS(600), "a1", "alice", NULL}, /* watermark 09:09:00 */
-        {"many_failed_logins", "failed_login", TS(540), "late1", "alice", NULL}, /* == watermark: late */
+        {"many_failed_logins", "failed_login", TS(600), "a1", "alice",
+         NULL}, /* watermark 09:09:00 */
+        {"many_failed_logins", "failed_login", TS(540), "late1", "alice",
+         NULL}, /* == watermark: late */
         {"many_failed_logins", "failed_login", TS(100), "late2", "bob", NULL},
         {"many_failed_logins", "failed_login", TS(541), "ok1", "alice", NULL}, /* within lateness */
     };
@@ -1477,7 +1519,8 @@ static void test_cor02_unknown_type(void **state) {
     load_err e;
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e1\n"
               "correlation:\n  type: event_counter\n  rules: [failed_login]\n  timespan: 5m\n"
-              "  condition: {gte: 3}\n", &e);
+              "  condition: {gte: 3}\n",
+              &e);
     assert_string_equal(e.code, "bad-correlation");
     assert_int_equal(e.line, line_of(e.file, "type: event_counter"));
     assert_int_equal(e.col, col_of(e.file, "event_counter"));
@@ -1488,7 +1531,8 @@ static void test_cor03_unresolvable_rule(void **state) {
     load_err e;
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e2\n"
               "correlation:\n  type: event_count\n  rules: [failed_login, no_such_rule]\n"
-              "  timespan: 5m\n  condition: {gte: 3}\n", &e);
+              "  timespan: 5m\n  condition: {gte: 3}\n",
+              &e);
     assert_string_equal(e.code, "unknown-rule");
     assert_non_null(strstr(e.msg, "no_such_rule"));
     assert_int_equal(e.line, line_of(e.file, "no_such_rule"));
@@ -1500,12 +1544,14 @@ static void test_cor09_bad_timespan(void **state) {
     load_err e;
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e3\n"
               "correlation:\n  type: event_count\n  rules: [failed_login]\n  timespan: 5 minutes\n"
-              "  condition: {gte: 3}\n", &e);
+              "  condition: {gte: 3}\n",
+              &e);
     assert_string_equal(e.code, "bad-timespan");
     assert_int_equal(e.line, line_of(e.file, "timespan: 5 minutes"));
     assert_int_equal(e.col, col_of(e.file, "5 minutes"));
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e4\n"
-              "correlation: {type: event_count, rules: [failed_login], condition: {gte: 3}}\n", &e);
+              "correlation: {type: event_count, rules: [failed_login], condition: {gte: 3}}\n",
+              &e);
     assert_string_equal(e.code, "bad-timespan"); /* missing */
 }
 
@@ -1514,31 +1560,36 @@ static void test_cor12_value_count_needs_field(void **state) {
     load_err e;
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e5\n"
               "correlation:\n  type: value_count\n  rules: [failed_login]\n  timespan: 5m\n"
-              "  condition:\n    gte: 3\n", &e);
+              "  condition:\n    gte: 3\n",
+              &e);
     assert_string_equal(e.code, "bad-condition");
     assert_non_null(strstr(e.msg, "field"));
     assert_int_equal(e.line, line_of(e.file, "gte: 3"));
     /* several fields for a numeric aggregate */
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e6\n"
               "correlation:\n  type: value_sum\n  rules: [data_export]\n  timespan: 5m\n"
-              "  condition: {gte: 3, field: [a, b]}\n", &e);
+              "  condition: {gte: 3, field: [a, b]}\n",
+              &e);
     assert_string_equal(e.code, "bad-condition");
     /* a condition with no operator */
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e7\n"
               "correlation:\n  type: value_count\n  rules: [failed_login]\n  timespan: 5m\n"
-              "  condition: {field: user}\n", &e);
+              "  condition: {field: user}\n",
+              &e);
     assert_string_equal(e.code, "bad-condition");
     /* percentile out of range */
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e8\n"
               "correlation:\n  type: value_percentile\n  rules: [data_export]\n  timespan: 5m\n"
-              "  condition: {gte: 3, field: n, percentile: 150}\n", &e);
+              "  condition: {gte: 3, field: n, percentile: 150}\n",
+              &e);
     assert_string_equal(e.code, "bad-condition");
     assert_int_equal(e.line, line_of(e.file, "percentile: 150"));
     assert_int_equal(e.col, col_of(e.file, "150"));
     /* an unknown condition key */
     load_fail("title: Bad\nid: c0000000-0000-0000-0000-0000000000e9\n"
               "correlation:\n  type: event_count\n  rules: [failed_login]\n  timespan: 5m\n"
-              "  condition: {over: 3}\n", &e);
+              "  condition: {over: 3}\n",
+              &e);
     assert_string_equal(e.code, "bad-condition");
 }
 
@@ -1553,7 +1604,8 @@ static void test_cor23_alias_without_entry(void **state) {
               "  timespan: 10s\n"
               "  aliases:\n"
               "    ip:\n"
-              "      internal_error: dst_ip\n", &e);
+              "      internal_error: dst_ip\n",
+              &e);
     assert_string_equal(e.code, "bad-alias");
     assert_non_null(strstr(e.msg, "new_network_connection"));
     assert_int_equal(e.line, line_of(e.file, "internal_error: dst_ip"));
@@ -1562,18 +1614,21 @@ static void test_cor23_alias_without_entry(void **state) {
 static void test_cor05_cycle(void **state) {
     (void)state;
     load_err e;
-    load_fail("title: A\nid: c0000000-0000-0000-0000-0000000000f1\nname: corr_a\n"
-              "correlation: {type: event_count, rules: [corr_b], timespan: 5m, condition: {gte: 2}}\n"
-              "---\n"
-              "title: B\nid: c0000000-0000-0000-0000-0000000000f2\nname: corr_b\n"
-              "correlation: {type: event_count, rules: [corr_a, failed_login], timespan: 5m, condition: {gte: 2}}\n",
-              &e);
+    load_fail(
+        "title: A\nid: c0000000-0000-0000-0000-0000000000f1\nname: corr_a\n"
+        "correlation: {type: event_count, rules: [corr_b], timespan: 5m, condition: {gte: 2}}\n"
+        "---\n"
+        "title: B\nid: c0000000-0000-0000-0000-0000000000f2\nname: corr_b\n"
+        "correlation: {type: event_count, rules: [corr_a, failed_login], timespan: 5m, condition: "
+        "{gte: 2}}\n",
+        &e);
     assert_string_equal(e.code, "correlation-cycle");
     assert_int_equal(e.line, line_of(e.file, "title: A"));
     assert_int_equal(e.col, 1);
-    load_fail("title: Self\nid: c0000000-0000-0000-0000-0000000000f3\nname: corr_self\n"
-              "correlation: {type: event_count, rules: [corr_self], timespan: 5m, condition: {gte: 2}}\n",
-              &e);
+    load_fail(
+        "title: Self\nid: c0000000-0000-0000-0000-0000000000f3\nname: corr_self\n"
+        "correlation: {type: event_count, rules: [corr_self], timespan: 5m, condition: {gte: 2}}\n",
+        &e);
     assert_string_equal(e.code, "correlation-cycle");
 }
 
@@ -1606,12 +1661,15 @@ static void test_cor27_memory_state_expires(void **state) {
     int ci = corr_index(rs, "many_failed_logins");
     enum { N = 2000 };
     hm_corr_hit *h = calloc(N, sizeof(hm_corr_hit));
-    char (*ids)[32] = calloc(N, 32), (*gs)[32] = calloc(N, 32);
+    char(*ids)[32] = calloc(N, 32), (*gs)[32] = calloc(N, 32);
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], 32, "file:/var/log/sis.log:%d", i * 150);
         snprintf(gs[i], 32, "user%05d", i);
-        h[i] = (hm_corr_hit){.corr = (uint32_t)ci, .ref = 0, .ts_ns = TS(i) * 1000000,
-                             .event_id = hm_str_c(ids[i]), .group = hm_str_c(gs[i])};
+        h[i] = (hm_corr_hit){.corr = (uint32_t)ci,
+                             .ref = 0,
+                             .ts_ns = TS(i) * 1000000,
+                             .event_id = hm_str_c(ids[i]),
+                             .group = hm_str_c(gs[i])};
     }
     hm_buf out = {0}, dead = {0};
     uint64_t w;
@@ -1627,7 +1685,8 @@ static void test_cor27_memory_state_expires(void **state) {
     hm_corr_hit late = h[N - 1];
     late.ts_ns = TS(N + 7200) * 1000000;
     late.group = hm_str_c("someone");
-    for (int i = 0; i < 70; i++) assert_int_equal(hm_correlator_push(c, &late, 1, &out, &dead, &w), HM_OK);
+    for (int i = 0; i < 70; i++)
+        assert_int_equal(hm_correlator_push(c, &late, 1, &out, &dead, &w), HM_OK);
     hm_correlator_stats(c, &st);
     assert_int_equal(st.groups, 1);
     assert_int_equal(st.groups_expired, N);
@@ -1656,7 +1715,8 @@ static int free_port(void) {
 
 static bool port_open(int port) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
     close(s);
