@@ -440,6 +440,12 @@ typedef struct incident {
     int priority; /* latest emitted */
 } incident;
 
+typedef struct evlink {
+    int64_t t;
+    size_t klen;
+    char key[]; /* entity key */
+} evlink;
+
 typedef struct used_id {
     int64_t bucket;
     uint32_t gen;
@@ -468,6 +474,7 @@ struct hm_incidents {
     size_t n_slots;
     hm_str *vals;  /* per alert: value of each slot */
     smap slot_map; /* slot name -> index + 1 */
+    smap evmap;    /* event id -> evlink: which entity's incident an event's alert went to */
     smap rules, ents;
     const hm_ruleset *const *rs; /* the rule set in force (hot reload replaces it) */
     hm_jl_doc doc;
@@ -1015,6 +1022,13 @@ void hm_incidents_free(hm_incidents *inc) {
             free(x);
         }
     free(inc->rules.b);
+    for (size_t i = 0; i < inc->evmap.nb; i++)
+        for (mnode *x = inc->evmap.b[i], *nx; x; x = nx) {
+            nx = x->next;
+            free(x->val);
+            free(x);
+        }
+    free(inc->evmap.b);
     for (size_t i = 0; i < inc->slot_map.nb; i++)
         for (mnode *x = inc->slot_map.b[i], *nx; x; x = nx) {
             nx = x->next;
@@ -1668,6 +1682,55 @@ static void fill_ctx(hm_incidents *inc, actx *a, hm_str line) {
     load_vals(inc, a);
 }
 
+/* Remembers which entity the events of a (single-event) alert went to, so a correlation
+ * alert built on them can join that incident (docs/incidents.md "Entity precedence"). */
+static void link_events(hm_incidents *inc, const entity *e, int64_t t) {
+    hm_jl_doc *d = &inc->doc;
+    int ev = hm_jl_get(d, 0, "event_ids");
+    if (!hm_jl_is(d, ev, JSMN_ARRAY)) return;
+    size_t kl = e->node->klen;
+    for (int i = 0, k = ev + 1; i < d->tok[ev].size && i < 16; i++, k = hm_jl_skip(d, k)) {
+        hm_str id = hm_jl_str(d, k);
+        if (!id.len) continue;
+        uint64_t h = hkey(id.p, id.len);
+        mnode *n = smap_find(&inc->evmap, id.p, id.len, h);
+        evlink *l = n ? n->val : NULL;
+        if (!l || l->klen != kl || memcmp(l->key, e->node->key, kl)) {
+            free(l);
+            l = hm_xmalloc(sizeof(*l) + kl + 1);
+            l->klen = kl;
+            memcpy(l->key, e->node->key, kl + 1);
+            if (n) n->val = l;
+            else smap_add(&inc->evmap, id.p, id.len, h, l);
+        }
+        l->t = t;
+    }
+}
+
+/* The entity whose open incident holds the alerts of every event of this correlation alert
+ * that had one, when they are all in one incident and the alert fits its window. */
+static entity *linked_entity(hm_incidents *inc, int64_t t) {
+    hm_jl_doc *d = &inc->doc;
+    int ev = hm_jl_get(d, 0, "event_ids");
+    if (!hm_jl_is(d, ev, JSMN_ARRAY)) return NULL;
+    entity *found = NULL;
+    for (int i = 0, k = ev + 1; i < d->tok[ev].size && i < 256; i++, k = hm_jl_skip(d, k)) {
+        hm_str id = hm_jl_str(d, k);
+        mnode *n = id.len ? smap_find(&inc->evmap, id.p, id.len, hkey(id.p, id.len)) : NULL;
+        if (!n) continue;
+        const evlink *l = n->val;
+        mnode *en = smap_find(&inc->ents, l->key, l->klen, hkey(l->key, l->klen));
+        entity *e = en ? en->val : NULL;
+        if (!e || !e->cur) continue;
+        if (found && found != e) return NULL; /* spread over several incidents: no link */
+        found = e;
+    }
+    if (!found) return NULL;
+    const incident *c = found->cur;
+    int64_t w = inc->o.window_ns;
+    return t <= c->last_ns + w && t >= c->first_ns - w ? found : NULL;
+}
+
 /* processes one alert line; returns the incident id (or NULL) and *sup when suppressed */
 static const char *process_alert(hm_incidents *inc, hm_str line, const supp **sup) {
     *sup = NULL;
@@ -1680,6 +1743,14 @@ static const char *process_alert(hm_incidents *inc, hm_str line, const supp **su
     actx a = {0};
     fill_ctx(inc, &a, line);
     pick_entity(inc, &a);
+    bool corr = hm_jl_get(d, 0, "rule.correlation") >= 0;
+    if (corr && inc->evmap.n && !a.r->entity_field) {
+        entity *le = linked_entity(inc, a.t);
+        if (le) {
+            a.etype = le->type;
+            a.evalue = hm_str_c(le->value);
+        }
+    }
     if (a.t > inc->watermark) inc->watermark = a.t;
     const supp *s = suppressed_by(inc, &a);
     if (s) {
@@ -1694,6 +1765,7 @@ static const char *process_alert(hm_incidents *inc, hm_str line, const supp **su
     risk_add(inc, e, a.r, a.t);
     incident *x = route(inc, e, &a);
     incident_add(inc, x, e, &a);
+    if (!corr) link_events(inc, e, a.t);
     return x->id;
 }
 
@@ -2029,6 +2101,17 @@ static void sweep(hm_incidents *inc, bool all) {
         }
         free(v);
     }
+    /* event links live as long as an incident window */
+    size_t cap_links = inc->o.max_active * 50;
+    for (size_t i = 0; i < inc->evmap.nb; i++)
+        for (mnode *x = inc->evmap.b[i], *nx; x; x = nx) {
+            nx = x->next;
+            evlink *l = x->val;
+            if (all || l->t < close_before || inc->evmap.n > cap_links) {
+                free(l);
+                smap_del(&inc->evmap, x);
+            }
+        }
     inc->st.entities = inc->ents.n;
     inc->last_sweep = wm;
 }

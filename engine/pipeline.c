@@ -488,7 +488,6 @@ static void write_batch(hm_engine *e, hm_batch *b) {
         e->writer_gen = b->rules_gen;
     }
     if (e->n_retired) free_retired(e);
-    if (e->corr) correlate_batch(e, b->hits, b->n_hits, false);
     const char *op = b->out.p; /* with incidents: alerts tagged with their incident id */
     size_t ol = b->out.len;
     if (e->inc) hm_incidents_feed(e->inc, &op, &ol, &b->stats.out_lines, e->cfg.emit & HM_EMIT_ALERTS);
@@ -498,6 +497,9 @@ static void write_batch(hm_engine *e, hm_batch *b) {
             e->rc = HM_EIO;
             hm_engine_request_stop();
         }
+    /* correlation alerts after the batch's own alerts: the events that completed a
+     * correlation come first (and the incident engine sees them before it) */
+    if (e->corr) correlate_batch(e, b->hits, b->n_hits, false);
     if (e->inc) write_incidents(e, false);
     if (b->dead.len) {
         if (e->has_dead_sink) {

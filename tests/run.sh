@@ -53,7 +53,7 @@ run_suite "golden decoders" python3 tests/golden/run_golden.py "$BUILD"
 # the shipped rule packs' own test cases (hallmonitor rules test counts each case)
 for pack in rules/*/; do
     [ -f "$pack/district.yml" ] || continue
-    ls "$pack"*.test.yml "$pack"tests/*.yml >/dev/null 2>&1 || continue
+    compgen -G "$pack*.test.yml" >/dev/null || compgen -G "${pack}tests/*.yml" >/dev/null || continue
     run_suite "rule pack $pack" "$BUILD"/hallmonitor rules test "$pack" --placeholders "$pack/district.yml"
 done
 for t in tests/integration/test_*.py; do

@@ -386,7 +386,7 @@ def replay_against_the_same_redis_raises_no_new_alert_ids():
     assert sorted(first) == sorted(s["ref"])
     again, st = engine([s["path"]], state=url, workers=2)
     assert set(by_id(again)) <= set(by_id(first))
-    print(f"  replay wrote {len(again)} alerts (all with known ids); first run {len(first)}")
+    print(f"  replay wrote {len(again)} alerts, all with ids of the first run ({len(first)})")
 
 
 def wait_for(pred, timeout, step=0.02):

@@ -102,6 +102,31 @@ detection:
   sel: {event: door_forced_open}
   condition: sel
 ---
+title: Forced door (correlation input)
+id: t-door-forced-base
+level: high
+logsource: {category: physical_access}
+detection:
+  sel: {event: door_forced_open}
+  condition: sel
+---
+title: Door access granted
+id: t-door-granted
+level: informational
+logsource: {category: physical_access}
+detection:
+  sel: {event: access_granted}
+  condition: sel
+---
+title: Forced door, then a badge used at the same site
+id: t-door-forced-then-access
+level: critical
+correlation:
+  type: temporal_ordered
+  rules: [t-door-forced-base, t-door-granted]
+  group-by: [site]
+  timespan: 10m
+---
 title: Firewall deny
 id: t-fw-deny
 level: low
@@ -211,6 +236,15 @@ def scenario_lines(extra=()):
              'door="Jefferson High Gym Lobby" time=2024-03-11T00:50:01\n')
     L.append('<129>Mar 11 00:52:01 acs-hs doorctl[811]: evt=DOOR_FORCED_OPEN door_id=HS-D20 '
              'door="Jefferson High Principal Office" time=2024-03-11T00:52:01\n')
+    # a correlation on the site built on the forced-door alert joins that door's incident
+    L.append('<129>Mar 11 01:30:00 acs-hs doorctl[811]: evt=DOOR_FORCED_OPEN door_id=HS-D05 '
+             'door="Jefferson High Shop" time=2024-03-11T01:30:00\n')
+    L.append('<134>Mar 11 01:32:00 acs-hs doorctl[811]: evt=ACCESS_GRANTED door_id=HS-D06 '
+             'door="Jefferson High Shop Inner" reader=HS-R06 badge=0020276 holder="jrodriguez" '
+             'time=2024-03-11T01:32:00\n')
+    L.append('<134>Mar 11 01:50:00 acs-hs doorctl[811]: evt=ACCESS_GRANTED door_id=HS-D07 '
+             'door="Jefferson High Gym" reader=HS-R07 badge=0020277 holder="custodian1" '
+             'time=2024-03-11T01:50:00\n')  # later activity closes the correlation window
     # a syslog stream is in time order
     L.sort(key=lambda l: l.split()[2])
     return "".join(L)
@@ -330,6 +364,20 @@ def priority_from_criticality_admin_vs_student():
     assert prin["score"] == gym["score"] + 10, (prin["score"], gym["score"])
     assert prin["score_breakdown"]["criticality"]["asset"] == "Principal's office door"
     assert any("camera" in s for s in gym["next_steps"]), gym["next_steps"]
+
+
+@case
+def correlation_joins_the_incident_of_its_events():
+    incs = default_run()["incs"]
+    shop, = by_entity(incs, "hs-d05", "door")
+    assert shop["alert_count"] == 2, shop["alert_count"]
+    assert {r["id"] for r in shop["rules"]} == {"t-door-forced", "t-door-forced-then-access"}
+    assert shop["priority"] == "critical" and shop["score_breakdown"]["level"]["level"] == "critical"
+    assert not by_entity(incs, "hs", "site"), "no separate incident for the correlation's group"
+    assert shop["title"].startswith("Forced door, then a badge used at the same site")
+    # the other doors' incidents did not absorb it
+    gym, = by_entity(incs, "hs-d03", "door")
+    assert gym["alert_count"] == 1
 
 
 @case

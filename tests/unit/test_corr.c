@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -330,7 +331,7 @@ static char *sorted_lines(const char *text) {
         v = realloc(v, (n + 1) * sizeof(char *));
         v[n++] = l;
     }
-    qsort(v, n, sizeof(char *), cmp_lines);
+    if (n) qsort(v, n, sizeof(char *), cmp_lines);
     size_t len = 1;
     for (size_t i = 0; i < n; i++) len += strlen(v[i]) + 1;
     char *o = calloc(1, len);
@@ -1734,6 +1735,7 @@ static void start_redis(void) {
     snprintf(ps, sizeof ps, "%d", port);
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test (e.g. an aborted run) */
         int devnull = open("/dev/null", 1);
         if (devnull >= 0) {
             dup2(devnull, 1);
