@@ -108,7 +108,8 @@ static void putip(uint32_t ip) {
 /* ---- the day ---- */
 
 static int g_year = 2024, g_mon = 3, g_mday = 11;
-static int64_t g_epoch0; /* eventtime of 00:00:00 (local wall clock read as UTC, as FortiOS does) */
+static int64_t g_epoch0; /* FortiGate eventtime (true UTC epoch) of local 00:00:00 */
+static int g_utc_offset_min = -300; /* the district's UTC offset that day (America/Chicago, CDT) */
 static char g_date[11];  /* YYYY-MM-DD */
 
 static int64_t days_from_civil(int y, unsigned m, unsigned d) {
@@ -2296,6 +2297,7 @@ static void write_truth(const char *path) {
 static void usage(FILE *f) {
     fputs("usage: hm-gen [--lines N] [--seed S] [--out FILE|-] [--truth FILE]\n"
           "              [--attacks all|none|LIST] [--no-decoys] [--date YYYY-MM-DD]\n"
+          "              [--utc-offset MINUTES]   district UTC offset (default -300, Chicago CDT)\n"
           "Writes one simulated school-district day of RFC3164 syslog lines (default 1000000\n"
           "lines, seed 1, date 2024-03-11, to stdout) and, with --truth, one JSON object per\n"
           "injected scenario or decoy. LIST is a comma-separated list of scenario names:\n",
@@ -2333,6 +2335,9 @@ int main(int argc, char **argv) {
             truth_path = v;
         } else if (!strcmp(a, "--attacks")) {
             attacks = v;
+        } else if (!strcmp(a, "--utc-offset")) {
+            g_utc_offset_min = (int)strtol(v, &end, 10);
+            if (*end || g_utc_offset_min < -900 || g_utc_offset_min > 900) goto bad;
         } else if (!strcmp(a, "--date")) {
             if (sscanf(v, "%4d-%2d-%2d", &g_year, &g_mon, &g_mday) != 3 || strlen(v) != 10 ||
                 g_mon < 1 || g_mon > 12 || g_mday < 1 || g_mday > 31)
@@ -2348,7 +2353,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     snprintf(g_date, sizeof g_date, "%04d-%02d-%02d", g_year, g_mon, g_mday);
-    g_epoch0 = days_from_civil(g_year, (unsigned)g_mon, (unsigned)g_mday) * DAY;
+    /* header times are the district's wall clock; FortiOS eventtime is the true UTC instant */
+    g_epoch0 = days_from_civil(g_year, (unsigned)g_mon, (unsigned)g_mday) * DAY - g_utc_offset_min * 60;
     if (scen_select(attacks, decoys)) return 2;
 
     ofp = strcmp(out, "-") ? fopen(out, "wb") : stdout;

@@ -11,8 +11,11 @@
  * cursor (compare-and-set) only after the alerts are written to the outputs. A crash in
  * between re-evaluates the same windows on restart and fires the same alert ids again.
  *
- * Every call for a batch is pipelined: one round trip per correlation level, plus one for
- * the shared watermark. hiredis 0.14 API (Debian 12). */
+ * Every call for a batch is pipelined: one round trip for the shared watermark, one per
+ * correlation level, one for the commit (which also publishes our watermark: only once a
+ * batch's members are all in Redis may peers decide windows up to it). A group without
+ * new members is evaluated again only when its next window can be decided. hiredis 0.14
+ * API (Debian 12). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>

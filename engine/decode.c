@@ -60,8 +60,9 @@ static uint8_t scan_raw(const char *p, size_t n) {
 static int tag_owner(hm_str app) {
     for (size_t i = 0; i < hm_decoders_count; i++) {
         const char *const *t = hm_decoders[i]->tags;
-        for (; t && *t; t++)
-            if (hm_str_eq_c(app, *t)) return (int)i;
+        for (; t && *t; t++) /* strncmp stops at the tag's NUL: no strlen per compare */
+            if ((*t)[0] == app.p[0] && !strncmp(*t, app.p, app.len) && (*t)[app.len] == 0)
+                return (int)i;
     }
     return -1;
 }

@@ -188,6 +188,11 @@ static int fgt_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     HM_UNUSED(ctx);
     hm_str w = {h->body.p, h->body.len < FGT_WINDOW ? h->body.len : FGT_WINDOW};
     if (w.len < 12) return 0;
+    /* fast path for the common FortiOS shape: "date=... devid=/logid=..." near the start */
+    if (!memcmp(w.p, "date=", 5)) {
+        hm_str head = {w.p, w.len < 200 ? w.len : 200};
+        if (hm_str_find_s(head, " devid=") >= 0 || hm_str_find_s(head, " logid=") >= 0) return 100;
+    }
     unsigned seen = 0;
     int64_t date_at = -1;
     for (uint32_t i = 1; i < w.len; i++) {
