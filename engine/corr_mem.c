@@ -265,6 +265,19 @@ static int mem_apply(void *vst, const hm_corr_set *set, uint32_t level, const hm
             list[keep++] = g;
             continue;
         }
+        /* nothing is due until the watermark passes the first unevaluated member (or the
+         * open window's end): skip the copy and the walk */
+        const hm_corr *gc = &set->v[g->corr];
+        int64_t due = INT64_MIN;
+        if (gc->close_eval) {
+            if (g->reset < g->n) due = g->m[g->reset].ts_ms + gc->span_ns / 1000000;
+        } else if (g->done < g->n) {
+            due = g->m[g->done].ts_ms;
+        }
+        if (due != INT64_MIN && due > wm) {
+            list[keep++] = g;
+            continue;
+        }
         eval_group(st, g, set, wm, fire, ud);
         if (g->n == 0) {
             tab_remove(st, g);
