@@ -126,7 +126,8 @@ typedef struct kstate {
     int64_t last_err_log_ns;
 
     /* counters (under mu) */
-    uint64_t consumed, dispatched, acked, dropped_revoked, pauses, rebalances, commits,
+    uint64_t consumed, dispatched, acked, dropped_revoked, dropped_unowned, pauses, rebalances,
+        commits,
         commit_errors, msg_errors, broker_errors, revoke_timeouts;
 } kstate;
 
@@ -527,6 +528,7 @@ static size_t accept_msgs(kstate *st, rd_kafka_message_t **msgs, size_t n, qent 
         }
         kepoch *ep = m->rkt ? cur_find(st, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
         if (!ep || ep->state != EP_ACTIVE) { /* not ours (any more) */
+            st->dropped_unowned++;
             msgs[nd++] = m;
             continue;
         }
@@ -996,23 +998,29 @@ static void kafka_stats_json(hm_source *src, hm_buf *out) {
     pthread_mutex_lock(&st->mu);
     uint64_t inflight = 0;
     int64_t lag = 0;
+    hm_buf parts = {0};
     for (size_t i = 0; i < st->n_cur; i++) {
         kepoch *ep = st->cur[i];
         inflight += ep->inflight_msgs;
-        int64_t lo = 0, hi = 0;
+        int64_t lo = 0, hi = -1, plag = -1;
         if (rd_kafka_get_watermark_offsets(st->rk, ep->topic, ep->partition, &lo, &hi) ==
                 RD_KAFKA_RESP_ERR_NO_ERROR &&
             hi >= 0) {
             int64_t next = ep->wm >= 0 ? ep->wm + 1 : lo;
-            if (hi > next) lag += hi - next;
+            plag = hi > next ? hi - next : 0;
+            lag += plag;
         }
+        hm_buf_printf(&parts, "%s\"%s/%d\":{\"next\":%lld,\"high\":%lld,\"in_flight\":%llu}",
+                      i ? "," : "", ep->topic, (int)ep->partition, (long long)(ep->wm + 1),
+                      (long long)hi, (unsigned long long)ep->inflight_msgs);
     }
     hm_buf_printf(out,
                   "\"group\":\"%s\",\"assigned\":%zu,\"consumed\":%llu,\"dispatched\":%llu,"
                   "\"acked\":%llu,\"in_flight\":%llu,\"queued\":%zu,\"lag\":%lld,"
                   "\"paused\":%s,\"pauses\":%llu,\"rebalances\":%llu,\"commits\":%llu,"
-                  "\"commit_errors\":%llu,\"dropped_revoked\":%llu,\"revoke_timeouts\":%llu,"
-                  "\"message_errors\":%llu,\"broker_errors\":%llu,\"active_s\":%.3f",
+                  "\"commit_errors\":%llu,\"dropped_revoked\":%llu,\"dropped_unowned\":%llu,"
+                  "\"revoke_timeouts\":%llu,\"message_errors\":%llu,\"broker_errors\":%llu,"
+                  "\"active_s\":%.3f,\"partitions\":{%.*s}",
                   st->group, st->n_cur, (unsigned long long)st->consumed,
                   (unsigned long long)st->dispatched, (unsigned long long)st->acked,
                   (unsigned long long)inflight, st->q_n, (long long)lag,
@@ -1020,11 +1028,14 @@ static void kafka_stats_json(hm_source *src, hm_buf *out) {
                   (unsigned long long)st->rebalances, (unsigned long long)st->commits,
                   (unsigned long long)st->commit_errors,
                   (unsigned long long)st->dropped_revoked,
+                  (unsigned long long)st->dropped_unowned,
                   (unsigned long long)st->revoke_timeouts, (unsigned long long)st->msg_errors,
                   (unsigned long long)st->broker_errors,
                   st->first_dispatch_ns && st->last_ack_ns > st->first_dispatch_ns
                       ? (double)(st->last_ack_ns - st->first_dispatch_ns) / 1e9
-                      : 0.0);
+                      : 0.0,
+                  (int)parts.len, parts.p ? parts.p : "");
+    hm_buf_free(&parts);
     pthread_mutex_unlock(&st->mu);
 }
 

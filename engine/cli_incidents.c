@@ -719,12 +719,12 @@ static int cmd_list(int argc, char **argv, bool export) {
             size_t room = (size_t)g_width - 66;
             const char *ent = col_text(q, C_ENTITY), *title = col_text(q, C_TITLE);
             size_t ew = text_cols(ent, strlen(ent)), tw = text_cols(title, strlen(title));
-            if (*title && ew + 2 + tw > room) { /* share the room; the entity gets at least 3/5 */
-                size_t min_e = room * 3 / 5;
-                if (ew > min_e && room > tw + 2 && ew > room - 2 - tw)
-                    ew = room - 2 - tw > min_e ? room - 2 - tw : min_e;
-                else if (ew > min_e && room <= tw + 2)
-                    ew = min_e;
+            if (*title && ew + 2 + tw > room) { /* share the room */
+                /* the entity in full when it leaves 10 columns for the title */
+                size_t keep = room > 12 ? room - 12 : room / 2;
+                size_t fit = room > tw + 2 ? room - 2 - tw : 0;
+                size_t cap = fit > keep ? fit : keep;
+                if (ew > cap) ew = cap;
             }
             size_t used = put_safe(out, ent, strlen(ent), ew);
             if (*title && used + 2 < room) {

@@ -1088,6 +1088,22 @@ static void rule_steps_from_tactics(rinfo *r) {
                 if (!strcmp(M[k].tactic, TACTICS[i])) r->steps |= 1u << M[k].step;
 }
 
+/* a copy with blanks and line breaks folded to single spaces (YAML block text) */
+static char *trimmed(const char *s) {
+    size_t n = strlen(s);
+    char *o = hm_xmalloc(n + 1), *q = o;
+    bool space = true; /* drops leading blanks */
+    for (const char *c = s; *c; c++) {
+        bool blank = *c == ' ' || *c == '\t' || *c == '\n' || *c == '\r';
+        if (blank && space) continue;
+        *q++ = blank ? ' ' : *c;
+        space = blank;
+    }
+    while (q > o && q[-1] == ' ') q--;
+    *q = 0;
+    return o;
+}
+
 static void rule_clear(rinfo *r) {
     free(r->title);
     for (size_t k = 0; k < r->n_techs; k++) free(r->techs[k]);
@@ -1151,7 +1167,7 @@ static void rule_fill(hm_incidents *inc, rinfo *r, hm_jl_doc *d, int rt, hm_str 
         int ri = hm_ruleset_find(rs, r->id);
         if (ri >= 0) {
             const hm_rule_meta *m = hm_ruleset_rule(rs, (size_t)ri);
-            if (m->description && m->description[0]) r->description = hm_xstrdup(m->description);
+            if (m->description && m->description[0]) r->description = trimmed(m->description);
             if (m->n_falsepositives) {
                 hm_buf b = {0};
                 for (size_t i = 0; i < m->n_falsepositives; i++) {
@@ -1160,7 +1176,8 @@ static void rule_fill(hm_incidents *inc, rinfo *r, hm_jl_doc *d, int rt, hm_str 
                     if (b.len) hm_buf_puts(&b, "; ");
                     hm_buf_puts(&b, fp);
                 }
-                if (b.len) r->falsepositives = hm_xstrndup(b.p, b.len);
+                hm_buf_putc(&b, 0);
+                if (b.len > 1) r->falsepositives = trimmed(b.p);
                 hm_buf_free(&b);
             }
         }

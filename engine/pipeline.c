@@ -545,6 +545,11 @@ static uint64_t rules_signature(const char *path, uint64_t h, int depth) {
         closedir(d);
         return h;
     }
+    /* only rule content counts (a log file kept beside the rules must not trigger reloads) */
+    size_t l = strlen(path);
+    bool rule_file = (l > 4 && (!strcmp(path + l - 4, ".yml") || !strcmp(path + l - 4, ".yar"))) ||
+                     (l > 5 && (!strcmp(path + l - 5, ".yaml") || !strcmp(path + l - 5, ".yara")));
+    if (!rule_file) return h;
     int64_t meta[2] = {(int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec};
     return hm_hash64(meta, sizeof meta, h);
 }
