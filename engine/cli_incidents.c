@@ -85,7 +85,7 @@ static size_t put_safe(FILE *f, const char *s, size_t n, size_t max_cols) {
         if (i + len > n) len = n - i;
         if (cols >= limit) break;
         if (c < 0x20 || c == 0x7f)
-            fputc(c == '\t' ? ' ' : '?', f);
+            fputc(c == '\t' || c == '\n' || c == '\r' ? ' ' : '?', f);
         else if (len == 1 && c >= 0x80)
             fputc('?', f); /* stray byte */
         else
@@ -1101,13 +1101,16 @@ static int cmd_show(int argc, char **argv) {
         hm_jl_doc fd;
         hm_jl_init(&fd);
         if (*fj && hm_jl_parse(&fd, fj, strlen(fj)) == 0) {
-            static const char *const keys[] = {"user",  "src_ip",  "dst_ip", "host",     "door_id",
-                                               "event", "student", "report", "row_count"};
-            hm_buf_puts(&tmp, " -");
+            static const char *const keys[] = {"user",    "src_ip",  "dst_ip", "host",
+                                               "door_id", "site",    "badge",  "visitor",
+                                               "event",   "student", "report", "row_count"};
+            const char *sep = " -";
             for (size_t k = 0; k < HM_ARRAY_LEN(keys); k++) {
                 hm_str v = hm_jl_str_at(&fd, 0, keys[k]);
-                if (v.len)
-                    hm_buf_printf(&tmp, " %s=%.*s", keys[k], (int)(v.len > 60 ? 60 : v.len), v.p);
+                if (!v.len) continue;
+                hm_buf_printf(&tmp, "%s %s=%.*s", sep, keys[k], (int)(v.len > 60 ? 60 : v.len),
+                              v.p);
+                sep = "";
             }
         }
         hm_jl_free(&fd);

@@ -2563,7 +2563,13 @@ int hm_cmd_rules_test(int argc, char **argv) {
     env_yara(&t.e);
     t.e.ropts.tz = &t.e.tz;
     hm_diags d = {0};
+    char *def_ph = NULL; /* a pack's district.yml carries its parameters */
+    if (!t.e.ropts.placeholders_file)
+        t.e.ropts.placeholders_file = def_ph =
+            hm_rules_default_placeholders((const char *const *)load.v, load.n);
     t.e.rs = hm_ruleset_load((const char *const *)load.v, load.n, &t.e.ropts, &d);
+    if (def_ph) t.e.ropts.placeholders_file = NULL;
+    free(def_ph);
     if (!t.e.rs) {
         /* errors only: warnings are for `rules check` */
         for (size_t i = 0; i < d.n; i++)
@@ -2778,7 +2784,13 @@ int hm_cmd_rules_explain(int argc, char **argv) {
     e.ropts.tz = &e.tz;
     e.ropts.skip_bad_rules = true; /* explain this rule even when another one is broken */
     hm_diags d = {0};
+    char *def_ph = NULL;
+    if (!e.ropts.placeholders_file)
+        e.ropts.placeholders_file = def_ph =
+            hm_rules_default_placeholders((const char *const *)rules_opt.v, rules_opt.n);
     e.rs = hm_ruleset_load((const char *const *)rules_opt.v, rules_opt.n, &e.ropts, &d);
+    if (def_ph) e.ropts.placeholders_file = NULL;
+    free(def_ph);
     /* which rules */
     strv picked = {0};
     long want = -1;

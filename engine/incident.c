@@ -1717,8 +1717,10 @@ static void link_events(hm_incidents *inc, const entity *e, int64_t t) {
             l = hm_xmalloc(sizeof(*l) + kl + 1);
             l->klen = kl;
             memcpy(l->key, e->node->key, kl + 1);
-            if (n) n->val = l;
-            else smap_add(&inc->evmap, id.p, id.len, h, l);
+            if (n)
+                n->val = l;
+            else
+                smap_add(&inc->evmap, id.p, id.len, h, l);
         }
         l->t = t;
     }
