@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: every throughput figure the issues ask for, taken in ONE run on this machine
 (ratios between figures of the same run are the targets; absolute numbers drift on shared
-machines). Each figure is the median of RUNS runs (env HM_BENCH_RUNS, default 3).
+machines). Each figure is the median of RUNS runs (env HM_BENCH_RUNS, default 5).
 
 Sections (each prints `skipped: why` when a prerequisite is missing):
   1. decode: line-split ceiling vs decode+normalize with 1 and 2 workers on a 1M-line day
@@ -23,7 +23,7 @@ import tempfile
 import time
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
-RUNS = int(os.environ.get("HM_BENCH_RUNS", "3"))
+RUNS = int(os.environ.get("HM_BENCH_RUNS", "5"))
 LINES = int(os.environ.get("HM_BENCH_LINES", "1000000"))
 WIN_EVENTS = int(os.environ.get("HM_BENCH_WIN_EVENTS", "200000"))
 OUT = os.environ.get("HM_BENCH_DIR", "bench-out")
