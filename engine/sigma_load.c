@@ -68,7 +68,22 @@ static void idv_push(idvec *v, uint32_t x) {
 
 /* ---------- fields ---------- */
 
-static uint64_t name_hash(const char *p, size_t n) { return hm_hash64(p, n, 7); }
+/* Word-at-a-time: looked up for every vendor field of every event. */
+static uint64_t name_hash(const char *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
 
 int sg_slot_lookup(const hm_ruleset *rs, const char *name, size_t n) {
     if (!rs->slot_cap) return -1;

@@ -12,6 +12,7 @@
 typedef struct scan_plan {
     uint16_t p, c, s;
     bool reg, used;
+    bool needs_slots; /* some applicable rule reads a vendor field */
     uint32_t *dbs;
     uint32_t n_dbs;
     uint32_t *always;
@@ -128,6 +129,14 @@ static const scan_plan *get_plan(hm_detector *d, uint16_t p, uint16_t c, uint16_
                 break;
             }
         }
+    }
+    for (size_t i = 0; i < rs->n_preds && !pl->needs_slots; i++) {
+        const sg_pred *pr = &rs->preds[i];
+        const sg_rule *r = &rs->rules[pr->rule];
+        if (!r->enabled || !ls_ok(r, p, c, s, reg)) continue;
+        if (rs->fields[pr->field].tax == -1 ||
+            (pr->field2 >= 0 && rs->fields[pr->field2].tax == -1))
+            pl->needs_slots = true;
     }
     pl->always = hm_xmalloc((rs->n_always + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < rs->n_always; i++)
@@ -301,14 +310,14 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? sg_ls_lookup(rs, ev->f[HM_F_CATEGORY]) : 0;
     uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? sg_ls_lookup(rs, ev->f[HM_F_SERVICE]) : 0;
     bool ev_registry = hm_ev_has(ev, HM_F_CATEGORY) && hm_str_starts(ev->f[HM_F_CATEGORY], "registry_");
-    /* vendor fields: resolve slots, scan those with a database */
-    for (uint16_t i = 0; i < ev->n_extra; i++) {
+    const scan_plan *plan = get_plan(d, lp, lc, lsv, ev_registry);
+    /* vendor fields: resolve slots only when an applicable rule reads one */
+    for (uint16_t i = 0; plan->needs_slots && i < ev->n_extra; i++) {
         int s = sg_slot_lookup(rs, ev->extra[i].key.p, ev->extra[i].key.len);
         if (s < 0 || d->slot_gen[s] == d->gen) continue;
         d->slot_gen[s] = d->gen;
         d->slot_val[s] = ev->extra[i].val;
     }
-    const scan_plan *plan = get_plan(d, lp, lc, lsv, ev_registry);
     for (uint32_t k = 0; k < plan->n_dbs; k++) {
         const sg_db *db = &rs->dbs[plan->dbs[k]];
         hm_str v;
