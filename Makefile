@@ -25,6 +25,8 @@ DEB_PKGS := build-essential pkg-config librdkafka-dev libhiredis-dev libyara-dev
             libpcre2-dev libjsmn-dev libcmocka-dev redis-server kcat sqlite3 clang-format \
             python3 tzdata openssl
 
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+
 ENGINE_SRC := $(wildcard engine/*.c engine/decoders/*.c connectors/*.c sinks/*.c)
 LIB_SRC    := $(filter-out engine/main.c,$(ENGINE_SRC))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -75,19 +77,19 @@ deps:
 	else echo "deps: all present"; fi
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bash tests/demo.sh $(BUILD)
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bash tests/run.sh $(BUILD)
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 bash tests/run.sh build-asan
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bash bench/run.sh $(BUILD)
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

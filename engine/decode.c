@@ -228,6 +228,81 @@ void hm_dec_time_local(hm_decode_ctx *ctx, hm_event *ev, int64_t local_ns) {
     hm_dec_time_utc(ev, hm_time_local_to_utc_ns(ctx->tc, local_ns));
 }
 
+static int dig2_or_neg(const char *p) {
+    if ((unsigned)(p[0] - '0') > 9 || (unsigned)(p[1] - '0') > 9) return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+bool hm_dec_time_vendor(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
+    v = hm_str_trim(v);
+    if (!v.len) return false;
+    bool digits = v.len <= 19;
+    for (uint32_t i = 0; i < v.len && digits; i++) digits = (unsigned)(v.p[i] - '0') <= 9;
+    if (digits) {
+        uint64_t n = 0;
+        for (uint32_t i = 0; i < v.len; i++) n = n * 10 + (uint64_t)(v.p[i] - '0');
+        int64_t ns;
+        /* epoch ms or s, years 1973..2100 */
+        if (n >= 100000000000ULL && n <= 4102444800000ULL)
+            ns = (int64_t)n * 1000000LL;
+        else if (n >= 100000000ULL && n <= 4102444800ULL)
+            ns = (int64_t)n * 1000000000LL;
+        else
+            return false;
+        hm_dec_time_utc(ev, ns);
+        return true;
+    }
+    if (v.len >= 19 && (unsigned)(v.p[0] - '0') <= 9) return hm_dec_time_iso(ctx, ev, v);
+    if (v.len < 15 || v.p[3] != ' ') return false;
+    char mon[4] = {v.p[0], v.p[1], v.p[2], 0};
+    int mo = hm_month_from_abbr(mon);
+    if (!mo) return false;
+    uint32_t i = 4;
+    if (v.p[i] == ' ') i++;
+    int day = 0;
+    while (i < v.len && (unsigned)(v.p[i] - '0') <= 9 && day < 100)
+        day = day * 10 + (v.p[i++] - '0');
+    if (i >= v.len || v.p[i] != ' ' || day < 1 || day > 31) return false;
+    i++;
+    int year = 0;
+    if (i + 5 <= v.len && v.p[i + 4] == ' ') {
+        for (int k = 0; k < 4; k++) {
+            if ((unsigned)(v.p[i + k] - '0') > 9) return false;
+            year = year * 10 + (v.p[i + k] - '0');
+        }
+        i += 5;
+    }
+    if (i + 8 > v.len || v.p[i + 2] != ':' || v.p[i + 5] != ':') return false;
+    int hh = dig2_or_neg(v.p + i), mi = dig2_or_neg(v.p + i + 3), ss = dig2_or_neg(v.p + i + 6);
+    if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60) return false;
+    i += 8;
+    int64_t frac = 0;
+    if (i < v.len && v.p[i] == '.') {
+        int d = 0;
+        i++;
+        while (i < v.len && (unsigned)(v.p[i] - '0') <= 9) {
+            if (d < 9) {
+                frac = frac * 10 + (v.p[i] - '0');
+                d++;
+            }
+            i++;
+        }
+        while (d < 9) {
+            frac *= 10;
+            d++;
+        }
+    }
+    if (!year) year = hm_time_infer_year(ctx->tc, mo, day);
+    if (year < 1900 || year > 2200) return false;
+    int64_t ns = hm_civil_to_epoch(year, mo, day, hh, mi, ss) * 1000000000LL + frac;
+    hm_str zone = hm_str_trim((hm_str){v.p + i, v.len - i});
+    if (hm_str_eq_c(zone, "UTC") || hm_str_eq_c(zone, "GMT") || hm_str_eq_c(zone, "Z"))
+        hm_dec_time_utc(ev, ns);
+    else
+        hm_dec_time_local(ctx, ev, ns);
+    return true;
+}
+
 bool hm_dec_time_iso_utc(hm_event *ev, hm_str v) {
     int64_t ns;
     bool zone;
@@ -254,6 +329,55 @@ void hm_dec_origin(hm_event *ev, hm_src_type t, const char *vendor, const char *
     if (product) hm_ev_set_c(ev, HM_F_PRODUCT, product);
     if (category) hm_ev_set_c(ev, HM_F_CATEGORY, category);
     if (service) hm_ev_set_c(ev, HM_F_SERVICE, service);
+}
+
+static bool is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool hm_str_is_ip(hm_str s) {
+    if (s.len < 2 || s.len > 45) return false;
+    int dots = 0, colons = 0, digits = 0;
+    bool v4 = true;
+    for (uint32_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (c == '.') {
+            if (!digits) v4 = false;
+            dots++;
+            digits = 0;
+        } else if (c == ':') {
+            colons++;
+            v4 = false;
+        } else if (c >= '0' && c <= '9') {
+            if (++digits > 3) v4 = false;
+        } else if (is_hex_digit(c)) {
+            v4 = false;
+        } else {
+            return false;
+        }
+    }
+    if (v4) return dots == 3 && digits > 0;
+    return colons >= 2;
+}
+
+bool hm_str_is_mac(hm_str s) {
+    int hex = 0, groups = 0, n = 0;
+    bool short_groups = true;
+    for (uint32_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (is_hex_digit(c)) {
+            hex++;
+            if (++n > 2) short_groups = false;
+        } else if (c == '-' || c == ':' || c == '.') {
+            if (!n || c == '.') short_groups = false;
+            groups++;
+            n = 0;
+        } else {
+            return false;
+        }
+    }
+    if (hex == 12 && (s.len == 12 || s.len == 14 || s.len == 17)) return true;
+    return short_groups && n && groups == 5;
 }
 
 const char *hm_outcome_from_word(hm_str w) {

@@ -92,11 +92,19 @@ static inline void hm_dec_time_utc(hm_event *ev, int64_t utc_ns) {
 }
 /* Parse an ISO/RFC 3339 value into the event time (zone-less -> district tz). */
 bool hm_dec_time_iso(hm_decode_ctx *ctx, hm_event *ev, hm_str v);
+/* Vendor time values as CEF/LEEF write them: epoch ms (or s), "MMM dd yyyy HH:mm:ss[.SSS][ zone]",
+ * "MMM dd HH:mm:ss", or ISO 8601; zone names other than UTC/GMT/Z read as the district zone. */
+bool hm_dec_time_vendor(hm_decode_ctx *ctx, hm_event *ev, hm_str v);
 /* The same for sources whose zone-less stamps are UTC (cloud APIs). */
 bool hm_dec_time_iso_utc(hm_event *ev, hm_str v);
 /* Standard origin fields. */
 void hm_dec_origin(hm_event *ev, hm_src_type t, const char *vendor, const char *product,
                    const char *category, const char *service);
+/* IPv4 dotted quad or an IPv6 literal (hex, ':' and '.'; at least two ':'). */
+bool hm_str_is_ip(hm_str s);
+/* A MAC address: 12 hex digits plain or grouped by '-', ':' or '.' (aa-bb-.., aabb.ccdd.eeff),
+ * or six ':'/'-' groups of 1-2 hex digits (ISC dhcpd drops leading zeros: 0:c:29:..). */
+bool hm_str_is_mac(hm_str s);
 /* Outcome from common words: success/accept/allow/ok/pass -> success,
  * fail/deny/block/drop/reject -> failure. */
 const char *hm_outcome_from_word(hm_str w);

@@ -12,52 +12,8 @@
  * field, text after "via X:" -> reason. Other dhcpd lines decode as dhcp_message. */
 #include "../decode.h"
 
-static bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
-static bool is_ip(hm_str s) {
-    if (s.len < 2 || s.len > 45) return false;
-    int dots = 0, colons = 0, digits = 0;
-    bool v4 = true;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (c == '.') {
-            if (!digits) v4 = false;
-            dots++;
-            digits = 0;
-        } else if (c == ':') {
-            colons++;
-            v4 = false;
-        } else if (c >= '0' && c <= '9') {
-            if (++digits > 3) v4 = false;
-        } else if (is_hex(c)) {
-            v4 = false;
-        } else {
-            return false;
-        }
-    }
-    if (v4) return dots == 3 && digits > 0;
-    return colons >= 2; /* callers test is_mac first: a MAC also looks like this */
-}
 
-/* hardware address: 6 groups of 1-2 hex digits separated by ':' (dhcpd drops leading zeros) */
-static bool is_mac(hm_str s) {
-    int groups = 0, n = 0;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (c == ':' || c == '-') {
-            if (!n) return false;
-            groups++;
-            n = 0;
-        } else if (is_hex(c)) {
-            if (++n > 2) return false;
-        } else {
-            return false;
-        }
-    }
-    return n && groups == 5;
-}
 
 static const struct {
     const char *vendor, *event, *outcome;
@@ -100,7 +56,7 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
             hm_str ip = {b.p + 22, 0};
             while (ip.p + ip.len < e && ip.p[ip.len] != ':' && ip.p[ip.len] != ' ') ip.len++;
             /* "10.1.2.3:" the colon ends the IPv4 address */
-            if (is_ip(ip)) hm_ev_set(ev, HM_F_SRC_IP, ip);
+            if (hm_str_is_ip(ip)) hm_ev_set(ev, HM_F_SRC_IP, ip);
             hm_ev_set_c(ev, HM_F_EVENT, "dhcp_lease_abandoned");
         } else {
             hm_ev_set_c(ev, HM_F_EVENT, "dhcp_message");
@@ -123,9 +79,9 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
             if (!c) c = e;
             hm_str in = {q, (uint32_t)(c - q)};
             if (in.len) {
-                if (is_mac(in))
+                if (hm_str_is_mac(in))
                     hm_ev_set_default(ev, HM_F_SRC_MAC, in);
-                else if (last == 1 && is_request && is_ip(in))
+                else if (last == 1 && is_request && hm_str_is_ip(in))
                     hm_ev_set_default(ev, HM_F_DST_IP, in);
                 else if (hm_str_eq_c(in, "found") || hm_str_eq_c(in, "not found"))
                     hm_dec_extra(ctx, ev, HM_STR_LIT("lease_status"), in);
@@ -157,10 +113,10 @@ static int dhcpd_decode(hm_decode_ctx *ctx, hm_event *ev) {
             kw = K_NONE;
             last = 4;
         } else if (kw == K_ADDR) {
-            if (is_mac(tok)) {
+            if (hm_str_is_mac(tok)) {
                 hm_ev_set_default(ev, HM_F_SRC_MAC, tok);
                 last = 2;
-            } else if (is_ip(tok)) {
+            } else if (hm_str_is_ip(tok)) {
                 hm_ev_set_default(ev, HM_F_SRC_IP, tok);
                 last = 1;
             } else {

@@ -9,47 +9,8 @@
  * controllers), reason = the parenthesized text. Other radiusd lines decode as radius_message. */
 #include "../decode.h"
 
-static bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
-static bool is_ip(hm_str s) {
-    if (s.len < 2 || s.len > 45) return false;
-    int dots = 0, colons = 0, digits = 0;
-    bool v4 = true;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (c == '.') {
-            if (!digits) v4 = false;
-            dots++;
-            digits = 0;
-        } else if (c == ':') {
-            colons++;
-            v4 = false;
-        } else if (c >= '0' && c <= '9') {
-            if (++digits > 3) v4 = false;
-        } else if (is_hex(c)) {
-            v4 = false;
-        } else {
-            return false;
-        }
-    }
-    if (v4) return dots == 3 && digits > 0;
-    return colons >= 2;
-}
 
-/* 12 hex digits, optionally grouped by '-', ':' or '.' (aa-bb-.., aa:bb:.., aabb.ccdd.eeff). */
-static bool is_mac(hm_str s) {
-    int hex = 0;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (is_hex(c))
-            hex++;
-        else if (c != '-' && c != ':' && c != '.')
-            return false;
-    }
-    return hex == 12 && (s.len == 12 || s.len == 14 || s.len == 17);
-}
 
 static const char *find(const char *a, const char *e, const char *needle) {
     size_t n = strlen(needle);
@@ -204,9 +165,9 @@ static int radius_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (hm_str_eq_c(tok, "port")) {
             hm_dec_extra(ctx, ev, HM_STR_LIT("nas_port"), val);
         } else if (hm_str_eq_c(tok, "cli")) {
-            if (is_mac(val))
+            if (hm_str_is_mac(val))
                 hm_ev_set(ev, HM_F_SRC_MAC, val); /* before is_ip: aa:bb:.. */
-            else if (is_ip(val))
+            else if (hm_str_is_ip(val))
                 hm_ev_set(ev, HM_F_SRC_IP, val);
             else
                 hm_dec_extra(ctx, ev, HM_STR_LIT("calling_station_id"), val);

@@ -13,46 +13,8 @@
 
 #define ISE_MAX_PAIRS 160
 
-static bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
-static bool is_ip(hm_str s) {
-    if (s.len < 2 || s.len > 45) return false;
-    int dots = 0, colons = 0, digits = 0;
-    bool v4 = true;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (c == '.') {
-            if (!digits) v4 = false;
-            dots++;
-            digits = 0;
-        } else if (c == ':') {
-            colons++;
-            v4 = false;
-        } else if (c >= '0' && c <= '9') {
-            if (++digits > 3) v4 = false;
-        } else if (is_hex(c)) {
-            v4 = false;
-        } else {
-            return false;
-        }
-    }
-    if (v4) return dots == 3 && digits > 0;
-    return colons >= 2;
-}
 
-static bool is_mac(hm_str s) {
-    int hex = 0;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (is_hex(c))
-            hex++;
-        else if (c != '-' && c != ':' && c != '.')
-            return false;
-    }
-    return hex == 12 && (s.len == 12 || s.len == 14 || s.len == 17);
-}
 
 static bool all_digits(hm_str s) {
     if (!s.len) return false;
@@ -200,9 +162,9 @@ static void emit_pairs(hm_decode_ctx *ctx, hm_event *ev, pair *pr, int n) {
         if (!val.len) continue;
         hm_str k = pr[i].key;
         if (hm_str_eq_c(k, "Calling-Station-ID")) {
-            if (is_mac(val))
+            if (hm_str_is_mac(val))
                 hm_ev_set_default(ev, HM_F_SRC_MAC, val);
-            else if (is_ip(val))
+            else if (hm_str_is_ip(val))
                 hm_ev_set_default(ev, HM_F_SRC_IP, val);
             hm_dec_extra(ctx, ev, k, val);
             continue;

@@ -52,35 +52,7 @@ static const char *rfind(const char *a, const char *e, const char *needle) {
     return NULL;
 }
 
-static bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
-/* IPv4 dotted quad or an IPv6 literal (hex, ':' and '.'; at least two ':'). */
-static bool is_ip(hm_str s) {
-    if (s.len < 2 || s.len > 45) return false;
-    int dots = 0, colons = 0, digits = 0;
-    bool v4 = true;
-    for (uint32_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        if (c == '.') {
-            if (!digits) v4 = false;
-            dots++;
-            digits = 0;
-        } else if (c == ':') {
-            colons++;
-            v4 = false;
-        } else if (c >= '0' && c <= '9') {
-            if (++digits > 3) v4 = false;
-        } else if (is_hex(c)) {
-            v4 = false;
-        } else {
-            return false;
-        }
-    }
-    if (v4) return dots == 3 && digits > 0;
-    return colons >= 2;
-}
 
 static hm_str digits_prefix(hm_str s) {
     uint32_t i = 0;
@@ -93,7 +65,7 @@ static void set_port(hm_event *ev, hm_field_id id, hm_str port) {
 }
 
 static void set_ip(hm_event *ev, hm_str ip) {
-    if (is_ip(ip)) hm_ev_set(ev, HM_F_SRC_IP, ip);
+    if (hm_str_is_ip(ip)) hm_ev_set(ev, HM_F_SRC_IP, ip);
 }
 
 /* Strip a trailing " [preauth]" (or "[preauth]"). */
@@ -214,7 +186,7 @@ static void pam_kv(hm_decode_ctx *ctx, hm_event *ev, hm_str s) {
         if (!v.len) continue;
         if (hm_str_eq_c(k, "user"))
             hm_ev_set(ev, HM_F_USER, v);
-        else if (hm_str_eq_c(k, "rhost") && is_ip(v))
+        else if (hm_str_eq_c(k, "rhost") && hm_str_is_ip(v))
             hm_ev_set(ev, HM_F_SRC_IP, v);
         else if (hm_str_eq_c(k, "tty"))
             hm_ev_set(ev, HM_F_TTY, v);
@@ -389,7 +361,7 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (lit(&s, " port ")) set_port(ev, HM_F_SRC_PORT, digits_prefix(word(&s)));
         if (lit(&s, " on ")) {
             hm_str dip = word(&s);
-            if (is_ip(dip)) hm_ev_set(ev, HM_F_DST_IP, dip);
+            if (hm_str_is_ip(dip)) hm_ev_set(ev, HM_F_DST_IP, dip);
             if (lit(&s, " port ")) set_port(ev, HM_F_DST_PORT, digits_prefix(word(&s)));
         }
         ev_set(ev, "connection_opened", NULL);
@@ -397,7 +369,7 @@ static int sshd_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
     if (lit(&s, "Server listening on ")) {
         hm_str ip = word(&s);
-        if (is_ip(ip)) hm_ev_set(ev, HM_F_DST_IP, ip);
+        if (hm_str_is_ip(ip)) hm_ev_set(ev, HM_F_DST_IP, ip);
         if (lit(&s, " port ")) {
             hm_str port = word(&s);
             if (port.len && port.p[port.len - 1] == '.') port.len--;
