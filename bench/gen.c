@@ -108,9 +108,9 @@ static void putip(uint32_t ip) {
 /* ---- the day ---- */
 
 static int g_year = 2024, g_mon = 3, g_mday = 11;
-static int64_t g_epoch0; /* FortiGate eventtime (true UTC epoch) of local 00:00:00 */
+static int64_t g_epoch0;            /* FortiGate eventtime (true UTC epoch) of local 00:00:00 */
 static int g_utc_offset_min = -300; /* the district's UTC offset that day (America/Chicago, CDT) */
-static char g_date[11];  /* YYYY-MM-DD */
+static char g_date[11];             /* YYYY-MM-DD */
 
 static int64_t days_from_civil(int y, unsigned m, unsigned d) {
     y -= m <= 2;
@@ -2354,7 +2354,8 @@ int main(int argc, char **argv) {
     }
     snprintf(g_date, sizeof g_date, "%04d-%02d-%02d", g_year, g_mon, g_mday);
     /* header times are the district's wall clock; FortiOS eventtime is the true UTC instant */
-    g_epoch0 = days_from_civil(g_year, (unsigned)g_mon, (unsigned)g_mday) * DAY - g_utc_offset_min * 60;
+    g_epoch0 =
+        days_from_civil(g_year, (unsigned)g_mon, (unsigned)g_mday) * DAY - g_utc_offset_min * 60;
     if (scen_select(attacks, decoys)) return 2;
 
     ofp = strcmp(out, "-") ? fopen(out, "wb") : stdout;

@@ -43,7 +43,8 @@ int main(int argc, char **argv) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("{\"lines\":%llu,\"bytes\":%llu,\"avg_len\":%.1f,\"elapsed_s\":%.6f,\"lines_per_s\":%.0f}\n",
+    printf("{\"lines\":%llu,\"bytes\":%llu,\"avg_len\":%.1f,\"elapsed_s\":%.6f,\"lines_per_s\":%."
+           "0f}\n",
            lines, bytes, lines ? (double)len_sum / (double)lines : 0.0, s, s > 0 ? lines / s : 0.0);
     close(fd);
     free(buf);

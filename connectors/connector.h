@@ -12,10 +12,10 @@
 #define HM_CONNECTOR_ABI 1
 
 typedef struct hm_conn_opts {
-    bool follow;            /* --follow: keep reading growing files (tail -F) */
-    size_t max_record;      /* longer records are dead-lettered as oversize */
-    size_t hard_cap;        /* longer records are truncated to this many bytes */
-    volatile int *stop;     /* set when the engine shuts down */
+    bool follow;                    /* --follow: keep reading growing files (tail -F) */
+    size_t max_record;              /* longer records are dead-lettered as oversize */
+    size_t hard_cap;                /* longer records are truncated to this many bytes */
+    volatile int *stop;             /* set when the engine shuts down */
     const char *const *kafka_props; /* librdkafka "key=value" properties (-X), borrowed */
     size_t n_kafka_props;
 } hm_conn_opts;
@@ -24,7 +24,7 @@ typedef struct hm_source hm_source;
 
 typedef struct hm_connector_ops {
     int abi;
-    const char *scheme;      /* URI scheme: "file", "stdin", ... */
+    const char *scheme; /* URI scheme: "file", "stdin", ... */
     const char *description;
     /* Create the source for `uri`. Returns 0 or HM_EUSAGE with err filled. */
     int (*open)(hm_source *src, const char *uri, const hm_conn_opts *opts, char *err,

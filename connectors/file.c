@@ -22,10 +22,10 @@ typedef struct file_state {
     int fd;
     dev_t dev;
     ino_t ino;
-    uint64_t off;       /* file offset of carry[0] */
-    char *carry;        /* partial line kept between reads */
+    uint64_t off; /* file offset of carry[0] */
+    char *carry;  /* partial line kept between reads */
     size_t carry_len, carry_cap;
-    bool skipping;      /* inside an over-cap line: discard until newline */
+    bool skipping; /* inside an over-cap line: discard until newline */
     bool is_stdin;
     bool eof_current;   /* current file reached EOF at least once */
     char *glob_pattern; /* for --follow: files created later */
@@ -191,8 +191,8 @@ static int file_read_batch(hm_source *src, hm_batch *b) {
             if (st->skipping) {
                 st->skipping = false; /* the truncated prefix was already emitted */
             } else {
-                add_record(src, b, b->buf + line_start, end - line_start, base + line_start, now,
-                           0, 0);
+                add_record(src, b, b->buf + line_start, end - line_start, base + line_start, now, 0,
+                           0);
             }
             scan = line_start = end + 1;
         }

@@ -61,6 +61,7 @@ typedef struct kepoch {
     bool eof;       /* reached the end of the partition since this assignment */
     int64_t wm;     /* highest offset with every dispatched record up to it acked; -1 */
     int64_t stored; /* last offset handed to rd_kafka_offsets_store (wm+1); -1 */
+    int64_t start;  /* offset of the first message seen in this assignment (or EOF's); -1 */
     inflight *fl;   /* in-flight entries [fl_head, fl_len) in dispatch order */
     size_t fl_head, fl_len, fl_cap;
     uint64_t inflight_msgs;
@@ -144,6 +145,7 @@ static kepoch *epoch_new(kstate *st, const char *topic, int32_t partition) {
     ep->state = EP_ACTIVE;
     ep->wm = -1;
     ep->stored = -1;
+    ep->start = -1;
     ep->next_all = st->all;
     st->all = ep;
     return ep;
@@ -516,7 +518,10 @@ static size_t accept_msgs(kstate *st, rd_kafka_message_t **msgs, size_t n, qent 
         if (m->err) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 kepoch *ep = m->rkt ? cur_find(st, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
-                if (ep) ep->eof = true;
+                if (ep) {
+                    ep->eof = true;
+                    if (ep->start < 0) ep->start = m->offset; /* EOF carries the end offset */
+                }
             } else {
                 st->msg_errors++;
                 if (!errmsg[0])
@@ -533,6 +538,7 @@ static size_t accept_msgs(kstate *st, rd_kafka_message_t **msgs, size_t n, qent 
             continue;
         }
         st->consumed++;
+        if (ep->start < 0) ep->start = m->offset;
         if (out) {
             out[nout++] = (qent){m, ep};
         } else {
@@ -1002,16 +1008,16 @@ static void kafka_stats_json(hm_source *src, hm_buf *out) {
     for (size_t i = 0; i < st->n_cur; i++) {
         kepoch *ep = st->cur[i];
         inflight += ep->inflight_msgs;
-        int64_t lo = 0, hi = -1, plag = -1;
+        int64_t lo = 0, hi = -1;
+        /* next: after the watermark; before the first record of this assignment, the
+         * consumer's position (the committed offset it started from) */
+        int64_t next = ep->wm >= 0 ? ep->wm + 1 : ep->start;
         if (rd_kafka_get_watermark_offsets(st->rk, ep->topic, ep->partition, &lo, &hi) ==
                 RD_KAFKA_RESP_ERR_NO_ERROR &&
-            hi >= 0) {
-            int64_t next = ep->wm >= 0 ? ep->wm + 1 : lo;
-            plag = hi > next ? hi - next : 0;
-            lag += plag;
-        }
+            hi >= 0 && next >= 0)
+            lag += hi > next ? hi - next : 0;
         hm_buf_printf(&parts, "%s\"%s/%d\":{\"next\":%lld,\"high\":%lld,\"in_flight\":%llu}",
-                      i ? "," : "", ep->topic, (int)ep->partition, (long long)(ep->wm + 1),
+                      i ? "," : "", ep->topic, (int)ep->partition, (long long)next,
                       (long long)hi, (unsigned long long)ep->inflight_msgs);
     }
     hm_buf_printf(out,

@@ -171,11 +171,21 @@ size_t hm_buf_put_json_escaped(hm_buf *b, const char *s, size_t n) {
         }
         char esc[6];
         switch (c) {
-        case '"': hm_buf_put(b, "\\\"", 2); break;
-        case '\\': hm_buf_put(b, "\\\\", 2); break;
-        case '\n': hm_buf_put(b, "\\n", 2); break;
-        case '\r': hm_buf_put(b, "\\r", 2); break;
-        case '\t': hm_buf_put(b, "\\t", 2); break;
+        case '"':
+            hm_buf_put(b, "\\\"", 2);
+            break;
+        case '\\':
+            hm_buf_put(b, "\\\\", 2);
+            break;
+        case '\n':
+            hm_buf_put(b, "\\n", 2);
+            break;
+        case '\r':
+            hm_buf_put(b, "\\r", 2);
+            break;
+        case '\t':
+            hm_buf_put(b, "\\t", 2);
+            break;
         default:
             esc[0] = '\\';
             esc[1] = 'u';

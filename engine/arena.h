@@ -11,7 +11,7 @@ typedef struct hm_arena {
     hm_arena_chunk *head;  /* chunk being filled */
     hm_arena_chunk *spare; /* chunks kept after reset, reused before malloc */
     size_t chunk_size;
-    size_t used_total;     /* bytes handed out since the last reset */
+    size_t used_total; /* bytes handed out since the last reset */
 } hm_arena;
 
 void hm_arena_init(hm_arena *a, size_t chunk_size);
@@ -38,7 +38,9 @@ static inline void hm_buf_putc(hm_buf *b, char c) {
     if (HM_UNLIKELY(b->len + 1 > b->cap)) hm_buf_reserve(b, 1);
     b->p[b->len++] = c;
 }
-static inline void hm_buf_puts(hm_buf *b, const char *s) { hm_buf_put(b, s, strlen(s)); }
+static inline void hm_buf_puts(hm_buf *b, const char *s) {
+    hm_buf_put(b, s, strlen(s));
+}
 void hm_buf_printf(hm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hm_buf_put_u64(hm_buf *b, uint64_t v);
 void hm_buf_put_i64(hm_buf *b, int64_t v);

@@ -22,24 +22,24 @@ typedef struct hm_batch_stats {
 } hm_batch_stats;
 
 typedef struct hm_batch {
-    uint64_t seq;            /* global emit order, assigned when queued */
-    const char *origin;      /* source name used in event ids ("file:/x.log"); engine lifetime */
-    uint32_t source_index;   /* index of the configured input */
+    uint64_t seq;          /* global emit order, assigned when queued */
+    const char *origin;    /* source name used in event ids ("file:/x.log"); engine lifetime */
+    uint32_t source_index; /* index of the configured input */
     uint32_t n, cap;
-    hm_record *rec;          /* [cap] */
-    hm_event *ev;            /* [cap] */
-    const char **reason;     /* [cap] NULL = decoded, else why it was dead-lettered */
-    char *buf;               /* raw bytes the records point into */
+    hm_record *rec;      /* [cap] */
+    hm_event *ev;        /* [cap] */
+    const char **reason; /* [cap] NULL = decoded, else why it was dead-lettered */
+    char *buf;           /* raw bytes the records point into */
     size_t buf_len, buf_cap;
     hm_arena arena;
-    hm_buf out;              /* serialized JSONL for the outputs */
-    hm_buf dead;             /* serialized dead-letter JSONL */
+    hm_buf out;  /* serialized JSONL for the outputs */
+    hm_buf dead; /* serialized dead-letter JSONL */
     hm_batch_stats stats;
     const struct hm_ruleset *rules; /* rule set this batch is detected with (hot reload) */
     uint64_t rules_gen;
     struct hm_corr_hit *hits; /* correlation hits found by the worker (correlate.h) */
     size_t n_hits, cap_hits;
-    struct hm_batch *next;   /* queue / free-list link */
+    struct hm_batch *next; /* queue / free-list link */
 } hm_batch;
 
 hm_batch *hm_batch_new(uint32_t cap, size_t buf_cap);

@@ -30,7 +30,10 @@ static void devbroker_usage(FILE *f) {
             "  --topics T1,T2     topics to create (others are created on first use, with\n"
             "                     4 partitions)\n"
             "  --partitions N     partitions of each --topics topic (default 4)\n"
-            "  --help\n");
+            "  --help\n"
+            "\n"
+            "kill -USR1 takes every broker down (a broker outage for tests); the next\n"
+            "SIGUSR1 brings them back.\n");
 }
 
 int hm_cmd_devbroker(int argc, char **argv) {
@@ -82,6 +85,7 @@ int hm_cmd_devbroker(int argc, char **argv) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -119,8 +123,21 @@ int hm_cmd_devbroker(int argc, char **argv) {
                 "hallmonitor: info: devbroker: %d broker(s) on loopback%s%s (%d partitions); "
                 "SIGINT/SIGTERM stops it, and its data is gone\n",
                 brokers, topics ? ", topics " : "", topics ? topics : "", parts);
-        int sig = 0;
-        sigwait(&set, &sig);
+        /* SIGUSR1 takes every broker down (connections dropped, new ones refused) and
+         * the next one brings them back: a broker outage for tests */
+        bool down = false;
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&set, &sig) != 0) break;
+            if (sig != SIGUSR1) break;
+            down = !down;
+            for (int b = 1; b <= brokers; b++) {
+                if (down) rd_kafka_mock_broker_set_down(mc, b);
+                else rd_kafka_mock_broker_set_up(mc, b);
+            }
+            fprintf(stderr, "hallmonitor: info: devbroker: brokers %s (SIGUSR1)\n",
+                    down ? "down" : "up again");
+        }
     }
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);

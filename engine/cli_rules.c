@@ -11,24 +11,25 @@ int hm_cmd_rules_test(int argc, char **argv);
 int hm_cmd_rules_explain(int argc, char **argv);
 
 static void rules_usage(FILE *f) {
-    fprintf(f, "usage: hallmonitor rules check PATH... [--format text|json] [--placeholders FILE]\n"
-               "                                [--yara DIR] [--include-unsupported]\n"
-               "       hallmonitor rules test PATH... [--format text|json] [--year Y] [--tz TZ]\n"
-               "                                [--require-tests] [--case TEXT] [--rules PATH]\n"
-               "       hallmonitor rules explain RULE (--event JSON | --line RAW) [--rules PATH]\n"
-               "\n"
-               "  check   lint and compile Sigma rules; every problem is reported as\n"
-               "          file:line:column with what is wrong. Exit 0 clean (warnings allowed),\n"
-               "          1 errors found, 2 usage error.\n"
-               "  test    run the test cases beside the rules (<rule>.test.yml or tests/<rule>.yml,\n"
-               "          docs/rule-testing.md); ok/FAIL per case with a diff, then\n"
-               "          'rules test: N passed, N failed'. Exit 0 passed, 1 failed, 2 usage or\n"
-               "          rule load error.\n"
-               "  explain show why RULE does or does not match one event: every search identifier,\n"
-               "          per item the value seen against the modifier and value, the condition.\n"
-               "          Exit 0 match, 1 no match, 2 usage error.\n"
-               "\n"
-               "  hallmonitor rules SUBCOMMAND --help for the options of each.\n");
+    fprintf(f,
+            "usage: hallmonitor rules check PATH... [--format text|json] [--placeholders FILE]\n"
+            "                                [--yara DIR] [--include-unsupported]\n"
+            "       hallmonitor rules test PATH... [--format text|json] [--year Y] [--tz TZ]\n"
+            "                                [--require-tests] [--case TEXT] [--rules PATH]\n"
+            "       hallmonitor rules explain RULE (--event JSON | --line RAW) [--rules PATH]\n"
+            "\n"
+            "  check   lint and compile Sigma rules; every problem is reported as\n"
+            "          file:line:column with what is wrong. Exit 0 clean (warnings allowed),\n"
+            "          1 errors found, 2 usage error.\n"
+            "  test    run the test cases beside the rules (<rule>.test.yml or tests/<rule>.yml,\n"
+            "          docs/rule-testing.md); ok/FAIL per case with a diff, then\n"
+            "          'rules test: N passed, N failed'. Exit 0 passed, 1 failed, 2 usage or\n"
+            "          rule load error.\n"
+            "  explain show why RULE does or does not match one event: every search identifier,\n"
+            "          per item the value seen against the modifier and value, the condition.\n"
+            "          Exit 0 match, 1 no match, 2 usage error.\n"
+            "\n"
+            "  hallmonitor rules SUBCOMMAND --help for the options of each.\n");
 }
 
 int hm_cmd_rules(int argc, char **argv) {
@@ -60,11 +61,21 @@ int hm_cmd_rules(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1) {
         switch (c) {
-        case O_FORMAT: format = optarg; break;
-        case O_PH: opts.placeholders_file = optarg; break;
-        case O_YARA: opts.yara_dir = optarg; break;
-        case O_UNSUP: opts.include_unsupported = true; break;
-        case O_HELP: rules_usage(stdout); return 0;
+        case O_FORMAT:
+            format = optarg;
+            break;
+        case O_PH:
+            opts.placeholders_file = optarg;
+            break;
+        case O_YARA:
+            opts.yara_dir = optarg;
+            break;
+        case O_UNSUP:
+            opts.include_unsupported = true;
+            break;
+        case O_HELP:
+            rules_usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "hallmonitor rules check: unknown option '%s'\n", argv[optind]);
             return 2;
@@ -94,7 +105,8 @@ int hm_cmd_rules(int argc, char **argv) {
         opts.placeholders_file = def_ph =
             hm_rules_default_placeholders((const char *const *)(argv + 1 + optind), (size_t)npaths);
     hm_diags d = {0};
-    hm_ruleset *rs = hm_ruleset_load((const char *const *)(argv + 1 + optind), (size_t)npaths, &opts, &d);
+    hm_ruleset *rs =
+        hm_ruleset_load((const char *const *)(argv + 1 + optind), (size_t)npaths, &opts, &d);
     if (!strcmp(format, "json")) {
         hm_diags_print_json(&d, stdout);
     } else {

@@ -89,9 +89,12 @@ static void run_usage(FILE *f) {
 }
 
 static void on_signal(int sig) {
-    if (sig == SIGUSR1) hm_engine_request_stats();
-    else if (sig == SIGHUP) hm_engine_request_reload();
-    else hm_engine_request_stop();
+    if (sig == SIGUSR1)
+        hm_engine_request_stats();
+    else if (sig == SIGHUP)
+        hm_engine_request_reload();
+    else
+        hm_engine_request_stop();
 }
 
 int hm_cmd_run(int argc, char **argv) {
@@ -104,9 +107,33 @@ int hm_cmd_run(int argc, char **argv) {
     const char *emit = NULL;
     cfg.mappings_dir = NULL;
     enum {
-        O_INPUT = 1000, O_OUTPUT, O_EMIT, O_DEAD, O_TZ, O_YEAR, O_MAPPINGS, O_WORKERS, O_BATCH,
-        O_IDLE, O_STATS, O_FOLLOW, O_MAXREC, O_NORAW, O_HELP, O_RULES, O_SKIPBAD, O_PH, O_YARA,
-        O_STATE, O_LATENESS, O_INSTANCE, O_MATCHER, O_WATCH, O_ASSETS, O_SUPPS, O_IWINDOW,
+        O_INPUT = 1000,
+        O_OUTPUT,
+        O_EMIT,
+        O_DEAD,
+        O_TZ,
+        O_YEAR,
+        O_MAPPINGS,
+        O_WORKERS,
+        O_BATCH,
+        O_IDLE,
+        O_STATS,
+        O_FOLLOW,
+        O_MAXREC,
+        O_NORAW,
+        O_HELP,
+        O_RULES,
+        O_SKIPBAD,
+        O_PH,
+        O_YARA,
+        O_STATE,
+        O_LATENESS,
+        O_INSTANCE,
+        O_MATCHER,
+        O_WATCH,
+        O_ASSETS,
+        O_SUPPS,
+        O_IWINDOW,
         O_HORIZON
     };
     static const struct option longopts[] = {
@@ -153,12 +180,24 @@ int hm_cmd_run(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "X:", longopts, NULL)) != -1) {
         switch (c) {
-        case O_INPUT: inputs[ni++] = optarg; break;
-        case O_OUTPUT: outputs[no++] = optarg; break;
-        case 'X': xprops[nx++] = optarg; break;
-        case O_EMIT: emit = optarg; break;
-        case O_DEAD: cfg.dead_letter = optarg; break;
-        case O_TZ: cfg.tz_name = optarg; break;
+        case O_INPUT:
+            inputs[ni++] = optarg;
+            break;
+        case O_OUTPUT:
+            outputs[no++] = optarg;
+            break;
+        case 'X':
+            xprops[nx++] = optarg;
+            break;
+        case O_EMIT:
+            emit = optarg;
+            break;
+        case O_DEAD:
+            cfg.dead_letter = optarg;
+            break;
+        case O_TZ:
+            cfg.tz_name = optarg;
+            break;
         case O_YEAR:
             cfg.fixed_year = atoi(optarg);
             if (cfg.fixed_year < 1970 || cfg.fixed_year > 9999) {
@@ -166,7 +205,9 @@ int hm_cmd_run(int argc, char **argv) {
                 goto out;
             }
             break;
-        case O_MAPPINGS: cfg.mappings_dir = optarg; break;
+        case O_MAPPINGS:
+            cfg.mappings_dir = optarg;
+            break;
         case O_WORKERS:
             cfg.workers = atoi(optarg);
             if (cfg.workers < 1 || cfg.workers > 256) {
@@ -188,47 +229,76 @@ int hm_cmd_run(int argc, char **argv) {
                 goto out;
             }
             break;
-        case O_STATS: cfg.stats = true; break;
-        case O_FOLLOW: cfg.follow = true; break;
+        case O_STATS:
+            cfg.stats = true;
+            break;
+        case O_FOLLOW:
+            cfg.follow = true;
+            break;
         case O_MAXREC: {
             long v = atol(optarg);
             if (v < 64 || v > 16 * 1024 * 1024) {
-                fprintf(stderr, "hallmonitor run: --max-record %s: expected 64..16777216\n", optarg);
+                fprintf(stderr, "hallmonitor run: --max-record %s: expected 64..16777216\n",
+                        optarg);
                 goto out;
             }
             cfg.max_record = (size_t)v;
             break;
         }
-        case O_NORAW: cfg.include_raw = false; break;
-        case O_RULES: rule_paths[nr++] = optarg; break;
-        case O_SKIPBAD: ropts.skip_bad_rules = true; break;
-        case O_PH: ropts.placeholders_file = optarg; break;
-        case O_YARA: ropts.yara_dir = optarg; break;
-        case O_STATE: cfg.corr.state = optarg; break;
-        case O_INSTANCE: cfg.corr.instance = optarg; break;
-        case O_WATCH: cfg.watch_rules = true; break;
-        case O_ASSETS: assets = optarg; break;
-        case O_SUPPS: supps = optarg; break;
+        case O_NORAW:
+            cfg.include_raw = false;
+            break;
+        case O_RULES:
+            rule_paths[nr++] = optarg;
+            break;
+        case O_SKIPBAD:
+            ropts.skip_bad_rules = true;
+            break;
+        case O_PH:
+            ropts.placeholders_file = optarg;
+            break;
+        case O_YARA:
+            ropts.yara_dir = optarg;
+            break;
+        case O_STATE:
+            cfg.corr.state = optarg;
+            break;
+        case O_INSTANCE:
+            cfg.corr.instance = optarg;
+            break;
+        case O_WATCH:
+            cfg.watch_rules = true;
+            break;
+        case O_ASSETS:
+            assets = optarg;
+            break;
+        case O_SUPPS:
+            supps = optarg;
+            break;
         case O_IWINDOW:
         case O_HORIZON: {
             int64_t *dst = c == O_IWINDOW ? &cfg.incident.window_ns : &cfg.incident.horizon_ns;
             if (!hm_parse_duration_ns(optarg, dst) || *dst < 1000000000LL) {
-                fprintf(stderr, "hallmonitor run: --%s %s: expected a duration of 1s or more, e.g. 1h\n",
+                fprintf(stderr,
+                        "hallmonitor run: --%s %s: expected a duration of 1s or more, e.g. 1h\n",
                         c == O_IWINDOW ? "incident-window" : "risk-horizon", optarg);
                 goto out;
             }
             break;
         }
         case O_MATCHER:
-            if (!strcmp(optarg, "reference")) cfg.reference_matcher = true;
+            if (!strcmp(optarg, "reference"))
+                cfg.reference_matcher = true;
             else if (strcmp(optarg, "compiled")) {
-                fprintf(stderr, "hallmonitor run: --matcher %s: expected compiled or reference\n", optarg);
+                fprintf(stderr, "hallmonitor run: --matcher %s: expected compiled or reference\n",
+                        optarg);
                 goto out;
             }
             break;
         case O_LATENESS:
             if (!hm_parse_duration_ns(optarg, &cfg.corr.lateness_ns)) {
-                fprintf(stderr, "hallmonitor run: --lateness %s: expected a duration like 60s\n", optarg);
+                fprintf(stderr, "hallmonitor run: --lateness %s: expected a duration like 60s\n",
+                        optarg);
                 goto out;
             }
             break;
@@ -254,13 +324,16 @@ int hm_cmd_run(int argc, char **argv) {
     }
     if (!no) outputs[no++] = "-";
     if (nr) cfg.emit = HM_EMIT_ALERTS; /* with rules, alerts by default */
-    if (emit) { /* one word or a comma list: alerts,incidents */
+    if (emit) {                        /* one word or a comma list: alerts,incidents */
         cfg.emit = 0;
         for (const char *w = emit; *w;) {
             size_t l = strcspn(w, ",");
-            if (l == 6 && !strncmp(w, "events", l)) cfg.emit |= HM_EMIT_EVENTS;
-            else if (l == 6 && !strncmp(w, "alerts", l)) cfg.emit |= HM_EMIT_ALERTS;
-            else if (l == 9 && !strncmp(w, "incidents", l)) cfg.emit |= HM_EMIT_INCIDENTS;
+            if (l == 6 && !strncmp(w, "events", l))
+                cfg.emit |= HM_EMIT_EVENTS;
+            else if (l == 6 && !strncmp(w, "alerts", l))
+                cfg.emit |= HM_EMIT_ALERTS;
+            else if (l == 9 && !strncmp(w, "incidents", l))
+                cfg.emit |= HM_EMIT_INCIDENTS;
             else if (l == 3 && !strncmp(w, "all", l))
                 cfg.emit |= HM_EMIT_EVENTS | HM_EMIT_ALERTS | HM_EMIT_INCIDENTS;
             else if (!(l == 4 && !strncmp(w, "none", l))) {
@@ -275,19 +348,22 @@ int hm_cmd_run(int argc, char **argv) {
         }
     }
     /* incident data files: explicit ones must exist; defaults are used when present */
-    if (assets && !strcmp(assets, "none")) assets = NULL;
+    if (assets && !strcmp(assets, "none"))
+        assets = NULL;
     else if (!assets) {
         default_assets = hm_default_data_dir("rules/assets/inventory.yml");
         if (access(default_assets, R_OK) == 0) assets = default_assets;
     }
-    if (supps && !strcmp(supps, "none")) supps = NULL;
+    if (supps && !strcmp(supps, "none"))
+        supps = NULL;
     else if (!supps) {
         default_supps = hm_default_data_dir("rules/assets/suppressions.yml");
         if (access(default_supps, R_OK) == 0) supps = default_supps;
     }
     cfg.incident.assets_file = assets;
     cfg.incident.suppressions_file = supps;
-    if (!cfg.mappings_dir) cfg.mappings_dir = default_mappings = hm_default_data_dir("rules/mappings");
+    if (!cfg.mappings_dir)
+        cfg.mappings_dir = default_mappings = hm_default_data_dir("rules/mappings");
     cfg.inputs = inputs;
     cfg.n_inputs = ni;
     cfg.outputs = outputs;
@@ -311,8 +387,10 @@ int hm_cmd_run(int argc, char **argv) {
         rs = hm_ruleset_load(rule_paths, nr, &ropts, &d);
         if (d.n) hm_diags_print_text(&d, stderr);
         if (!rs) {
-            fprintf(stderr, "hallmonitor run: %zu rule error(s); not starting (fix them, or pass "
-                            "--skip-bad-rules to load the rest)\n", d.errors);
+            fprintf(stderr,
+                    "hallmonitor run: %zu rule error(s); not starting (fix them, or pass "
+                    "--skip-bad-rules to load the rest)\n",
+                    d.errors);
             hm_diags_free(&d);
             goto out;
         }

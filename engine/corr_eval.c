@@ -25,12 +25,24 @@ bool corr_cond(const hm_corr *c, double v) {
         double t = c->cond[i].v;
         bool ok;
         switch (c->cond[i].op) {
-        case HM_COND_GT: ok = v > t; break;
-        case HM_COND_GTE: ok = v >= t; break;
-        case HM_COND_LT: ok = v < t; break;
-        case HM_COND_LTE: ok = v <= t; break;
-        case HM_COND_EQ: ok = v == t; break;
-        default: ok = v != t; break;
+        case HM_COND_GT:
+            ok = v > t;
+            break;
+        case HM_COND_GTE:
+            ok = v >= t;
+            break;
+        case HM_COND_LT:
+            ok = v < t;
+            break;
+        case HM_COND_LTE:
+            ok = v <= t;
+            break;
+        case HM_COND_EQ:
+            ok = v == t;
+            break;
+        default:
+            ok = v != t;
+            break;
         }
         if (!ok) return false;
     }
@@ -68,7 +80,9 @@ static bool aggregate(const hm_corr *c, const corr_member *m, size_t lo, size_t 
     size_t n = hi - lo + 1;
     *n_distinct = 0;
     switch (c->type) {
-    case HM_CORR_EVENT_COUNT: *out = (double)n; return true;
+    case HM_CORR_EVENT_COUNT:
+        *out = (double)n;
+        return true;
     case HM_CORR_VALUE_COUNT: {
         size_t k = 0;
         for (size_t i = lo; i <= hi; i++)
@@ -131,7 +145,8 @@ static bool aggregate(const hm_corr *c, const corr_member *m, size_t lo, size_t 
 }
 
 static bool satisfied(const hm_corr *c, double v) {
-    if (c->type == HM_CORR_TEMPORAL || c->type == HM_CORR_TEMPORAL_ORDERED) return v >= c->min_rules;
+    if (c->type == HM_CORR_TEMPORAL || c->type == HM_CORR_TEMPORAL_ORDERED)
+        return v >= c->min_rules;
     return corr_cond(c, v);
 }
 
@@ -152,8 +167,16 @@ static void emit(const hm_corr *c, uint32_t ci, hm_str group, const corr_member 
             if (sep) eid[i].len = (uint32_t)(sep - eid[i].p);
         }
     }
-    corr_fire f = {.corr = ci, .ts_ms = ts, .group = group, .value = v, .n_ev = n, .ev_ts = ets,
-                   .ev_id = eid, .ev_ref = eref, .distinct = vals, .n_distinct = nd};
+    corr_fire f = {.corr = ci,
+                   .ts_ms = ts,
+                   .group = group,
+                   .value = v,
+                   .n_ev = n,
+                   .ev_ts = ets,
+                   .ev_id = eid,
+                   .ev_ref = eref,
+                   .distinct = vals,
+                   .n_distinct = nd};
     fire(ud, &f);
     free(ets);
     free(eid);
@@ -168,7 +191,8 @@ void corr_evaluate(const hm_corr *c, uint32_t ci, hm_str group, const corr_membe
     /* first member after the reset point */
     size_t first = 0;
     if (cur->has_reset)
-        while (first < n && corr_member_cmp(m[first].ts_ms, m[first].id, cur->reset_ts, cur->reset_id) <= 0)
+        while (first < n &&
+               corr_member_cmp(m[first].ts_ms, m[first].id, cur->reset_ts, cur->reset_id) <= 0)
             first++;
     if (c->close_eval) {
         for (;;) {

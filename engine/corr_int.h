@@ -7,14 +7,14 @@
 /* One firing of a correlation for one group. */
 typedef struct corr_fire {
     uint32_t corr;
-    int64_t ts_ms;         /* fire time (event time of the member that completed it, or window close) */
-    hm_str group;          /* group key (0x1f-joined values) */
-    double value;          /* count / distinct values / sum / avg / percentile / rules seen */
+    int64_t ts_ms; /* fire time (event time of the member that completed it, or window close) */
+    hm_str group;  /* group key (0x1f-joined values) */
+    double value;  /* count / distinct values / sum / avg / percentile / rules seen */
     size_t n_ev;
-    int64_t *ev_ts;        /* evidence: member times (ms) */
-    hm_str *ev_id;         /* evidence: member ids */
-    uint32_t *ev_ref;      /* evidence: which referenced rule */
-    hm_str *distinct;      /* value_count: the distinct values (n_distinct) */
+    int64_t *ev_ts;   /* evidence: member times (ms) */
+    hm_str *ev_id;    /* evidence: member ids */
+    uint32_t *ev_ref; /* evidence: which referenced rule */
+    hm_str *distinct; /* value_count: the distinct values (n_distinct) */
     size_t n_distinct;
 } corr_fire;
 
@@ -31,10 +31,10 @@ typedef struct corr_member {
 
 /* Evaluation state of one group (what the backends persist between calls). */
 typedef struct corr_cursor {
-    int64_t done_ts;       /* members <= (done_ts, done_id) were evaluated as window ends */
+    int64_t done_ts; /* members <= (done_ts, done_id) were evaluated as window ends */
     hm_str done_id;
     bool has_done;
-    int64_t reset_ts;      /* members <= (reset_ts, reset_id) never count again */
+    int64_t reset_ts; /* members <= (reset_ts, reset_id) never count again */
     hm_str reset_id;
     bool has_reset;
 } corr_cursor;
@@ -42,8 +42,8 @@ typedef struct corr_cursor {
 /* The one evaluation algorithm (docs/correlation.md). m[0..n) are the group's live members
  * in order; evaluates window ends up to wm_ms; updates cur; calls fire per firing. The Redis
  * backend runs the same algorithm in Lua (corr_redis.c) - keep them in step. */
-void corr_evaluate(const hm_corr *c, uint32_t corr_idx, hm_str group, const corr_member *m, size_t n,
-                   int64_t wm_ms, corr_cursor *cur, corr_fire_fn fire, void *ud);
+void corr_evaluate(const hm_corr *c, uint32_t corr_idx, hm_str group, const corr_member *m,
+                   size_t n, int64_t wm_ms, corr_cursor *cur, corr_fire_fn fire, void *ud);
 bool corr_cond(const hm_corr *c, double v);
 int corr_member_cmp(int64_t ts_a, hm_str id_a, int64_t ts_b, hm_str id_b);
 

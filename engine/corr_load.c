@@ -6,24 +6,35 @@
 #include "sigma_int.h"
 #include "yamltree.h"
 
-const char *const hm_corr_type_names[] = {"event_count", "value_count", "temporal", "temporal_ordered",
-                                          "value_sum", "value_avg", "value_percentile"};
+const char *const hm_corr_type_names[] = {"event_count",      "value_count", "temporal",
+                                          "temporal_ordered", "value_sum",   "value_avg",
+                                          "value_percentile"};
 
-const hm_corr_set *hm_ruleset_correlations(const hm_ruleset *rs) { return rs ? rs->corrs : NULL; }
+const hm_corr_set *hm_ruleset_correlations(const hm_ruleset *rs) {
+    return rs ? rs->corrs : NULL;
+}
 
 static bool parse_timespan(const char *s, int64_t *ns) {
     char *end;
     long long v = strtoll(s, &end, 10);
     if (end == s || v <= 0) return false;
     double mult;
-    if (!strcmp(end, "s")) mult = 1e9;
-    else if (!strcmp(end, "m")) mult = 60e9;
-    else if (!strcmp(end, "h")) mult = 3600e9;
-    else if (!strcmp(end, "d")) mult = 86400e9;
-    else if (!strcmp(end, "w")) mult = 7 * 86400e9;
-    else if (!strcmp(end, "M")) mult = 30.44 * 86400e9;
-    else if (!strcmp(end, "y")) mult = 365.24 * 86400e9;
-    else return false;
+    if (!strcmp(end, "s"))
+        mult = 1e9;
+    else if (!strcmp(end, "m"))
+        mult = 60e9;
+    else if (!strcmp(end, "h"))
+        mult = 3600e9;
+    else if (!strcmp(end, "d"))
+        mult = 86400e9;
+    else if (!strcmp(end, "w"))
+        mult = 7 * 86400e9;
+    else if (!strcmp(end, "M"))
+        mult = 30.44 * 86400e9;
+    else if (!strcmp(end, "y"))
+        mult = 365.24 * 86400e9;
+    else
+        return false;
     *ns = (int64_t)((double)v * mult);
     return true;
 }
@@ -55,8 +66,8 @@ typedef struct pending {
     int rule; /* meta rule index */
 } pending;
 
-#define CERR(node, code, ...)                                                                     \
-    hm_diags_add(d, HM_DIAG_ERROR, p->file, (node) ? (node)->line : p->doc->line,                 \
+#define CERR(node, code, ...)                                                                      \
+    hm_diags_add(d, HM_DIAG_ERROR, p->file, (node) ? (node)->line : p->doc->line,                  \
                  (node) ? (node)->col : 1, rs->rules[p->rule].meta.id, code, __VA_ARGS__)
 
 static int resolve_ref(const hm_ruleset *rs, const char *s) {
@@ -80,8 +91,9 @@ static bool parse_one(hm_ruleset *rs, hm_diags *d, pending *p, hm_corr *c) {
     for (int i = 0; i < 7; i++)
         if (hm_y_is_scalar(ty) && !strcmp(ty->str, hm_corr_type_names[i])) type = i;
     if (type < 0) {
-        CERR(ty, "bad-correlation", "correlation type must be one of event_count, value_count, "
-                                    "temporal, temporal_ordered, value_sum, value_avg, value_percentile");
+        CERR(ty, "bad-correlation",
+             "correlation type must be one of event_count, value_count, "
+             "temporal, temporal_ordered, value_sum, value_avg, value_percentile");
         return false;
     }
     c->type = (hm_corr_type)type;
@@ -99,8 +111,8 @@ static bool parse_one(hm_ruleset *rs, hm_diags *d, pending *p, hm_corr *c) {
     for (size_t i = 0; i < nr; i++) {
         int r = resolve_ref(rs, refs[i]);
         if (r < 0) {
-            CERR(rn, "unknown-rule", "correlation references '%s', which is not a loaded rule id or name",
-                 refs[i]);
+            CERR(rn, "unknown-rule",
+                 "correlation references '%s', which is not a loaded rule id or name", refs[i]);
             ok = false;
         } else if (r == p->rule) {
             CERR(rn, "correlation-cycle", "correlation references itself");
@@ -177,8 +189,10 @@ static bool parse_one(hm_ruleset *rs, hm_diags *d, pending *p, hm_corr *c) {
             char *end = NULL;
             double dv = hm_y_is_scalar(v) ? strtod(v->str, &end) : 0;
             if (op < 0 || !hm_y_is_scalar(v) || !end || *end || c->n_cond >= 3) {
-                CERR(cond->keys[i], "bad-condition",
-                     "condition key '%s' must be gt, gte, lt, lte, eq, neq (with a number) or field", k);
+                CERR(
+                    cond->keys[i], "bad-condition",
+                    "condition key '%s' must be gt, gte, lt, lte, eq, neq (with a number) or field",
+                    k);
                 return false;
             }
             c->cond[c->n_cond].op = (hm_cond_op)op;
@@ -251,8 +265,10 @@ void sg_load_correlations(hm_ruleset *rs, hm_diags *d, const char **files, hm_yd
     hm_corr_set *set = hm_xcalloc(1, sizeof(*set));
     set->v = hm_xcalloc(np, sizeof(hm_corr));
     for (size_t i = 0; i < np; i++) {
-        if (parse_one(rs, d, &pend[i], &set->v[set->n])) set->n++;
-        else corr_free_one(&set->v[set->n]);
+        if (parse_one(rs, d, &pend[i], &set->v[set->n]))
+            set->n++;
+        else
+            corr_free_one(&set->v[set->n]);
     }
     /* cycles: follow correlation -> correlation references (chains up to depth 10) */
     for (size_t i = 0; i < set->n; i++) {
@@ -308,7 +324,8 @@ void sg_load_correlations(hm_ruleset *rs, hm_diags *d, const char **files, hm_yd
     for (size_t j = 0; j < set->n; j++)
         for (size_t r = 0; r < set->v[j].n_refs; r++) {
             uint32_t ru = set->v[j].refs[r];
-            set->by_rule[ru] = hm_xrealloc(set->by_rule[ru], (set->n_by_rule[ru] + 1) * sizeof(uint32_t));
+            set->by_rule[ru] =
+                hm_xrealloc(set->by_rule[ru], (set->n_by_rule[ru] + 1) * sizeof(uint32_t));
             set->by_rule[ru][set->n_by_rule[ru]++] = (uint32_t)j;
         }
     /* levels: a correlation is evaluated after the correlations it references */
@@ -316,8 +333,8 @@ void sg_load_correlations(hm_ruleset *rs, hm_diags *d, const char **files, hm_yd
         for (size_t j = 0; j < set->n; j++)
             for (size_t r = 0; r < set->v[j].n_refs; r++)
                 for (size_t k = 0; k < set->n; k++)
-                    if (set->v[k].rule == set->v[j].refs[r] && set->v[j].level < set->v[k].level + 1 &&
-                        set->v[k].level < 10)
+                    if (set->v[k].rule == set->v[j].refs[r] &&
+                        set->v[j].level < set->v[k].level + 1 && set->v[k].level < 10)
                         set->v[j].level = set->v[k].level + 1;
     for (size_t j = 0; j < set->n; j++)
         if (set->v[j].level > set->max_level) set->max_level = set->v[j].level;
@@ -354,8 +371,8 @@ static bool value_of(const hm_event *ev, int tax, const char *name, hm_str *out)
     return false;
 }
 
-size_t hm_corr_extract(const hm_ruleset *rs, uint32_t rule, const hm_event *ev,
-                       const char *origin, hm_arena *arena, hm_corr_hit *out, size_t max) {
+size_t hm_corr_extract(const hm_ruleset *rs, uint32_t rule, const hm_event *ev, const char *origin,
+                       hm_arena *arena, hm_corr_hit *out, size_t max) {
     const hm_corr_set *set = rs->corrs;
     if (!set || rule >= set->n_rules || !set->n_by_rule[rule]) return 0;
     size_t n = 0;

@@ -16,15 +16,15 @@ typedef struct mmember {
 
 typedef struct mgroup {
     uint32_t corr;
-    uint32_t n, cap;          /* members */
-    uint32_t done, reset;     /* members [0,done) evaluated; [0,reset) never count again */
+    uint32_t n, cap;      /* members */
+    uint32_t done, reset; /* members [0,done) evaluated; [0,reset) never count again */
     uint32_t pool_len, pool_cap;
     uint8_t pending;
     uint8_t level;
     uint16_t klen;
     mmember *m;
-    char *pool;               /* ids and values */
-    char key[];               /* group key */
+    char *pool; /* ids and values */
+    char key[]; /* group key */
 } mgroup;
 
 typedef struct mem_state {
@@ -108,7 +108,9 @@ static void group_free(mem_state *st, mgroup *g) {
     free(g);
 }
 
-static hm_str mid(const mgroup *g, const mmember *m) { return (hm_str){g->pool + m->id_off, m->id_len}; }
+static hm_str mid(const mgroup *g, const mmember *m) {
+    return (hm_str){g->pool + m->id_off, m->id_len};
+}
 
 static int mcmp(const mgroup *g, const mmember *a, int64_t ts, hm_str id) {
     return corr_member_cmp(a->ts_ms, mid(g, a), ts, id);
@@ -141,7 +143,8 @@ static void group_add(mem_state *st, mgroup *g, const hm_corr *c, const hm_corr_
     hm_str id = h->event_id;
     char idbuf[600];
     if (per_ref) {
-        int l = snprintf(idbuf, sizeof idbuf, "%.*s\x1f%u", (int)h->event_id.len, h->event_id.p, h->ref);
+        int l = snprintf(idbuf, sizeof idbuf, "%.*s\x1f%u", (int)h->event_id.len, h->event_id.p,
+                         h->ref);
         id = (hm_str){idbuf, (uint32_t)((size_t)l < sizeof idbuf ? (size_t)l : sizeof idbuf - 1)};
     }
     uint32_t pos = g->n;
@@ -180,8 +183,8 @@ static void group_add(mem_state *st, mgroup *g, const hm_corr *c, const hm_corr_
 static void group_expire(mem_state *st, mgroup *g, const hm_corr *c, int64_t wm) {
     int64_t span = c->span_ns / 1000000;
     uint32_t k = 0;
-    while (k < g->done && (k < g->reset || (wm != INT64_MAX && g->m[k].ts_ms <= wm - span) ||
-                           wm == INT64_MAX))
+    while (k < g->done &&
+           (k < g->reset || (wm != INT64_MAX && g->m[k].ts_ms <= wm - span) || wm == INT64_MAX))
         k++;
     if (!k) return;
     memmove(g->m, g->m + k, (g->n - k) * sizeof(mmember));
@@ -236,8 +239,12 @@ static void eval_group(mem_state *st, mgroup *g, const hm_corr_set *set, int64_t
     }
     corr_evaluate(c, g->corr, (hm_str){g->key, g->klen}, mm, g->n, wm, &cur, fire, ud);
     uint32_t d = 0, r = 0;
-    while (d < g->n && cur.has_done && corr_member_cmp(mm[d].ts_ms, mm[d].id, cur.done_ts, cur.done_id) <= 0) d++;
-    while (r < g->n && cur.has_reset && corr_member_cmp(mm[r].ts_ms, mm[r].id, cur.reset_ts, cur.reset_id) <= 0) r++;
+    while (d < g->n && cur.has_done &&
+           corr_member_cmp(mm[d].ts_ms, mm[d].id, cur.done_ts, cur.done_id) <= 0)
+        d++;
+    while (r < g->n && cur.has_reset &&
+           corr_member_cmp(mm[r].ts_ms, mm[r].id, cur.reset_ts, cur.reset_id) <= 0)
+        r++;
     g->done = d;
     g->reset = r;
     free(mm);

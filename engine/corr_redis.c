@@ -25,39 +25,41 @@
 
 /* Byte order for ids and values, like the C side's memcmp and the sorted set's own order:
  * Lua's '<' on strings uses strcoll, which follows redis-server's locale. */
-#define LUA_SCMP                                                                              \
-    "local function scmp(a, b)\n"                                                             \
-    "  if a == b then return 0 end\n"                                                         \
-    "  local la, lb = #a, #b\n"                                                               \
-    "  for k = 1, (la < lb and la or lb) do\n"                                                \
-    "    local x, y = string.byte(a, k), string.byte(b, k)\n"                                 \
-    "    if x ~= y then if x < y then return -1 else return 1 end end\n"                      \
-    "  end\n"                                                                                 \
-    "  if la < lb then return -1 else return 1 end\n"                                         \
+#define LUA_SCMP                                                                                   \
+    "local function scmp(a, b)\n"                                                                  \
+    "  if a == b then return 0 end\n"                                                              \
+    "  local la, lb = #a, #b\n"                                                                    \
+    "  for k = 1, (la < lb and la or lb) do\n"                                                     \
+    "    local x, y = string.byte(a, k), string.byte(b, k)\n"                                      \
+    "    if x ~= y then if x < y then return -1 else return 1 end end\n"                           \
+    "  end\n"                                                                                      \
+    "  if la < lb then return -1 else return 1 end\n"                                              \
     "end\n"
 
-static const char EVAL_LUA[] =
-    LUA_SCMP
+static const char EVAL_LUA[] = LUA_SCMP
     "local function cmp(ta, ia, tb, ib)\n"
     "  if ta ~= tb then if ta < tb then return -1 else return 1 end end\n"
     "  return scmp(ia, ib)\n"
     "end\n"
     "local wm = ARGV[1] == 'inf' and math.huge or tonumber(ARGV[1])\n"
     "local span, typ, close = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'\n"
-    "local nrefs, minr, pct, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])\n"
+    "local nrefs, minr, pct, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), "
+    "tonumber(ARGV[8])\n"
     "local ncond = tonumber(ARGV[9])\n"
     "local conds, a = {}, 10\n"
     "for i = 1, ncond do conds[i] = {tonumber(ARGV[a]), tonumber(ARGV[a + 1])}; a = a + 2 end\n"
     "local nmem = tonumber(ARGV[a]); a = a + 1\n"
     "for i = 1, nmem do\n"
     "  if redis.call('ZADD', KEYS[1], 'NX', ARGV[a], ARGV[a + 1]) == 1 then\n"
-    "    redis.call('HSET', KEYS[2], ARGV[a + 1], ARGV[a + 2] .. '\\31' .. ARGV[a + 3] .. '\\31' .. ARGV[a + 4])\n"
+    "    redis.call('HSET', KEYS[2], ARGV[a + 1], ARGV[a + 2] .. '\\31' .. ARGV[a + 3] .. '\\31' "
+    ".. ARGV[a + 4])\n"
     "  end\n"
     "  a = a + 5\n"
     "end\n"
     "local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')\n"
     "if #raw == 0 then return {0} end\n"
-    "redis.call('PEXPIRE', KEYS[1], ttl); redis.call('PEXPIRE', KEYS[2], ttl); redis.call('PEXPIRE', KEYS[3], ttl)\n"
+    "redis.call('PEXPIRE', KEYS[1], ttl); redis.call('PEXPIRE', KEYS[2], ttl); "
+    "redis.call('PEXPIRE', KEYS[3], ttl)\n"
     "local names = {}\n"
     "for i = 1, #raw, 2 do names[#names + 1] = raw[i] end\n"
     "local vals = {}\n"
@@ -70,7 +72,8 @@ static const char EVAL_LUA[] =
     "  local v = vals[i] or '0\\31' .. '0\\31'\n"
     "  local s1 = string.find(v, '\\31', 1, true)\n"
     "  local s2 = string.find(v, '\\31', s1 + 1, true)\n"
-    "  m[i] = {ts = tonumber(raw[2 * i]), id = names[i], ref = tonumber(string.sub(v, 1, s1 - 1)),\n"
+    "  m[i] = {ts = tonumber(raw[2 * i]), id = names[i], ref = tonumber(string.sub(v, 1, s1 - "
+    "1)),\n"
     "          hv = string.sub(v, s1 + 1, s2 - 1) == '1', val = string.sub(v, s2 + 1)}\n"
     "end\n"
     "local st = redis.call('HMGET', KEYS[3], 'dts', 'did', 'rts', 'rid')\n"
@@ -81,7 +84,8 @@ static const char EVAL_LUA[] =
     "  for i = 1, ncond do\n"
     "    local op, t = conds[i][1], conds[i][2]\n"
     "    local ok\n"
-    "    if op == 0 then ok = v > t elseif op == 1 then ok = v >= t elseif op == 2 then ok = v < t\n"
+    "    if op == 0 then ok = v > t elseif op == 1 then ok = v >= t elseif op == 2 then ok = v < "
+    "t\n"
     "    elseif op == 3 then ok = v <= t elseif op == 4 then ok = v == t else ok = v ~= t end\n"
     "    if not ok then return false end\n"
     "  end\n"
@@ -91,7 +95,8 @@ static const char EVAL_LUA[] =
     "  if typ == 0 then return hi - lo + 1, {} end\n"
     "  if typ == 1 then\n"
     "    local seen, d = {}, {}\n"
-    "    for i = lo, hi do if m[i].hv and not seen[m[i].val] then seen[m[i].val] = true; d[#d + 1] = m[i].val end end\n"
+    "    for i = lo, hi do if m[i].hv and not seen[m[i].val] then seen[m[i].val] = true; d[#d + 1] "
+    "= m[i].val end end\n"
     "    table.sort(d, function(x, y) return scmp(x, y) < 0 end)\n"
     "    return #d, d\n"
     "  end\n"
@@ -106,10 +111,12 @@ static const char EVAL_LUA[] =
     "    return k, {}\n"
     "  end\n"
     "  local nums = {}\n"
-    "  for i = lo, hi do if m[i].hv then local x = tonumber(m[i].val); if x and x == x then nums[#nums + 1] = x end end end\n"
+    "  for i = lo, hi do if m[i].hv then local x = tonumber(m[i].val); if x and x == x then "
+    "nums[#nums + 1] = x end end end\n"
     "  if typ == 4 then local s = 0; for i = 1, #nums do s = s + nums[i] end; return s, {} end\n"
     "  if #nums == 0 then return nil, {} end\n"
-    "  if typ == 5 then local s = 0; for i = 1, #nums do s = s + nums[i] end; return s / #nums, {} end\n"
+    "  if typ == 5 then local s = 0; for i = 1, #nums do s = s + nums[i] end; return s / #nums, {} "
+    "end\n"
     "  table.sort(nums)\n"
     "  local rank = pct / 100 * (#nums - 1)\n"
     "  local r0 = math.floor(rank)\n"
@@ -120,13 +127,16 @@ static const char EVAL_LUA[] =
     "local nf = 0\n"
     "local function fire(lo, hi, ts, v, d)\n"
     "  nf = nf + 1\n"
-    "  out[#out + 1] = tostring(ts); out[#out + 1] = string.format('%.17g', v); out[#out + 1] = tostring(hi - lo + 1)\n"
-    "  for i = lo, hi do out[#out + 1] = tostring(m[i].ts); out[#out + 1] = m[i].id; out[#out + 1] = tostring(m[i].ref) end\n"
+    "  out[#out + 1] = tostring(ts); out[#out + 1] = string.format('%.17g', v); out[#out + 1] = "
+    "tostring(hi - lo + 1)\n"
+    "  for i = lo, hi do out[#out + 1] = tostring(m[i].ts); out[#out + 1] = m[i].id; out[#out + 1] "
+    "= tostring(m[i].ref) end\n"
     "  out[#out + 1] = tostring(#d)\n"
     "  for i = 1, #d do out[#out + 1] = d[i] end\n"
     "end\n"
     "local first = 1\n"
-    "if rts then while first <= n and cmp(m[first].ts, m[first].id, rts, rid) <= 0 do first = first + 1 end end\n"
+    "if rts then while first <= n and cmp(m[first].ts, m[first].id, rts, rid) <= 0 do first = "
+    "first + 1 end end\n"
     "if close then\n"
     "  while first <= n do\n"
     "    local ct = m[first].ts + span\n"
@@ -164,11 +174,14 @@ static const char EVAL_LUA[] =
     "  if first <= n then pending = 1; due = string.format('%d', m[first].ts + span) end\n"
     "else\n"
     "  for j = 1, n do\n"
-    "    if not dts or cmp(m[j].ts, m[j].id, dts, did) > 0 then pending = 1; due = string.format('%d', m[j].ts); break end\n"
+    "    if not dts or cmp(m[j].ts, m[j].id, dts, did) > 0 then pending = 1; due = "
+    "string.format('%d', m[j].ts); break end\n"
     "  end\n"
     "end\n"
-    "local res = {pending, tostring(st[1] or ''), st[2] or '', tostring(st[3] or ''), st[4] or '',\n"
-    "             dts and tostring(dts) or '', did or '', rts and tostring(rts) or '', rid or '', nf, due}\n"
+    "local res = {pending, tostring(st[1] or ''), st[2] or '', tostring(st[3] or ''), st[4] or "
+    "'',\n"
+    "             dts and tostring(dts) or '', did or '', rts and tostring(rts) or '', rid or '', "
+    "nf, due}\n"
     "for i = 1, #out do res[#res + 1] = out[i] end\n"
     "return res\n";
 
@@ -177,10 +190,10 @@ static const char EVAL_LUA[] =
  * cursor outlives its members (until its TTL) unless they all left the window by time: a
  * replayed event that was already decided (e.g. reset by a firing) must find it, or it
  * would be counted again. */
-static const char COMMIT_LUA[] =
-    LUA_SCMP
+static const char COMMIT_LUA[] = LUA_SCMP
     "local st = redis.call('HMGET', KEYS[3], 'dts', 'did', 'rts', 'rid')\n"
-    "if (st[1] or '') ~= ARGV[1] or (st[2] or '') ~= ARGV[2] or (st[3] or '') ~= ARGV[3] or (st[4] or '') ~= ARGV[4] then\n"
+    "if (st[1] or '') ~= ARGV[1] or (st[2] or '') ~= ARGV[2] or (st[3] or '') ~= ARGV[3] or (st[4] "
+    "or '') ~= ARGV[4] then\n"
     "  return 0\n"
     "end\n"
     "if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'dts', ARGV[5], 'did', ARGV[6]) end\n"
@@ -201,11 +214,13 @@ static const char COMMIT_LUA[] =
     "end\n"
     "for s = 1, #drop, 1000 do\n"
     "  local e = math.min(s + 999, #drop)\n"
-    "  redis.call('ZREM', KEYS[1], unpack(drop, s, e)); redis.call('HDEL', KEYS[2], unpack(drop, s, e))\n"
+    "  redis.call('ZREM', KEYS[1], unpack(drop, s, e)); redis.call('HDEL', KEYS[2], unpack(drop, "
+    "s, e))\n"
     "end\n"
     /* every member gone and older than any future window: a replayed member could not
      * be counted wrongly, the cursor can go (otherwise it stays until its TTL) */
-    "if wm ~= math.huge and dts <= wm - span and redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end\n"
+    "if wm ~= math.huge and dts <= wm - span and redis.call('ZCARD', KEYS[1]) == 0 then "
+    "redis.call('DEL', KEYS[3]) end\n"
     "return 1\n";
 
 /* WATERMARK: KEYS wm-hash time-hash; ARGV instance, published wm, own wm. Publishes this
@@ -225,7 +240,8 @@ static const char WM_LUA[] =
     "  local age = now - tonumber(redis.call('HGET', KEYS[2], all[i]) or '0')\n"
     "  if all[i] == ARGV[1] then w = ARGV[3]\n"
     "  elseif age < 30000 then w = all[i + 1]\n"
-    "  elseif age > 3600000 then redis.call('HDEL', KEYS[1], all[i]); redis.call('HDEL', KEYS[2], all[i]) end\n"
+    "  elseif age > 3600000 then redis.call('HDEL', KEYS[1], all[i]); redis.call('HDEL', KEYS[2], "
+    "all[i]) end\n"
     "  if w then\n"
     "    w = w == 'inf' and math.huge or tonumber(w)\n"
     "    if w < min then min = w end\n"
@@ -237,7 +253,7 @@ static const char WM_LUA[] =
 typedef struct rgroup {
     uint32_t corr;
     uint8_t level;
-    char *key;    /* group string */
+    char *key; /* group string */
     uint32_t klen;
     char tag[160]; /* "<ns>:{<rule id>|<hash>}" */
     bool used;
@@ -272,8 +288,8 @@ typedef struct redis_state {
     /* shared watermark: pub_wm is published (all our events up to it are in Redis);
      * next_pub becomes pub_wm once the current push is committed */
     int64_t pub_wm, next_pub;
-    int64_t joined_ns;    /* when we first registered (monotonic), 0 = not yet */
-    int64_t join_ns;      /* discovery period: decide nothing until peers had time to register */
+    int64_t joined_ns; /* when we first registered (monotonic), 0 = not yet */
+    int64_t join_ns;   /* discovery period: decide nothing until peers had time to register */
 } redis_state;
 
 static void rs_disconnect(redis_state *st) {
@@ -292,8 +308,11 @@ static bool load_script(redis_state *st, const char *src, char *sha) {
     size_t lens[] = {6, 4, strlen(src)};
     redisReply *r = cmd(st, 3, argv, lens);
     bool ok = r && r->type == REDIS_REPLY_STRING;
-    if (ok) snprintf(sha, 48, "%s", r->str);
-    else hm_error("correlate", "redis: cannot load script: %s", r && r->str ? r->str : st->ctx->errstr);
+    if (ok)
+        snprintf(sha, 48, "%s", r->str);
+    else
+        hm_error("correlate", "redis: cannot load script: %s",
+                 r && r->str ? r->str : st->ctx->errstr);
     if (r) freeReplyObject(r);
     return ok;
 }
@@ -318,7 +337,9 @@ static int rs_connect(redis_state *st) {
         size_t lens[3] = {4, strlen(argv[1]), strlen(st->pass)};
         redisReply *r = cmd(st, st->user[0] ? 3 : 2, argv, lens);
         bool ok = r && r->type != REDIS_REPLY_ERROR;
-        if (!ok) hm_error("correlate", "redis %s:%d: AUTH failed: %s", st->host, st->port, r && r->str ? r->str : "no reply");
+        if (!ok)
+            hm_error("correlate", "redis %s:%d: AUTH failed: %s", st->host, st->port,
+                     r && r->str ? r->str : "no reply");
         if (r) freeReplyObject(r);
         if (!ok) {
             rs_disconnect(st);
@@ -344,8 +365,10 @@ static int rs_connect(redis_state *st) {
 }
 
 static void wm_fmt(char *b, size_t n, int64_t v) {
-    if (v == INT64_MAX) snprintf(b, n, "inf");
-    else snprintf(b, n, "%lld", (long long)(v == INT64_MIN ? -1 : v));
+    if (v == INT64_MAX)
+        snprintf(b, n, "inf");
+    else
+        snprintf(b, n, "%lld", (long long)(v == INT64_MIN ? -1 : v));
 }
 
 /* Runs the watermark script: publish pub, count ourselves at self. */
@@ -365,9 +388,12 @@ static int wm_call(redis_state *st, int64_t pub, int64_t self, int64_t *global) 
         st->stats.backend_errors++;
         return HM_ERETRY;
     }
-    if (r->type == REDIS_REPLY_STRING && !strcmp(r->str, "inf")) *global = INT64_MAX;
-    else if (r->type == REDIS_REPLY_STRING) *global = atoll(r->str);
-    else *global = self;
+    if (r->type == REDIS_REPLY_STRING && !strcmp(r->str, "inf"))
+        *global = INT64_MAX;
+    else if (r->type == REDIS_REPLY_STRING)
+        *global = atoll(r->str);
+    else
+        *global = self;
     if (*global == -1) *global = INT64_MIN;
     freeReplyObject(r);
     if (!st->joined_ns) st->joined_ns = hm_mono_ns();
@@ -395,7 +421,8 @@ void *corr_redis_new(const hm_corr_opts *o, char *err, size_t errlen) {
         snprintf(st->host, sizeof st->host, "%.*s", (int)(pc - u), u);
         st->port = atoi(pc + 1);
     } else {
-        snprintf(st->host, sizeof st->host, "%.*s", (int)(slash ? slash - u : (ptrdiff_t)strlen(u)), u);
+        snprintf(st->host, sizeof st->host, "%.*s", (int)(slash ? slash - u : (ptrdiff_t)strlen(u)),
+                 u);
     }
     if (slash) st->db = atoi(slash + 1);
     if (!st->host[0] || st->port <= 0 || st->port > 65535) {
@@ -422,16 +449,19 @@ void *corr_redis_new(const hm_corr_opts *o, char *err, size_t errlen) {
     int64_t g;
     /* register at once (watermark "nothing yet") so that peers wait for our events */
     if (rs_connect(st) != HM_OK || wm_call(st, INT64_MIN, INT64_MIN, &g) != HM_OK)
-        hm_warn("correlate", "redis %s:%d not reachable yet; input waits until it is", st->host, st->port);
+        hm_warn("correlate", "redis %s:%d not reachable yet; input waits until it is", st->host,
+                st->port);
     return st;
 }
 
 /* ---- local set of groups with pending members ---- */
 
-static uint64_t gh(uint32_t corr, const char *k, size_t n) { return hm_hash64(k, n, 0x51ed27 + corr); }
+static uint64_t gh(uint32_t corr, const char *k, size_t n) {
+    return hm_hash64(k, n, 0x51ed27 + corr);
+}
 
-static rgroup *rg_find(redis_state *st, uint32_t corr, hm_str key, bool create, const hm_corr_set *set,
-                       const hm_ruleset *unused) {
+static rgroup *rg_find(redis_state *st, uint32_t corr, hm_str key, bool create,
+                       const hm_corr_set *set, const hm_ruleset *unused) {
     (void)unused;
     if (create && (st->n + 1) * 2 > st->cap) {
         rgroup *old = st->tab;
@@ -497,7 +527,9 @@ static void av_add(argvb *a, const char *p, size_t n) {
     a->l[a->n] = n;
     a->n++;
 }
-static void av_adds(argvb *a, const char *s) { av_add(a, s, strlen(s)); }
+static void av_adds(argvb *a, const char *s) {
+    av_add(a, s, strlen(s));
+}
 static void av_addi(argvb *a, long long v) {
     char b[32];
     snprintf(b, sizeof b, "%lld", v);
@@ -566,8 +598,10 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
     }
     for (size_t k = 0; k < ng; k++) gl[k].g->slot1 = 0;
     char wmbuf[32];
-    if (wm == INT64_MAX) snprintf(wmbuf, sizeof wmbuf, "inf");
-    else snprintf(wmbuf, sizeof wmbuf, "%lld", (long long)(wm == INT64_MIN ? -1 : wm));
+    if (wm == INT64_MAX)
+        snprintf(wmbuf, sizeof wmbuf, "inf");
+    else
+        snprintf(wmbuf, sizeof wmbuf, "%lld", (long long)(wm == INT64_MIN ? -1 : wm));
     /* pipeline one EVALSHA per group */
     for (size_t k = 0; k < ng; k++) {
         rgroup *g = gl[k].g;
@@ -608,7 +642,8 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
             av_addi(&a, ts);
             if (per_ref) {
                 char mem[600];
-                int ml = snprintf(mem, sizeof mem, "%.*s\x1f%u", (int)h->event_id.len, h->event_id.p, h->ref);
+                int ml = snprintf(mem, sizeof mem, "%.*s\x1f%u", (int)h->event_id.len,
+                                  h->event_id.p, h->ref);
                 av_add(&a, mem, (size_t)ml < sizeof mem ? (size_t)ml : sizeof mem - 1);
             } else {
                 av_add(&a, h->event_id.p, h->event_id.len);
@@ -634,7 +669,8 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
         }
         if (r->type == REDIS_REPLY_ERROR) {
             hm_warn("correlate", "redis script error: %s", r->str);
-            if (strstr(r->str, "NOSCRIPT")) reload = true; /* reconnect (and reload) after the last reply */
+            if (strstr(r->str, "NOSCRIPT"))
+                reload = true; /* reconnect (and reload) after the last reply */
             freeReplyObject(r);
             st->stats.backend_errors++;
             rc = HM_ERETRY;
@@ -662,8 +698,10 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
             pending_commit *pc = &st->commits[st->n_commits++];
             snprintf(pc->tag, sizeof pc->tag, "%s", g->tag);
             for (int q = 0; q < 4; q++) {
-                pc->old[q] = hm_xstrndup(r->element[1 + q]->str ? r->element[1 + q]->str : "", r->element[1 + q]->len);
-                pc->nw[q] = hm_xstrndup(r->element[5 + q]->str ? r->element[5 + q]->str : "", r->element[5 + q]->len);
+                pc->old[q] = hm_xstrndup(r->element[1 + q]->str ? r->element[1 + q]->str : "",
+                                         r->element[1 + q]->len);
+                pc->nw[q] = hm_xstrndup(r->element[5 + q]->str ? r->element[5 + q]->str : "",
+                                        r->element[5 + q]->len);
             }
             pc->span_ms = c->span_ns / 1000000;
             pc->ttl_ms = group_ttl(st, c);
@@ -716,9 +754,12 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
         dk *drop = hm_xcalloc(ng + 1, sizeof(dk));
         size_t nd = 0;
         for (size_t k = 0; k < ng; k++)
-            if (gl[k].finished) drop[nd++] = (dk){gl[k].g->corr, hm_xstrndup(gl[k].g->key, gl[k].g->klen), gl[k].g->klen};
+            if (gl[k].finished)
+                drop[nd++] =
+                    (dk){gl[k].g->corr, hm_xstrndup(gl[k].g->key, gl[k].g->klen), gl[k].g->klen};
         for (size_t k = 0; k < nd; k++) {
-            rgroup *g = rg_find(st, drop[k].corr, (hm_str){drop[k].key, drop[k].klen}, false, set, rs);
+            rgroup *g =
+                rg_find(st, drop[k].corr, (hm_str){drop[k].key, drop[k].klen}, false, set, rs);
             if (g) rg_remove(st, g);
             free(drop[k].key);
         }
@@ -728,8 +769,10 @@ static int redis_apply(void *vst, const hm_corr_set *set, uint32_t level, const 
     free(gl);
     if (reload) rs_disconnect(st);
     /* the caller retries the whole push: cursor moves of this attempt must not be committed */
-    if (rc != HM_OK) commits_free(st);
-    else st->last_wm = wm;
+    if (rc != HM_OK)
+        commits_free(st);
+    else
+        st->last_wm = wm;
     return rc;
 }
 
@@ -821,8 +864,10 @@ static int redis_watermark(void *vst, int64_t local_wm, bool finished, int64_t *
     int64_t pub = finished ? INT64_MAX : st->pub_wm, self = finished ? INT64_MAX : local_wm;
     int rc = wm_call(st, pub, self, global);
     if (rc != HM_OK) return rc;
-    if (finished) st->pub_wm = st->next_pub = INT64_MAX;
-    else st->next_pub = local_wm;
+    if (finished)
+        st->pub_wm = st->next_pub = INT64_MAX;
+    else
+        st->next_pub = local_wm;
     if (hm_mono_ns() - st->joined_ns < st->join_ns) *global = INT64_MIN;
     return HM_OK;
 }
@@ -869,7 +914,9 @@ static void redis_destroy(void *vst) {
     free(st);
 }
 
-void corr_redis_set_ruleset(const hm_ruleset *rs) { g_rs_for_tag = rs; }
+void corr_redis_set_ruleset(const hm_ruleset *rs) {
+    g_rs_for_tag = rs;
+}
 
 const corr_backend_ops corr_redis_ops = {
     .name = "redis",

@@ -13,19 +13,21 @@ struct hm_correlator {
     const corr_backend_ops *ops;
     void *st;
     int64_t lateness_ms;
-    int64_t max_ts_ms;     /* largest event time seen */
-    int64_t local_wm_ms;   /* max_ts_ms - lateness: hits at or before it are late */
-    int64_t evaluated_ms;  /* every window ending at or before this was evaluated */
+    int64_t max_ts_ms;    /* largest event time seen */
+    int64_t local_wm_ms;  /* max_ts_ms - lateness: hits at or before it are late */
+    int64_t evaluated_ms; /* every window ending at or before this was evaluated */
     hm_corr_stats stats;
     /* per push */
     hm_buf *out;
     uint64_t written;
-    hm_corr_hit *chain;    /* hits produced by firings, for the next level */
+    hm_corr_hit *chain; /* hits produced by firings, for the next level */
     size_t n_chain, cap_chain;
     hm_arena chain_arena;
 };
 
-static int64_t ns_to_ms(int64_t ns) { return ns / 1000000 - (ns % 1000000 < 0); }
+static int64_t ns_to_ms(int64_t ns) {
+    return ns / 1000000 - (ns % 1000000 < 0);
+}
 
 hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, char *err,
                                  size_t errlen) {
@@ -46,7 +48,8 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
         corr_redis_set_ruleset(rs);
         c->st = corr_redis_new(o, err, errlen);
     } else {
-        snprintf(err, errlen, "--state %s: expected memory or redis://[user:pass@]host:port/db", state);
+        snprintf(err, errlen, "--state %s: expected memory or redis://[user:pass@]host:port/db",
+                 state);
     }
     if (!c->st) {
         hm_arena_free(&c->chain_arena);
@@ -69,7 +72,9 @@ void hm_correlator_stats(const hm_correlator *c, hm_corr_stats *s) {
     c->ops->stats(c->st, s);
 }
 
-static void put_json_str(hm_buf *b, hm_str s) { hm_buf_put_json_str(b, s); }
+static void put_json_str(hm_buf *b, hm_str s) {
+    hm_buf_put_json_str(b, s);
+}
 
 /* Alert id: stable over replays and instances (correlation, group, window). */
 static uint64_t alert_hash(const hm_rule_meta *m, const corr_fire *f) {
@@ -200,7 +205,8 @@ static void on_fire(void *ud, const corr_fire *f) {
         hm_buf_puts(b, ",\"time\":\"");
         hm_buf_put_time(b, f->ev_ts[i] * 1000000);
         hm_buf_puts(b, "\",\"rule\":");
-        const hm_rule_meta *rm = hm_ruleset_rule(c->rs, corr->refs[f->ev_ref[i] < corr->n_refs ? f->ev_ref[i] : 0]);
+        const hm_rule_meta *rm =
+            hm_ruleset_rule(c->rs, corr->refs[f->ev_ref[i] < corr->n_refs ? f->ev_ref[i] : 0]);
         put_json_str(b, hm_str_c(rm->id));
         hm_buf_putc(b, '}');
     }
@@ -213,8 +219,9 @@ static void dead_late(hm_buf *dead, const hm_correlator *c, const hm_corr_hit *h
     const hm_rule_meta *m = hm_ruleset_rule(c->rs, c->set->v[h->corr].rule);
     hm_buf_puts(dead, "{\"kind\":\"dead_letter\",\"id\":");
     hm_buf_put_json_str(dead, h->event_id);
-    hm_buf_puts(dead, ",\"reason\":\"late event: older than the correlation watermark (--lateness)\","
-                      "\"correlation\":");
+    hm_buf_puts(dead,
+                ",\"reason\":\"late event: older than the correlation watermark (--lateness)\","
+                "\"correlation\":");
     hm_buf_put_json_str(dead, hm_str_c(m->id));
     hm_buf_puts(dead, ",\"time\":\"");
     hm_buf_put_time(dead, h->ts_ns);
@@ -336,14 +343,17 @@ int hm_correlator_commit(hm_correlator *c) {
 }
 
 /* Same definition? (then its state carries over a rule reload) */
-static bool corr_same(const hm_ruleset *ra, const hm_corr *a, const hm_ruleset *rb, const hm_corr *b) {
+static bool corr_same(const hm_ruleset *ra, const hm_corr *a, const hm_ruleset *rb,
+                      const hm_corr *b) {
     if (strcmp(hm_ruleset_rule(ra, a->rule)->id, hm_ruleset_rule(rb, b->rule)->id)) return false;
     if (a->type != b->type || a->span_ns != b->span_ns || a->n_refs != b->n_refs ||
-        a->n_group != b->n_group || a->n_cond != b->n_cond || a->n_value_fields != b->n_value_fields ||
-        a->close_eval != b->close_eval || a->min_rules != b->min_rules || a->percentile != b->percentile)
+        a->n_group != b->n_group || a->n_cond != b->n_cond ||
+        a->n_value_fields != b->n_value_fields || a->close_eval != b->close_eval ||
+        a->min_rules != b->min_rules || a->percentile != b->percentile)
         return false;
     for (size_t i = 0; i < a->n_refs; i++)
-        if (strcmp(hm_ruleset_rule(ra, a->refs[i])->id, hm_ruleset_rule(rb, b->refs[i])->id)) return false;
+        if (strcmp(hm_ruleset_rule(ra, a->refs[i])->id, hm_ruleset_rule(rb, b->refs[i])->id))
+            return false;
     for (size_t i = 0; i < a->n_group * a->n_refs; i++)
         if (strcmp(a->group_fields[i], b->group_fields[i])) return false;
     for (int i = 0; i < a->n_cond; i++)

@@ -24,32 +24,39 @@ typedef enum {
 } hm_corr_type;
 extern const char *const hm_corr_type_names[];
 
-typedef enum { HM_COND_GT, HM_COND_GTE, HM_COND_LT, HM_COND_LTE, HM_COND_EQ, HM_COND_NEQ } hm_cond_op;
+typedef enum {
+    HM_COND_GT,
+    HM_COND_GTE,
+    HM_COND_LT,
+    HM_COND_LTE,
+    HM_COND_EQ,
+    HM_COND_NEQ
+} hm_cond_op;
 
 /* One correlation rule. Owned by the rule set; immutable after load. */
 typedef struct hm_corr {
-    uint32_t rule;           /* index of its hm_rule_meta in the rule set */
+    uint32_t rule; /* index of its hm_rule_meta in the rule set */
     hm_corr_type type;
-    uint32_t *refs;          /* referenced rules (detection or correlation), rule-set indexes */
+    uint32_t *refs; /* referenced rules (detection or correlation), rule-set indexes */
     size_t n_refs;
-    char **group_by;         /* group-by names (aliases allowed) */
+    char **group_by; /* group-by names (aliases allowed) */
     size_t n_group;
     /* field to read for group_by[g] from events of refs[r]: names[g * n_refs + r] */
     char **group_fields;
-    int *group_tax;          /* taxonomy id of group_fields[...] or -1 */
+    int *group_tax; /* taxonomy id of group_fields[...] or -1 */
     int64_t span_ns;
     struct {
         hm_cond_op op;
         double v;
     } cond[3];
     int n_cond;
-    char **value_fields;     /* condition.field (value_count may list several) */
+    char **value_fields; /* condition.field (value_count may list several) */
     size_t n_value_fields;
     int *value_tax;
-    double percentile;       /* value_percentile: 0..100 */
-    bool close_eval;         /* only upper bounds (lt/lte): evaluated when the window closes */
-    uint32_t min_rules;      /* temporal: distinct referenced rules needed */
-    uint32_t level;          /* 0 = references only detection rules; else 1 + deepest inner */
+    double percentile;  /* value_percentile: 0..100 */
+    bool close_eval;    /* only upper bounds (lt/lte): evaluated when the window closes */
+    uint32_t min_rules; /* temporal: distinct referenced rules needed */
+    uint32_t level;     /* 0 = references only detection rules; else 1 + deepest inner */
 } hm_corr;
 
 typedef struct hm_corr_set {
@@ -65,12 +72,12 @@ typedef struct hm_corr_set {
 /* A detection (or inner correlation) hit that feeds one correlation. Strings live in the
  * batch arena (or the correlator) until the hit is applied. */
 typedef struct hm_corr_hit {
-    uint32_t corr;     /* index in hm_corr_set */
-    uint32_t ref;      /* index in corr->refs */
+    uint32_t corr; /* index in hm_corr_set */
+    uint32_t ref;  /* index in corr->refs */
     int64_t ts_ns;
     hm_str event_id;
-    hm_str group;      /* group values joined with 0x1f; empty when no group-by */
-    hm_str value;      /* value field(s) joined with 0x1f */
+    hm_str group; /* group values joined with 0x1f; empty when no group-by */
+    hm_str value; /* value field(s) joined with 0x1f */
     bool has_value;
 } hm_corr_hit;
 
@@ -79,24 +86,24 @@ const hm_corr_set *hm_ruleset_correlations(const hm_ruleset *rs);
 
 /* Worker side: the hits one detection match produces (one per correlation that references
  * the rule and whose group-by fields the event has). Returns hits written (<= max). */
-size_t hm_corr_extract(const hm_ruleset *rs, uint32_t rule, const hm_event *ev,
-                       const char *origin, hm_arena *arena, hm_corr_hit *out, size_t max);
+size_t hm_corr_extract(const hm_ruleset *rs, uint32_t rule, const hm_event *ev, const char *origin,
+                       hm_arena *arena, hm_corr_hit *out, size_t max);
 
 /* ---- the correlator ---- */
 typedef struct hm_correlator hm_correlator;
 
 typedef struct hm_corr_opts {
-    const char *state;       /* "memory" or "redis://[user:pass@]host:port/db" */
-    int64_t lateness_ns;     /* out-of-order tolerance (default 60 s) */
-    const char *state_dir;   /* memory: snapshot on clean shutdown, reload on start; may be NULL */
-    const char *instance;    /* instance name for shared watermarks (default host:pid) */
-    const char *ns;          /* Redis key namespace (default "hm") */
+    const char *state;     /* "memory" or "redis://[user:pass@]host:port/db" */
+    int64_t lateness_ns;   /* out-of-order tolerance (default 60 s) */
+    const char *state_dir; /* memory: snapshot on clean shutdown, reload on start; may be NULL */
+    const char *instance;  /* instance name for shared watermarks (default host:pid) */
+    const char *ns;        /* Redis key namespace (default "hm") */
 } hm_corr_opts;
 
 typedef struct hm_corr_stats {
     uint64_t hits, applied, late, fired, groups, groups_expired;
     uint64_t backend_round_trips, backend_errors, backend_retries;
-    size_t memory_bytes;     /* memory backend: bytes held by group state */
+    size_t memory_bytes; /* memory backend: bytes held by group state */
 } hm_corr_stats;
 
 hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, char *err,

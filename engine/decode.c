@@ -2,7 +2,6 @@
 
 #include <stdio.h>
 
-
 #define HM_DECODER(name) extern const hm_decoder_ops hm_dec_##name;
 #include "decoders/decoder_list.h"
 #undef HM_DECODER
@@ -20,9 +19,9 @@ int hm_decoder_index(const char *name) {
     return -1;
 }
 
-static const char *const small_numbers[] = {
-    "0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",  "10", "11",
-    "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23"};
+static const char *const small_numbers[] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
+                                            "8",  "9",  "10", "11", "12", "13", "14", "15",
+                                            "16", "17", "18", "19", "20", "21", "22", "23"};
 
 /* Flags raw bytes that are not plain UTF-8 text (decoded anyway; see docs/pipeline.md). */
 static uint8_t scan_raw(const char *p, size_t n) {
@@ -48,9 +47,12 @@ static uint8_t scan_raw(const char *p, size_t n) {
         unsigned char c = (unsigned char)p[i];
         if (c < 0x80) continue;
         size_t k = 0;
-        if (c >= 0xC2 && c <= 0xDF) k = 2;
-        else if (c >= 0xE0 && c <= 0xEF) k = 3;
-        else if (c >= 0xF0 && c <= 0xF4) k = 4;
+        if (c >= 0xC2 && c <= 0xDF)
+            k = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            k = 3;
+        else if (c >= 0xF0 && c <= 0xF4)
+            k = 4;
         if (!k || i + k > n) return flags | HM_EV_INVALID_UTF8;
         for (size_t j = 1; j < k; j++)
             if (((unsigned char)p[i + j] & 0xC0) != 0x80) return flags | HM_EV_INVALID_UTF8;
@@ -141,16 +143,19 @@ int hm_decode_record(hm_decode_ctx *ctx, const hm_field_map *const *maps, const 
 
 /* [A-Za-z0-9_.:-] as a table: one load per key byte instead of a chain of compares */
 static const uint8_t key_char[256] = {
-    ['-'] = 1, ['.'] = 1, [':'] = 1, ['_'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
-    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['-'] = 1, ['.'] = 1, [':'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
     ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
-    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
 };
-static inline bool is_key_char(char c) { return key_char[(unsigned char)c]; }
+static inline bool is_key_char(char c) {
+    return key_char[(unsigned char)c];
+}
 
 bool hm_kv_next(hm_kv_iter *it, hm_str *key, hm_str *val) {
     const char *p = it->p, *e = it->end;
@@ -200,7 +205,8 @@ bool hm_kv_next(hm_kv_iter *it, hm_str *key, hm_str *val) {
 }
 
 void hm_dec_extra(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
-    if (ev->n_extra >= HM_EVENT_MAX_EXTRA) return; /* bounded: later vendor fields are kept in raw */
+    if (ev->n_extra >= HM_EVENT_MAX_EXTRA)
+        return; /* bounded: later vendor fields are kept in raw */
     /* capacity grows 8, 16, 32, 64, 96 inside the arena */
     uint16_t n = ev->n_extra;
     if (n == 0 || n == 8 || n == 16 || n == 32 || n == 64) {
@@ -316,8 +322,10 @@ bool hm_dec_time_iso(hm_decode_ctx *ctx, hm_event *ev, hm_str v) {
     bool zone;
     size_t used = hm_parse_iso8601(v.p, v.len, &ns, &zone);
     if (!used) return false;
-    if (zone) hm_dec_time_utc(ev, ns);
-    else hm_dec_time_local(ctx, ev, ns);
+    if (zone)
+        hm_dec_time_utc(ev, ns);
+    else
+        hm_dec_time_local(ctx, ev, ns);
     return true;
 }
 
@@ -384,9 +392,9 @@ const char *hm_outcome_from_word(hm_str w) {
     static const char *const ok[] = {"success", "succeeded", "successful", "accept", "accepted",
                                      "allow",   "allowed",   "ok",         "pass",   "passed",
                                      "permit",  "permitted", "granted",    "true",   "0"};
-    static const char *const bad[] = {"failure", "failed", "fail",   "deny",     "denied",
-                                      "block",   "blocked", "drop",  "dropped",  "reject",
-                                      "rejected", "error",  "false", "invalid"};
+    static const char *const bad[] = {"failure",  "failed",  "fail",  "deny",    "denied",
+                                      "block",    "blocked", "drop",  "dropped", "reject",
+                                      "rejected", "error",   "false", "invalid"};
     for (size_t i = 0; i < HM_ARRAY_LEN(ok); i++)
         if (hm_str_ieq_c(w, ok[i])) return "success";
     for (size_t i = 0; i < HM_ARRAY_LEN(bad); i++)
@@ -512,10 +520,14 @@ static int hex4(const char *p) {
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= c - '0';
-        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
     }
     return v;
 }
@@ -534,11 +546,21 @@ hm_str hm_json_str(hm_decode_ctx *ctx, int t) {
         }
         char c = s[++i];
         switch (c) {
-        case 'n': *o++ = '\n'; break;
-        case 't': *o++ = '\t'; break;
-        case 'r': *o++ = '\r'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
         case 'u': {
             int cp = i + 4 < n ? hex4(s + i + 1) : -1;
             if (cp < 0) {
@@ -557,7 +579,8 @@ hm_str hm_json_str(hm_decode_ctx *ctx, int t) {
             put_utf8(&o, (uint32_t)cp);
             break;
         }
-        default: *o++ = c; /* \" \\ \/ */
+        default:
+            *o++ = c; /* \" \\ \/ */
         }
     }
     *o = 0;

@@ -21,19 +21,19 @@
 #define JSMN_STRICT
 #include <jsmn.h>
 
-#define HM_DECODER_ABI 1
+#define HM_DECODER_ABI     1
 #define HM_JSON_MAX_TOKENS 4096
 
 typedef struct hm_decode_ctx {
-    hm_arena *arena;              /* the batch arena: for unescaped strings, extras */
-    const hm_time_ctx *tc;        /* year inference and district time zone */
-    const hm_syslog_hdr *hdr;     /* parsed header of the current record */
-    const hm_field_map *map;      /* mapping of the decoder being run (may be NULL) */
-    const char *reason;           /* set by a failing decoder: static text for dead letters */
+    hm_arena *arena;          /* the batch arena: for unescaped strings, extras */
+    const hm_time_ctx *tc;    /* year inference and district time zone */
+    const hm_syslog_hdr *hdr; /* parsed header of the current record */
+    const hm_field_map *map;  /* mapping of the decoder being run (may be NULL) */
+    const char *reason;       /* set by a failing decoder: static text for dead letters */
     /* JSON parse cache for the current body (filled by hm_dec_json) */
-    jsmntok_t *tok;               /* per-worker token array, HM_JSON_MAX_TOKENS */
-    int ntok;                     /* >0 parsed, <0 parse error (jsmn code), 0 not parsed */
-    const char *json;             /* the text the tokens index into */
+    jsmntok_t *tok;   /* per-worker token array, HM_JSON_MAX_TOKENS */
+    int ntok;         /* >0 parsed, <0 parse error (jsmn code), 0 not parsed */
+    const char *json; /* the text the tokens index into */
 } hm_decode_ctx;
 
 typedef struct hm_decoder_ops {

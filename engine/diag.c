@@ -24,8 +24,10 @@ void hm_diags_add(hm_diags *d, hm_diag_sev sev, const char *file, int line, int 
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     g->msg = hm_xstrdup(buf);
-    if (sev == HM_DIAG_ERROR) d->errors++;
-    else d->warnings++;
+    if (sev == HM_DIAG_ERROR)
+        d->errors++;
+    else
+        d->warnings++;
 }
 
 void hm_diags_free(hm_diags *d) {

@@ -13,8 +13,8 @@ typedef struct hm_diag {
     hm_diag_sev sev;
     char *file;
     int line, col;
-    char *rule;  /* rule id or title, may be NULL */
-    char *code;  /* short stable code, e.g. "unknown-modifier" */
+    char *rule; /* rule id or title, may be NULL */
+    char *code; /* short stable code, e.g. "unknown-modifier" */
     char *msg;
 } hm_diag;
 

@@ -25,10 +25,11 @@ extern const uint8_t hm_field_types[HM_F_COUNT];
 int hm_field_lookup(const char *name, size_t n);
 
 /* Source kinds (src_type); also the first routing key of detection. */
-#define HM_SRC_TYPES(X)                                                                          \
-    X(UNKNOWN, "unknown") X(FIREWALL, "firewall") X(WEB, "web") X(VPN, "vpn") X(DOOR, "door")   \
-    X(VISITOR, "visitor") X(SIS, "sis") X(IDP, "idp") X(RADIUS, "radius") X(SSH, "ssh")         \
-    X(DHCP, "dhcp") X(HOST, "host") X(SAAS, "saas") X(WINDOWS, "windows")
+#define HM_SRC_TYPES(X)                                                                            \
+    X(UNKNOWN, "unknown")                                                                          \
+    X(FIREWALL, "firewall") X(WEB, "web") X(VPN, "vpn") X(DOOR, "door") X(VISITOR, "visitor")      \
+        X(SIS, "sis") X(IDP, "idp") X(RADIUS, "radius") X(SSH, "ssh") X(DHCP, "dhcp")              \
+            X(HOST, "host") X(SAAS, "saas") X(WINDOWS, "windows")
 
 typedef enum hm_src_type {
 #define X(id, name) HM_SRC_##id,
@@ -49,9 +50,9 @@ typedef struct hm_record {
     const char *data; /* into the batch buffer */
     uint32_t len;
     uint32_t flags;
-    uint64_t pos;     /* byte offset (files), offset (Kafka), receive sequence (sockets) */
-    int64_t recv_ns;  /* wall clock when read */
-    uint64_t orig_len; /* full length when truncated */
+    uint64_t pos;       /* byte offset (files), offset (Kafka), receive sequence (sockets) */
+    int64_t recv_ns;    /* wall clock when read */
+    uint64_t orig_len;  /* full length when truncated */
     const char *origin; /* source name for the event id when it differs per record (Kafka
                          * "kafka:topic/partition", syslog sender); NULL = the batch origin.
                          * Must live as long as the engine (connectors intern them). */
@@ -69,16 +70,16 @@ typedef struct hm_kv {
 #define HM_EVENT_MAX_EXTRA 96
 
 typedef struct hm_event {
-    int64_t ts_ns;         /* event time, UTC ns since epoch */
-    int64_t recv_ns;       /* receive time */
-    uint64_t present[2];   /* bit per field id */
-    uint16_t decoder;      /* index in the decoder registry */
-    uint8_t src_type;      /* hm_src_type */
-    uint8_t flags;         /* HM_EV_* */
+    int64_t ts_ns;       /* event time, UTC ns since epoch */
+    int64_t recv_ns;     /* receive time */
+    uint64_t present[2]; /* bit per field id */
+    uint16_t decoder;    /* index in the decoder registry */
+    uint8_t src_type;    /* hm_src_type */
+    uint8_t flags;       /* HM_EV_* */
     uint16_t n_extra;
-    const hm_record *rec;  /* raw record; rec->data is the `raw` field */
-    hm_kv *extra;          /* arena array of n_extra */
-    hm_str f[HM_F_COUNT];  /* valid where present bit set */
+    const hm_record *rec; /* raw record; rec->data is the `raw` field */
+    hm_kv *extra;         /* arena array of n_extra */
+    hm_str f[HM_F_COUNT]; /* valid where present bit set */
 } hm_event;
 
 enum {

@@ -11,22 +11,22 @@
 
 #define HM_VERSION "0.1.0"
 
-#define HM_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HM_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define HM_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define HM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define HM_UNUSED(x) (void)(x)
+#define HM_UNUSED(x)    (void)(x)
 
 /* Error codes: functions return 0 on success and a negative hm_err on failure. */
 typedef enum hm_err {
     HM_OK = 0,
-    HM_ERR = -1,       /* generic failure; see errstr */
-    HM_ENOMEM = -2,    /* allocation failed */
-    HM_EIO = -3,       /* read/write failure */
-    HM_EPARSE = -4,    /* input not understood */
-    HM_EOF = -5,       /* source finished */
-    HM_EAGAIN = -6,    /* nothing now, try later */
-    HM_EUSAGE = -7,    /* bad option or configuration */
-    HM_ERETRY = -8,    /* transient failure: retry with backoff */
+    HM_ERR = -1,    /* generic failure; see errstr */
+    HM_ENOMEM = -2, /* allocation failed */
+    HM_EIO = -3,    /* read/write failure */
+    HM_EPARSE = -4, /* input not understood */
+    HM_EOF = -5,    /* source finished */
+    HM_EAGAIN = -6, /* nothing now, try later */
+    HM_EUSAGE = -7, /* bad option or configuration */
+    HM_ERETRY = -8, /* transient failure: retry with backoff */
 } hm_err;
 
 /* A byte slice: a view into memory someone else owns (a batch buffer, an arena,
@@ -37,8 +37,12 @@ typedef struct hm_str {
 } hm_str;
 
 #define HM_STR_LIT(s) ((hm_str){(s), (uint32_t)(sizeof(s) - 1)})
-static inline hm_str hm_str_c(const char *s) { return (hm_str){s, s ? (uint32_t)strlen(s) : 0}; }
-static inline hm_str hm_str_n(const char *s, size_t n) { return (hm_str){s, (uint32_t)n}; }
+static inline hm_str hm_str_c(const char *s) {
+    return (hm_str){s, s ? (uint32_t)strlen(s) : 0};
+}
+static inline hm_str hm_str_n(const char *s, size_t n) {
+    return (hm_str){s, (uint32_t)n};
+}
 static inline bool hm_str_eq(hm_str a, hm_str b) {
     return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }

@@ -77,7 +77,9 @@ int hm_field_map_get(const hm_field_map *m, const char *key, size_t n) {
     return -1;
 }
 
-const char *hm_field_map_decoder(const hm_field_map *m) { return m->decoder; }
+const char *hm_field_map_decoder(const hm_field_map *m) {
+    return m->decoder;
+}
 
 void hm_field_map_free(hm_field_map *m) {
     if (!m) return;

@@ -22,10 +22,14 @@ void hm_engine_request_stop(void) {
     g_stop++;
     g_stop_int = (int)g_stop;
 }
-void hm_engine_request_stats(void) { g_dump_stats = 1; }
+void hm_engine_request_stats(void) {
+    g_dump_stats = 1;
+}
 
 static volatile sig_atomic_t g_reload = 0;
-void hm_engine_request_reload(void) { g_reload = 1; }
+void hm_engine_request_reload(void) {
+    g_reload = 1;
+}
 
 void hm_engine_cfg_defaults(hm_engine_cfg *cfg) {
     memset(cfg, 0, sizeof(*cfg));
@@ -95,20 +99,20 @@ struct hm_engine {
     bqueue pool, work;
     hm_batch **all_batches;
     size_t n_batches;
-    uint64_t next_seq;        /* under work.mu */
-    size_t sources_running;   /* under work.mu */
+    uint64_t next_seq;      /* under work.mu */
+    size_t sources_running; /* under work.mu */
 
     /* reorder ring for the writer */
     pthread_mutex_t done_mu;
     pthread_cond_t done_cv;
-    hm_batch **ring;          /* [n_batches] indexed by seq % n_batches */
+    hm_batch **ring; /* [n_batches] indexed by seq % n_batches */
     bool workers_quit;
 
     hm_engine_stats stats;
     hm_correlator *corr;
     const hm_ruleset *corr_rules; /* the rule set the correlator is bound to */
     hm_buf corr_out, corr_dead;
-    hm_incidents *inc;            /* incident engine (--emit incidents|all), writer thread */
+    hm_incidents *inc; /* incident engine (--emit incidents|all), writer thread */
     hm_buf inc_out;
     /* hot reload: the published rule set and its generation (under work.mu), rule sets
      * replaced by a reload and freed once no worker or the correlator uses them */
@@ -117,7 +121,7 @@ struct hm_engine {
     struct retired {
         hm_ruleset *rs;
         uint64_t gen;
-    } *retired;
+    } * retired;
     size_t n_retired;
     uint64_t writer_gen;
     pthread_t reload_th;
@@ -138,7 +142,8 @@ hm_engine *hm_engine_new(const hm_engine_cfg *cfg, char *err, size_t errlen) {
     if (e->cfg.batch_cap < 1) e->cfg.batch_cap = HM_BATCH_CAP_DEFAULT;
     /* the whole range: replayed logs may be from any year */
     if (hm_tz_load(&e->tz, cfg->tz_name, 1970, 2100) != HM_OK) {
-        snprintf(err, errlen, "--tz %s: unknown time zone (expected Area/City, e.g. America/Chicago)",
+        snprintf(err, errlen,
+                 "--tz %s: unknown time zone (expected Area/City, e.g. America/Chicago)",
                  cfg->tz_name);
         free(e);
         return NULL;
@@ -232,8 +237,10 @@ static void work_push(hm_engine *e, hm_batch *b) {
     pthread_mutex_lock(&e->work.mu);
     b->seq = e->next_seq++;
     b->next = NULL;
-    if (e->work.tail) e->work.tail->next = b;
-    else e->work.head = b;
+    if (e->work.tail)
+        e->work.tail->next = b;
+    else
+        e->work.head = b;
     e->work.tail = b;
     e->work.n++;
     pthread_cond_signal(&e->work.cv);
@@ -278,8 +285,10 @@ static void *source_main(void *arg) {
         break;
     }
     if (b) {
-        if (b->n) work_push(e, b);
-        else pool_put(e, b);
+        if (b->n)
+            work_push(e, b);
+        else
+            pool_put(e, b);
     }
     st->finished = true;
     source_done(e);
@@ -289,7 +298,8 @@ static void *source_main(void *arg) {
 static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
     hm_decode_ctx ctx = {.arena = &b->arena, .tc = &e->tc, .tok = w->tok};
     bool emit_events = e->cfg.emit & HM_EMIT_EVENTS;
-    bool emit_alerts = e->cfg.emit & (HM_EMIT_ALERTS | HM_EMIT_INCIDENTS); /* alerts feed incidents */
+    bool emit_alerts =
+        e->cfg.emit & (HM_EMIT_ALERTS | HM_EMIT_INCIDENTS); /* alerts feed incidents */
     hm_batch_stats *s = &b->stats;
     /* phase 1: decode (timed per batch, not per event: two clock reads per batch) */
     int64_t t0 = hm_mono_ns();
@@ -301,8 +311,9 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
         b->reason[i] = NULL;
         if (HM_UNLIKELY(r->flags & HM_REC_OVERSIZE)) {
             s->oversize++;
-            b->reason[i] = (r->flags & HM_REC_TRUNCATED) ? "record exceeds the size limit (truncated)"
-                                                         : "record exceeds --max-record";
+            b->reason[i] = (r->flags & HM_REC_TRUNCATED)
+                               ? "record exceeds the size limit (truncated)"
+                               : "record exceeds --max-record";
         } else if (hm_decode_record(&ctx, e->maps, r, &w->hdr, ev) != HM_OK) {
             b->reason[i] = ctx.reason;
         }
@@ -347,7 +358,8 @@ static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
             if (!rm->generate) continue;
             s->alerts++;
             if (emit_alerts) {
-                hm_serialize_alert(&b->out, rm, &w->matches[k], ev, r->origin ? r->origin : b->origin);
+                hm_serialize_alert(&b->out, rm, &w->matches[k], ev,
+                                   r->origin ? r->origin : b->origin);
                 s->out_lines++;
             }
         }
@@ -371,7 +383,7 @@ static void *worker_main(void *arg) {
             b->rules_gen = e->rules_gen;
         }
         pthread_mutex_unlock(&e->work.mu);
-        if (!b) break; /* no more input */
+        if (!b) break;                  /* no more input */
         if (b->rules != w->det_rules) { /* a reload happened: rebuild this worker's matcher */
             hm_detector_free(w->det);
             w->det = b->rules ? hm_detector_new(b->rules) : NULL;
@@ -415,8 +427,9 @@ static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, boo
         e->corr_out.len = 0;
         e->corr_dead.len = 0;
         uint64_t written = 0;
-        int rc = finish ? hm_correlator_finish(e->corr, &e->corr_out, &written)
-                        : hm_correlator_push(e->corr, hits, n, &e->corr_out, &e->corr_dead, &written);
+        int rc = finish
+                     ? hm_correlator_finish(e->corr, &e->corr_out, &written)
+                     : hm_correlator_push(e->corr, hits, n, &e->corr_out, &e->corr_dead, &written);
         if (rc == HM_OK) {
             e->stats.corr_alerts += written;
             const char *cp = e->corr_out.p;
@@ -439,12 +452,14 @@ static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, boo
             return;
         }
         if (g_stop > 1) {
-            hm_error("correlate", "state backend unavailable; stopping without applying the last batch");
+            hm_error("correlate",
+                     "state backend unavailable; stopping without applying the last batch");
             e->rc = HM_EIO;
             return;
         }
         if (attempt == 0 || attempt % 20 == 0)
-            hm_warn("correlate", "state backend unavailable; input is paused, retrying (attempt %d)",
+            hm_warn("correlate",
+                    "state backend unavailable; input is paused, retrying (attempt %d)",
                     attempt + 1);
         struct timespec ts = {backoff_ms / 1000, (backoff_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -461,8 +476,10 @@ static void free_retired(hm_engine *e) {
             if (__atomic_load_n(&e->workers[w].det_gen, __ATOMIC_ACQUIRE) <= e->retired[i].gen &&
                 e->workers[w].det_rules)
                 busy = true;
-        if (busy) e->retired[keep++] = e->retired[i];
-        else hm_ruleset_free(e->retired[i].rs);
+        if (busy)
+            e->retired[keep++] = e->retired[i];
+        else
+            hm_ruleset_free(e->retired[i].rs);
     }
     e->n_retired = keep;
 }
@@ -470,7 +487,8 @@ static void free_retired(hm_engine *e) {
 /* Incident lines changed since the last call, right after the alerts that changed them. */
 static void write_incidents(hm_engine *e, bool finish) {
     e->inc_out.len = 0;
-    size_t n = finish ? hm_incidents_finish(e->inc, &e->inc_out) : hm_incidents_flush(e->inc, &e->inc_out);
+    size_t n =
+        finish ? hm_incidents_finish(e->inc, &e->inc_out) : hm_incidents_flush(e->inc, &e->inc_out);
     e->stats.out_lines += n;
     for (size_t i = 0; i < e->n_sinks && n; i++)
         if (hm_sink_write(&e->sinks[i], e->inc_out.p, e->inc_out.len, n, &g_stop_int) != HM_OK) {
@@ -490,7 +508,8 @@ static void write_batch(hm_engine *e, hm_batch *b) {
     if (e->n_retired) free_retired(e);
     const char *op = b->out.p; /* with incidents: alerts tagged with their incident id */
     size_t ol = b->out.len;
-    if (e->inc) hm_incidents_feed(e->inc, &op, &ol, &b->stats.out_lines, e->cfg.emit & HM_EMIT_ALERTS);
+    if (e->inc)
+        hm_incidents_feed(e->inc, &op, &ol, &b->stats.out_lines, e->cfg.emit & HM_EMIT_ALERTS);
     for (size_t i = 0; i < e->n_sinks; i++)
         if (ol && hm_sink_write(&e->sinks[i], op, ol, b->stats.out_lines, &g_stop_int) != HM_OK) {
             hm_error("output", "%s: giving up; stopping intake", e->sinks[i].uri);
@@ -516,7 +535,8 @@ static void write_batch(hm_engine *e, hm_batch *b) {
             hm_warn("dead-letter",
                     "records could not be decoded and no --dead-letter PATH is set; they are "
                     "counted in --stats (first: %s, at %s:%llu)",
-                    b->reason[i] ? b->reason[i] : "?", b->origin, (unsigned long long)b->rec[i].pos);
+                    b->reason[i] ? b->reason[i] : "?", b->origin,
+                    (unsigned long long)b->rec[i].pos);
         }
     }
     fold_stats(e, b);
@@ -550,13 +570,15 @@ static uint64_t rules_signature(const char *path, uint64_t h, int depth) {
     bool rule_file = (l > 4 && (!strcmp(path + l - 4, ".yml") || !strcmp(path + l - 4, ".yar"))) ||
                      (l > 5 && (!strcmp(path + l - 5, ".yaml") || !strcmp(path + l - 5, ".yara")));
     if (!rule_file) return h;
-    int64_t meta[2] = {(int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec};
+    int64_t meta[2] = {(int64_t)sb.st_size,
+                       (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec};
     return hm_hash64(meta, sizeof meta, h);
 }
 
 static uint64_t all_rules_signature(const hm_engine *e) {
     uint64_t h = 0;
-    for (size_t i = 0; i < e->cfg.n_rule_paths; i++) h ^= rules_signature(e->cfg.rule_paths[i], i + 1, 0);
+    for (size_t i = 0; i < e->cfg.n_rule_paths; i++)
+        h ^= rules_signature(e->cfg.rule_paths[i], i + 1, 0);
     return h;
 }
 
@@ -590,7 +612,9 @@ static void *reload_main(void *arg) {
         hm_ruleset *rs = hm_ruleset_load(e->cfg.rule_paths, e->cfg.n_rule_paths, &o, &d);
         if (!rs) {
             hm_diags_print_text(&d, stderr);
-            hm_error("rules", "reload rejected: %zu error(s) above; the running rules stay in force", d.errors);
+            hm_error("rules",
+                     "reload rejected: %zu error(s) above; the running rules stay in force",
+                     d.errors);
             e->reloads_failed++;
             hm_diags_free(&d);
             continue;
@@ -721,7 +745,9 @@ static long peak_rss_kb(void) {
     return kb;
 }
 
-const hm_engine_stats *hm_engine_get_stats(const hm_engine *e) { return &e->stats; }
+const hm_engine_stats *hm_engine_get_stats(const hm_engine *e) {
+    return &e->stats;
+}
 
 void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     const hm_engine_stats *s = &e->stats;
@@ -736,8 +762,9 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
             (unsigned long long)s->decoded, (unsigned long long)s->dead,
             (unsigned long long)s->oversize, (unsigned long long)s->invalid_utf8,
             (unsigned long long)s->nul_bytes, (unsigned long long)s->ts_from_recv,
-            (unsigned long long)s->alerts, (unsigned long long)s->out_lines, secs > 0 ? (double)s->records / secs : 0.0,
-            (double)s->decode_ns / 1e9, (double)s->detect_ns / 1e9);
+            (unsigned long long)s->alerts, (unsigned long long)s->out_lines,
+            secs > 0 ? (double)s->records / secs : 0.0, (double)s->decode_ns / 1e9,
+            (double)s->detect_ns / 1e9);
     bool first = true;
     for (size_t i = 0; i < hm_decoders_count && i < 64; i++) {
         if (!s->per_decoder[i]) continue;
@@ -747,17 +774,19 @@ void hm_engine_print_stats(const hm_engine *e, FILE *f) {
     }
     fprintf(f, "},\"inputs\":{");
     for (size_t i = 0; i < e->n_sources; i++)
-        fprintf(f, "%s\"%s\":%llu", i ? "," : "", e->sources[i].src.uri ? e->sources[i].src.uri : "",
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "",
+                e->sources[i].src.uri ? e->sources[i].src.uri : "",
                 (unsigned long long)s->per_source[i]);
-    fprintf(f, "},\"rule_reloads\":{\"ok\":%llu,\"rejected\":%llu", (unsigned long long)e->reloads_ok,
-            (unsigned long long)e->reloads_failed);
+    fprintf(f, "},\"rule_reloads\":{\"ok\":%llu,\"rejected\":%llu",
+            (unsigned long long)e->reloads_ok, (unsigned long long)e->reloads_failed);
     fprintf(f, "},\"correlation\":{");
     if (e->corr) {
         hm_corr_stats cs;
         hm_correlator_stats(e->corr, &cs);
-        fprintf(f, "\"alerts\":%llu,\"hits\":%llu,\"late\":%llu,\"fired\":%llu,\"groups\":%llu,"
-                   "\"groups_expired\":%llu,\"state_bytes\":%zu,\"round_trips\":%llu,"
-                   "\"backend_errors\":%llu",
+        fprintf(f,
+                "\"alerts\":%llu,\"hits\":%llu,\"late\":%llu,\"fired\":%llu,\"groups\":%llu,"
+                "\"groups_expired\":%llu,\"state_bytes\":%zu,\"round_trips\":%llu,"
+                "\"backend_errors\":%llu",
                 (unsigned long long)s->corr_alerts, (unsigned long long)cs.hits,
                 (unsigned long long)cs.late, (unsigned long long)cs.fired,
                 (unsigned long long)cs.groups, (unsigned long long)cs.groups_expired,

@@ -31,26 +31,26 @@ typedef struct hm_engine_cfg {
     size_t n_inputs;
     const char **outputs;
     size_t n_outputs;
-    const char *dead_letter;   /* JSONL path or NULL */
+    const char *dead_letter; /* JSONL path or NULL */
     const char *mappings_dir;
-    const char *tz_name;       /* district time zone */
-    int fixed_year;            /* 0 = infer */
+    const char *tz_name; /* district time zone */
+    int fixed_year;      /* 0 = infer */
     int workers;
     uint32_t batch_cap;
-    unsigned emit;             /* hm_emit bits */
+    unsigned emit; /* hm_emit bits */
     bool follow;
-    bool stats;                /* print stats at exit */
-    bool include_raw;          /* write `raw` in event output */
-    int64_t exit_on_idle_ns;   /* 0 = never */
+    bool stats;              /* print stats at exit */
+    bool include_raw;        /* write `raw` in event output */
+    int64_t exit_on_idle_ns; /* 0 = never */
     size_t max_record;
     size_t hard_cap;
-    const hm_ruleset *rules;   /* compiled detection rules, or NULL; the engine takes
-                                * ownership when hm_engine_new succeeds */
-    const char **kafka_props;  /* librdkafka "key=value" properties (-X) for kafka:// */
-    size_t n_kafka_props;      /* inputs and outputs (borrowed) */
-    hm_corr_opts corr;         /* correlation state backend, lateness */
-    bool reference_matcher;    /* use the slow reference evaluator (benchmarks, checks) */
-    const char **rule_paths;   /* for hot reload (SIGHUP, --watch); NULL = no reload */
+    const hm_ruleset *rules;  /* compiled detection rules, or NULL; the engine takes
+                               * ownership when hm_engine_new succeeds */
+    const char **kafka_props; /* librdkafka "key=value" properties (-X) for kafka:// */
+    size_t n_kafka_props;     /* inputs and outputs (borrowed) */
+    hm_corr_opts corr;        /* correlation state backend, lateness */
+    bool reference_matcher;   /* use the slow reference evaluator (benchmarks, checks) */
+    const char **rule_paths;  /* for hot reload (SIGHUP, --watch); NULL = no reload */
     size_t n_rule_paths;
     hm_rules_opts rules_opts;
     bool watch_rules;
@@ -63,9 +63,9 @@ void hm_engine_cfg_defaults(hm_engine_cfg *cfg);
 typedef struct hm_engine_stats {
     uint64_t records, bytes, decoded, dead, invalid_utf8, nul_bytes, oversize, ts_from_recv;
     uint64_t out_lines, batches, alerts, corr_alerts;
-    uint64_t decode_ns, detect_ns;  /* summed over workers */
+    uint64_t decode_ns, detect_ns; /* summed over workers */
     uint64_t per_decoder[64];
-    uint64_t *per_source;      /* [n_inputs] records */
+    uint64_t *per_source; /* [n_inputs] records */
     int64_t started_ns, finished_ns;
 } hm_engine_stats;
 

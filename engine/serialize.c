@@ -27,8 +27,10 @@ static void put_fields(hm_buf *out, const hm_event *ev) {
         hm_buf_puts(out, hm_field_names[i]);
         hm_buf_puts(out, "\":");
         hm_str v = ev->f[i];
-        if (hm_field_types[i] == HM_T_N && is_json_int(v)) hm_buf_put(out, v.p, v.len);
-        else hm_buf_put_json_str(out, v);
+        if (hm_field_types[i] == HM_T_N && is_json_int(v))
+            hm_buf_put(out, v.p, v.len);
+        else
+            hm_buf_put_json_str(out, v);
     }
     if (ev->n_extra) {
         hm_buf_puts(out, ",\"vendor_fields\":{");
@@ -64,7 +66,8 @@ void hm_serialize_event(hm_buf *out, const hm_event *ev, const char *origin, boo
             hm_buf_puts(out, first ? "\"nul_byte\"" : ",\"nul_byte\"");
             first = false;
         }
-        if (ev->flags & HM_EV_TS_FROM_RECV) hm_buf_puts(out, first ? "\"time_from_receive\"" : ",\"time_from_receive\"");
+        if (ev->flags & HM_EV_TS_FROM_RECV)
+            hm_buf_puts(out, first ? "\"time_from_receive\"" : ",\"time_from_receive\"");
         hm_buf_putc(out, ']');
     }
     if (include_raw) {

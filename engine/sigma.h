@@ -23,24 +23,24 @@ extern const char *const hm_level_names[5];
 
 /* What an alert needs to know about a rule. Owned by the rule set. */
 typedef struct hm_rule_meta {
-    char *id;           /* Sigma id, or a stable id derived from file and title */
-    char *name;         /* Sigma `name`, may be NULL */
+    char *id;   /* Sigma id, or a stable id derived from file and title */
+    char *name; /* Sigma `name`, may be NULL */
     char *title;
-    char *description;  /* may be NULL */
-    char *status;       /* may be NULL */
-    char *author;       /* may be NULL */
+    char *description; /* may be NULL */
+    char *status;      /* may be NULL */
+    char *author;      /* may be NULL */
     hm_level level;
     char **tags;
     size_t n_tags;
     char **falsepositives;
     size_t n_falsepositives;
-    char **fields;      /* Sigma `fields`: fields to show the analyst */
+    char **fields; /* Sigma `fields`: fields to show the analyst */
     size_t n_fields;
     char *ls_product, *ls_category, *ls_service; /* logsource, may be NULL */
     char *file;
     int line;
     bool is_correlation;
-    bool generate;      /* emits its own alerts (false when only correlations use it) */
+    bool generate;          /* emits its own alerts (false when only correlations use it) */
     char **selection_names; /* search identifiers, in rule order */
     size_t n_selections;
 } hm_rule_meta;

@@ -35,9 +35,12 @@ static void str_pattern(const sg_pred *p, hm_buf *b) {
     }
     if (anchor_start) hm_buf_puts(b, "\\A");
     for (size_t i = from; i < to; i++) {
-        if (p->wild && p->wild[i] == 1) hm_buf_puts(b, ".*");
-        else if (p->wild && p->wild[i] == 2) hm_buf_putc(b, '.');
-        else put_lit(b, (unsigned char)p->val[i]);
+        if (p->wild && p->wild[i] == 1)
+            hm_buf_puts(b, ".*");
+        else if (p->wild && p->wild[i] == 2)
+            hm_buf_putc(b, '.');
+        else
+            put_lit(b, (unsigned char)p->val[i]);
     }
     if (anchor_end) hm_buf_puts(b, "\\z");
     hm_buf_putc(b, 0);
@@ -288,9 +291,12 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
 static int tri(const hm_ruleset *rs, uint32_t n) {
     const sg_node *nd = &rs->nodes[n];
     switch (nd->kind) {
-    case SG_N_TRUE: return 1;
-    case SG_N_FALSE: return 0;
-    case SG_N_PRED: return rs->preds[nd->pred].in_hs ? 0 : 2;
+    case SG_N_TRUE:
+        return 1;
+    case SG_N_FALSE:
+        return 0;
+    case SG_N_PRED:
+        return rs->preds[nd->pred].in_hs ? 0 : 2;
     case SG_N_NOT: {
         int v = tri(rs, rs->kids[nd->kid0]);
         return v == 2 ? 2 : !v;

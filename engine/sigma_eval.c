@@ -63,11 +63,16 @@ bool sg_parse_double(hm_str v, double *out) {
 
 static bool cmp(uint8_t op, double a, double b) {
     switch (op) {
-    case SG_CMP_LT: return a < b;
-    case SG_CMP_LTE: return a <= b;
-    case SG_CMP_GT: return a > b;
-    case SG_CMP_GTE: return a >= b;
-    default: return a == b;
+    case SG_CMP_LT:
+        return a < b;
+    case SG_CMP_LTE:
+        return a <= b;
+    case SG_CMP_GT:
+        return a > b;
+    case SG_CMP_GTE:
+        return a >= b;
+    default:
+        return a == b;
     }
 }
 
@@ -100,13 +105,25 @@ bool sg_eval_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *ev
     hm_civil_from_days(days, &y, &mo, &d);
     double val;
     switch (p->tpart) {
-    case SG_TP_MINUTE: val = (double)(rem / 60 % 60); break;
-    case SG_TP_HOUR: val = (double)(rem / 3600); break;
-    case SG_TP_DAY: val = d; break;
-    case SG_TP_MONTH: val = mo; break;
-    case SG_TP_YEAR: val = y; break;
-    case SG_TP_WEEKDAY: val = (double)((days % 7 + 7 + 3) % 7 + 1); break; /* 1=Mon..7=Sun */
-    default: { /* ISO week number */
+    case SG_TP_MINUTE:
+        val = (double)(rem / 60 % 60);
+        break;
+    case SG_TP_HOUR:
+        val = (double)(rem / 3600);
+        break;
+    case SG_TP_DAY:
+        val = d;
+        break;
+    case SG_TP_MONTH:
+        val = mo;
+        break;
+    case SG_TP_YEAR:
+        val = y;
+        break;
+    case SG_TP_WEEKDAY:
+        val = (double)((days % 7 + 7 + 3) % 7 + 1);
+        break;                               /* 1=Mon..7=Sun */
+    default: {                               /* ISO week number */
         int64_t wd = (days % 7 + 7 + 3) % 7; /* 0 = Monday */
         int64_t thursday = days - wd + 3;
         int ty;

@@ -27,62 +27,70 @@ typedef enum {
 } sg_pkind;
 
 typedef enum { SG_CMP_LT, SG_CMP_LTE, SG_CMP_GT, SG_CMP_GTE, SG_CMP_EQ } sg_cmp;
-typedef enum { SG_TP_MINUTE, SG_TP_HOUR, SG_TP_DAY, SG_TP_WEEK, SG_TP_MONTH, SG_TP_YEAR, SG_TP_WEEKDAY } sg_tpart;
+typedef enum {
+    SG_TP_MINUTE,
+    SG_TP_HOUR,
+    SG_TP_DAY,
+    SG_TP_WEEK,
+    SG_TP_MONTH,
+    SG_TP_YEAR,
+    SG_TP_WEEKDAY
+} sg_tpart;
 
 /* A field reference: a taxonomy field, a vendor field by name (slot), the raw record
  * (keywords) or the event time. */
 enum { SG_F_RAW = -2, SG_F_TIME = -3 };
 typedef struct sg_field {
     char *name;
-    int tax;   /* taxonomy id, SG_F_RAW, SG_F_TIME, or -1 = vendor field */
-    int slot;  /* vendor-field slot (tax == -1) */
-    int db;    /* Hyperscan database index or -1 */
+    int tax;  /* taxonomy id, SG_F_RAW, SG_F_TIME, or -1 = vendor field */
+    int slot; /* vendor-field slot (tax == -1) */
+    int db;   /* Hyperscan database index or -1 */
 } sg_field;
 
 typedef struct sg_pred {
-    uint8_t kind;     /* sg_pkind */
-    uint8_t match;    /* sg_match for SG_P_STR / FIELDREF */
-    bool cased;       /* case-sensitive */
-    bool in_hs;       /* decided by the field's Hyperscan scan */
-    bool prefilter;   /* Hyperscan approximates; confirm with PCRE2 */
+    uint8_t kind;   /* sg_pkind */
+    uint8_t match;  /* sg_match for SG_P_STR / FIELDREF */
+    bool cased;     /* case-sensitive */
+    bool in_hs;     /* decided by the field's Hyperscan scan */
+    bool prefilter; /* Hyperscan approximates; confirm with PCRE2 */
     uint32_t rule;
-    int field;        /* index in ruleset fields */
-    char *val;        /* STR: bytes (may contain NUL); REGEX: pattern source */
+    int field; /* index in ruleset fields */
+    char *val; /* STR: bytes (may contain NUL); REGEX: pattern source */
     size_t vlen;
-    uint8_t *wild;    /* STR glob: per byte 0 literal, 1 '*', 2 '?' (NULL if none) */
-    pcre2_code *re;   /* REGEX (always compiled, for confirm/reference) */
+    uint8_t *wild;  /* STR glob: per byte 0 literal, 1 '*', 2 '?' (NULL if none) */
+    pcre2_code *re; /* REGEX (always compiled, for confirm/reference) */
     uint32_t re_flags;
     /* CIDR */
-    uint8_t family;   /* 4 or 6 */
+    uint8_t family; /* 4 or 6 */
     uint8_t addr[16];
     int prefix;
     /* NUM / TIMEPART */
-    uint8_t cmp;      /* sg_cmp */
-    uint8_t tpart;    /* sg_tpart */
+    uint8_t cmp;   /* sg_cmp */
+    uint8_t tpart; /* sg_tpart */
     double num;
     /* FIELDREF */
     int field2;
     /* YARA */
     char *yara_rule;
-    int line, col;    /* where in the rule file */
+    int line, col; /* where in the rule file */
 } sg_pred;
 
 /* Condition tree, flat: nodes refer to children by index into ruleset->kids. */
 typedef enum { SG_N_PRED, SG_N_AND, SG_N_OR, SG_N_NOT, SG_N_TRUE, SG_N_FALSE } sg_nkind;
 typedef struct sg_node {
     uint8_t kind;
-    int16_t sel;        /* search identifier index this node is the root of, or -1 */
-    uint32_t pred;      /* SG_N_PRED */
+    int16_t sel;          /* search identifier index this node is the root of, or -1 */
+    uint32_t pred;        /* SG_N_PRED */
     uint32_t kid0, nkids; /* children: ruleset->kids[kid0 .. kid0+nkids) */
 } sg_node;
 
 typedef struct sg_rule {
     hm_rule_meta meta;
-    uint32_t root;        /* condition root node */
-    uint32_t *sel_roots;  /* per search identifier, its node (for evidence) */
+    uint32_t root;       /* condition root node */
+    uint32_t *sel_roots; /* per search identifier, its node (for evidence) */
     uint16_t ls_product, ls_category, ls_service; /* interned logsource ids; 0 = any */
     bool cat_registry_event; /* category registry_event: matches every registry_* category */
-    bool always;          /* can be true with no Hyperscan predicate marked */
+    bool always;             /* can be true with no Hyperscan predicate marked */
     bool enabled;
 } sg_rule;
 
@@ -91,7 +99,7 @@ typedef struct sg_db {
     hs_database_t *db;
     uint32_t *pred_of_id; /* Hyperscan expression id -> predicate index */
     uint32_t n;
-    uint32_t *rules;      /* distinct rules with a predicate here (logsource planning) */
+    uint32_t *rules; /* distinct rules with a predicate here (logsource planning) */
     uint32_t n_rules;
 } sg_db;
 
@@ -106,19 +114,19 @@ struct hm_ruleset {
     size_t n_kids, cap_kids;
     sg_field *fields;
     size_t n_fields, cap_fields;
-    size_t n_slots;             /* vendor-field slots */
-    int tax_field[HM_F_COUNT];  /* taxonomy id -> field index or -1 */
-    int raw_field, time_field;  /* field index or -1 */
+    size_t n_slots;            /* vendor-field slots */
+    int tax_field[HM_F_COUNT]; /* taxonomy id -> field index or -1 */
+    int raw_field, time_field; /* field index or -1 */
     /* vendor field name -> slot: open addressing */
     char **slot_names;
-    uint32_t *slot_hash_idx;    /* [slot_cap] slot+1 or 0 */
+    uint32_t *slot_hash_idx; /* [slot_cap] slot+1 or 0 */
     size_t slot_cap;
     /* logsource value interning */
     char **ls_names;
     size_t n_ls;
     sg_db *dbs;
     size_t n_dbs;
-    uint32_t *pred_next;        /* next predicate sharing a Hyperscan expression, or UINT32_MAX */
+    uint32_t *pred_next; /* next predicate sharing a Hyperscan expression, or UINT32_MAX */
     hs_scratch_t *proto_scratch;
     uint32_t max_regex_groups;
     /* rules that must always be evaluated, and per-pred rule marks */
@@ -126,8 +134,8 @@ struct hm_ruleset {
     size_t n_always;
     hm_ruleset_info info;
     const struct hm_tz *tz;
-    void *yara_rules;           /* YR_RULES* */
-    struct hm_corr_set *corrs;  /* correlation rules (correlate.h), may be NULL */
+    void *yara_rules;          /* YR_RULES* */
+    struct hm_corr_set *corrs; /* correlation rules (correlate.h), may be NULL */
     size_t n_filters, n_correlations;
 };
 

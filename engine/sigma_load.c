@@ -18,12 +18,12 @@ const char *const hm_level_names[5] = {"informational", "low", "medium", "high",
 
 /* ---------- growable arrays of the rule set ---------- */
 
-#define GROW(arr, n, cap)                                                                         \
-    do {                                                                                          \
-        if ((n) == (cap)) {                                                                       \
-            (cap) = (cap) ? (cap) * 2 : 64;                                                       \
-            (arr) = hm_xrealloc((arr), (cap) * sizeof(*(arr)));                                   \
-        }                                                                                         \
+#define GROW(arr, n, cap)                                                                          \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            (cap) = (cap) ? (cap)*2 : 64;                                                          \
+            (arr) = hm_xrealloc((arr), (cap) * sizeof(*(arr)));                                    \
+        }                                                                                          \
     } while (0)
 
 static uint32_t node_new(hm_ruleset *rs, sg_nkind k) {
@@ -48,7 +48,9 @@ static uint32_t node_list(hm_ruleset *rs, sg_nkind k, const uint32_t *kids, size
     return id;
 }
 
-static uint32_t node_not(hm_ruleset *rs, uint32_t kid) { return node_list(rs, SG_N_NOT, &kid, 1); }
+static uint32_t node_not(hm_ruleset *rs, uint32_t kid) {
+    return node_list(rs, SG_N_NOT, &kid, 1);
+}
 
 static uint32_t node_pred(hm_ruleset *rs, uint32_t pred) {
     uint32_t id = node_new(rs, SG_N_PRED);
@@ -123,9 +125,12 @@ static int slot_intern(hm_ruleset *rs, const char *name) {
 /* Field index for a rule field name (interned). */
 static int field_intern(hm_ruleset *rs, const char *name) {
     int tax = -1;
-    if (!strcmp(name, "")) tax = SG_F_RAW;
-    else if (!strcmp(name, "time") || !strcmp(name, "@timestamp")) tax = SG_F_TIME;
-    else tax = hm_field_lookup(name, strlen(name));
+    if (!strcmp(name, ""))
+        tax = SG_F_RAW;
+    else if (!strcmp(name, "time") || !strcmp(name, "@timestamp"))
+        tax = SG_F_TIME;
+    else
+        tax = hm_field_lookup(name, strlen(name));
     if (tax >= 0 && rs->tax_field[tax] >= 0) return rs->tax_field[tax];
     if (tax == SG_F_RAW && rs->raw_field >= 0) return rs->raw_field;
     if (tax == SG_F_TIME && rs->time_field >= 0) return rs->time_field;
@@ -142,9 +147,12 @@ static int field_intern(hm_ruleset *rs, const char *name) {
     f->slot = tax == -1 ? slot_intern(rs, name) : -1;
     f->db = -1;
     int idx = (int)rs->n_fields++;
-    if (tax >= 0) rs->tax_field[tax] = idx;
-    else if (tax == SG_F_RAW) rs->raw_field = idx;
-    else if (tax == SG_F_TIME) rs->time_field = idx;
+    if (tax >= 0)
+        rs->tax_field[tax] = idx;
+    else if (tax == SG_F_RAW)
+        rs->raw_field = idx;
+    else if (tax == SG_F_TIME)
+        rs->time_field = idx;
     return idx;
 }
 
@@ -178,10 +186,10 @@ typedef struct loadctx {
     const char *file;
     const char *rule_label; /* for diagnostics */
     uint32_t rule_idx;
-    bool failed;            /* current rule has an error */
+    bool failed; /* current rule has an error */
     placeholder *ph;
     size_t n_ph;
-    void *yara_names;       /* char ** of known YARA rule names */
+    void *yara_names; /* char ** of known YARA rule names */
     size_t n_yara_names;
 } loadctx;
 
@@ -206,8 +214,8 @@ static void lwarn(loadctx *c, const hm_ynode *at, const char *code, const char *
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    hm_diags_add(c->d, HM_DIAG_WARNING, c->file, at ? at->line : 1, at ? at->col : 1,
-                 c->rule_label, code, "%s", buf);
+    hm_diags_add(c->d, HM_DIAG_WARNING, c->file, at ? at->line : 1, at ? at->col : 1, c->rule_label,
+                 code, "%s", buf);
 }
 
 /* ---------- Sigma strings ---------- */
@@ -258,19 +266,33 @@ static sstr ss_parse(const char *v, size_t n) {
 /* ---------- modifiers ---------- */
 
 enum {
-    MOD_CONTAINS = 1u << 0, MOD_STARTS = 1u << 1, MOD_ENDS = 1u << 2, MOD_ALL = 1u << 3,
-    MOD_RE = 1u << 4, MOD_CIDR = 1u << 5, MOD_EXISTS = 1u << 6, MOD_CASED = 1u << 7,
-    MOD_NEQ = 1u << 8, MOD_NUM = 1u << 9, MOD_TIME = 1u << 10, MOD_EXPAND = 1u << 11,
-    MOD_FIELDREF = 1u << 12, MOD_YARA = 1u << 13, MOD_WINDASH = 1u << 14, MOD_ENC = 1u << 15,
-    MOD_RE_I = 1u << 16, MOD_RE_M = 1u << 17, MOD_RE_S = 1u << 18,
+    MOD_CONTAINS = 1u << 0,
+    MOD_STARTS = 1u << 1,
+    MOD_ENDS = 1u << 2,
+    MOD_ALL = 1u << 3,
+    MOD_RE = 1u << 4,
+    MOD_CIDR = 1u << 5,
+    MOD_EXISTS = 1u << 6,
+    MOD_CASED = 1u << 7,
+    MOD_NEQ = 1u << 8,
+    MOD_NUM = 1u << 9,
+    MOD_TIME = 1u << 10,
+    MOD_EXPAND = 1u << 11,
+    MOD_FIELDREF = 1u << 12,
+    MOD_YARA = 1u << 13,
+    MOD_WINDASH = 1u << 14,
+    MOD_ENC = 1u << 15,
+    MOD_RE_I = 1u << 16,
+    MOD_RE_M = 1u << 17,
+    MOD_RE_S = 1u << 18,
 };
 enum { ENC_B64 = 1, ENC_B64OFF, ENC_U16LE, ENC_U16BE, ENC_U16BOM };
 
 typedef struct mods {
     unsigned flags;
-    uint8_t cmp;       /* for MOD_NUM */
-    uint8_t tpart;     /* for MOD_TIME */
-    uint8_t enc[8];    /* encoding chain, in order (windash recorded as 99) */
+    uint8_t cmp;    /* for MOD_NUM */
+    uint8_t tpart;  /* for MOD_TIME */
+    uint8_t enc[8]; /* encoding chain, in order (windash recorded as 99) */
     int n_enc;
 } mods;
 
@@ -279,13 +301,20 @@ static bool parse_mods(loadctx *c, const hm_ynode *at, char **parts, int nparts,
     for (int i = 0; i < nparts; i++) {
         const char *p = parts[i];
         bool first = i == 0;
-        if (!strcmp(p, "contains")) m->flags |= MOD_CONTAINS;
-        else if (!strcmp(p, "startswith")) m->flags |= MOD_STARTS;
-        else if (!strcmp(p, "endswith")) m->flags |= MOD_ENDS;
-        else if (!strcmp(p, "all")) m->flags |= MOD_ALL;
-        else if (!strcmp(p, "cased")) m->flags |= MOD_CASED;
-        else if (!strcmp(p, "neq")) m->flags |= MOD_NEQ;
-        else if (!strcmp(p, "expand")) m->flags |= MOD_EXPAND;
+        if (!strcmp(p, "contains"))
+            m->flags |= MOD_CONTAINS;
+        else if (!strcmp(p, "startswith"))
+            m->flags |= MOD_STARTS;
+        else if (!strcmp(p, "endswith"))
+            m->flags |= MOD_ENDS;
+        else if (!strcmp(p, "all"))
+            m->flags |= MOD_ALL;
+        else if (!strcmp(p, "cased"))
+            m->flags |= MOD_CASED;
+        else if (!strcmp(p, "neq"))
+            m->flags |= MOD_NEQ;
+        else if (!strcmp(p, "expand"))
+            m->flags |= MOD_EXPAND;
         else if (!strcmp(p, "windash")) {
             m->flags |= MOD_WINDASH;
             if (m->n_enc < 8) m->enc[m->n_enc++] = 99;
@@ -310,24 +339,32 @@ static bool parse_mods(loadctx *c, const hm_ynode *at, char **parts, int nparts,
             m->flags |= MOD_CIDR;
         } else if (!strcmp(p, "exists")) {
             if (!first || nparts > 1) {
-                lerr(c, at, "bad-modifier-chain", "'exists' cannot be combined with other modifiers");
+                lerr(c, at, "bad-modifier-chain",
+                     "'exists' cannot be combined with other modifiers");
                 return false;
             }
             m->flags |= MOD_EXISTS;
         } else if (!strcmp(p, "lt") || !strcmp(p, "lte") || !strcmp(p, "gt") || !strcmp(p, "gte")) {
             m->flags |= MOD_NUM;
-            m->cmp = !strcmp(p, "lt") ? SG_CMP_LT : !strcmp(p, "lte") ? SG_CMP_LTE
-                     : !strcmp(p, "gt") ? SG_CMP_GT : SG_CMP_GTE;
+            m->cmp = !strcmp(p, "lt")    ? SG_CMP_LT
+                     : !strcmp(p, "lte") ? SG_CMP_LTE
+                     : !strcmp(p, "gt")  ? SG_CMP_GT
+                                         : SG_CMP_GTE;
         } else if (!strcmp(p, "minute") || !strcmp(p, "hour") || !strcmp(p, "day") ||
                    !strcmp(p, "week") || !strcmp(p, "month") || !strcmp(p, "year") ||
                    !strcmp(p, "weekday")) {
             m->flags |= MOD_TIME;
-            m->tpart = !strcmp(p, "minute") ? SG_TP_MINUTE : !strcmp(p, "hour") ? SG_TP_HOUR
-                       : !strcmp(p, "day") ? SG_TP_DAY : !strcmp(p, "week") ? SG_TP_WEEK
-                       : !strcmp(p, "month") ? SG_TP_MONTH : !strcmp(p, "year") ? SG_TP_YEAR
-                       : SG_TP_WEEKDAY;
-        } else if (!strcmp(p, "fieldref")) m->flags |= MOD_FIELDREF;
-        else if (!strcmp(p, "yara")) m->flags |= MOD_YARA;
+            m->tpart = !strcmp(p, "minute")  ? SG_TP_MINUTE
+                       : !strcmp(p, "hour")  ? SG_TP_HOUR
+                       : !strcmp(p, "day")   ? SG_TP_DAY
+                       : !strcmp(p, "week")  ? SG_TP_WEEK
+                       : !strcmp(p, "month") ? SG_TP_MONTH
+                       : !strcmp(p, "year")  ? SG_TP_YEAR
+                                             : SG_TP_WEEKDAY;
+        } else if (!strcmp(p, "fieldref"))
+            m->flags |= MOD_FIELDREF;
+        else if (!strcmp(p, "yara"))
+            m->flags |= MOD_YARA;
         else if (!strcmp(p, "base64") || !strcmp(p, "base64offset") || !strcmp(p, "wide") ||
                  !strcmp(p, "utf16le") || !strcmp(p, "utf16be") || !strcmp(p, "utf16")) {
             m->flags |= MOD_ENC;
@@ -350,7 +387,8 @@ static bool parse_mods(loadctx *c, const hm_ynode *at, char **parts, int nparts,
     }
     if ((f & (MOD_RE | MOD_CIDR | MOD_NUM | MOD_FIELDREF | MOD_YARA | MOD_EXISTS)) &&
         (f & (MOD_ENC | MOD_WINDASH | MOD_EXPAND))) {
-        lerr(c, at, "bad-modifier-chain", "encoding/windash/expand cannot apply to this value type");
+        lerr(c, at, "bad-modifier-chain",
+             "encoding/windash/expand cannot apply to this value type");
         return false;
     }
     if ((f & MOD_RE) && (matchers || (f & (MOD_CIDR | MOD_NUM)))) {
@@ -359,11 +397,13 @@ static bool parse_mods(loadctx *c, const hm_ynode *at, char **parts, int nparts,
         return false;
     }
     if ((f & MOD_CIDR) && (matchers || (f & MOD_NUM))) {
-        lerr(c, at, "bad-modifier-chain", "'cidr' cannot be combined with string or numeric matching");
+        lerr(c, at, "bad-modifier-chain",
+             "'cidr' cannot be combined with string or numeric matching");
         return false;
     }
     if ((f & MOD_NUM) && matchers) {
-        lerr(c, at, "bad-modifier-chain", "comparison modifiers cannot be combined with string matching");
+        lerr(c, at, "bad-modifier-chain",
+             "comparison modifiers cannot be combined with string matching");
         return false;
     }
     return true;
@@ -373,7 +413,9 @@ static bool parse_mods(loadctx *c, const hm_ynode *at, char **parts, int nparts,
 
 /* Word characters as Python's \w sees them (pySigma's windash regex): ASCII letters,
  * digits, '_' and, approximately, every non-ASCII byte (letters of other scripts). */
-static bool is_word(char ch) { return isalnum((unsigned char)ch) || ch == '_' || (unsigned char)ch >= 0x80; }
+static bool is_word(char ch) {
+    return isalnum((unsigned char)ch) || ch == '_' || (unsigned char)ch >= 0x80;
+}
 
 /* growable list of Sigma strings (value variants) */
 typedef struct svec {
@@ -441,7 +483,8 @@ static void utf16_encode(const sstr *in, sstr *out, int kind) {
         uint32_t cp = p[i];
         size_t k = 1;
         if (cp >= 0xF0 && i + 3 < in->n) {
-            cp = ((cp & 7u) << 18) | ((p[i + 1] & 63u) << 12) | ((p[i + 2] & 63u) << 6) | (p[i + 3] & 63u);
+            cp = ((cp & 7u) << 18) | ((p[i + 1] & 63u) << 12) | ((p[i + 2] & 63u) << 6) |
+                 (p[i + 3] & 63u);
             k = 4;
         } else if (cp >= 0xE0 && i + 2 < in->n) {
             cp = ((cp & 15u) << 12) | ((p[i + 1] & 63u) << 6) | (p[i + 2] & 63u);
@@ -777,8 +820,10 @@ static bool value_node(loadctx *c, int field, const mods *m, const hm_ynode *v, 
         sg_pred *p = &rs->preds[id];
         p->field2 = f2;
         p->cased = f & MOD_CASED;
-        p->match = (f & MOD_CONTAINS) ? SG_M_CONTAINS : (f & MOD_STARTS) ? SG_M_STARTS
-                   : (f & MOD_ENDS) ? SG_M_ENDS : SG_M_EXACT;
+        p->match = (f & MOD_CONTAINS) ? SG_M_CONTAINS
+                   : (f & MOD_STARTS) ? SG_M_STARTS
+                   : (f & MOD_ENDS)   ? SG_M_ENDS
+                                      : SG_M_EXACT;
         *node = node_pred(rs, id);
         return true;
     }
@@ -821,7 +866,8 @@ static bool value_node(loadctx *c, int field, const mods *m, const hm_ynode *v, 
                     ok = false;
                 } else if (m->enc[e] == 99) {
                     if (!windash_variants(&cur.v[k], &next)) {
-                        lerr(c, v, "too-many-variants", "windash: too many flag characters in one value");
+                        lerr(c, v, "too-many-variants",
+                             "windash: too many flag characters in one value");
                         ok = false;
                     }
                 } else if (m->enc[e] == ENC_B64 || m->enc[e] == ENC_B64OFF) {
@@ -837,7 +883,8 @@ static bool value_node(loadctx *c, int field, const mods *m, const hm_ynode *v, 
             sv_free(&cur);
             cur = next;
             if (ok && cur.n * nb > SG_MAX_VARIANTS) {
-                lerr(c, v, "too-many-variants", "value expands to more than %d variants", SG_MAX_VARIANTS);
+                lerr(c, v, "too-many-variants", "value expands to more than %d variants",
+                     SG_MAX_VARIANTS);
                 ok = false;
             }
         }
@@ -983,7 +1030,7 @@ typedef struct cparse {
     loadctx *c;
     const hm_ynode *at;
     const char *s, *p;
-    char **names;   /* identifier names */
+    char **names; /* identifier names */
     uint32_t *roots;
     size_t n;
     bool err;
@@ -1183,7 +1230,8 @@ static bool parse_detection(loadctx *c, const hm_ynode *det, sg_rule *r, uint32_
                     ok = false;
                     break;
                 }
-                ok = parse_condition_str(c, cond->vals[i], cond->vals[i]->str, names, roots, nsel, &n);
+                ok = parse_condition_str(c, cond->vals[i], cond->vals[i]->str, names, roots, nsel,
+                                         &n);
                 idv_push(&alts, n);
             }
         } else {
@@ -1215,7 +1263,9 @@ static bool parse_detection(loadctx *c, const hm_ynode *det, sg_rule *r, uint32_
 
 /* ---------- documents ---------- */
 
-static char *scalar_dup(const hm_ynode *n) { return hm_y_is_scalar(n) && !n->is_null ? hm_xstrdup(n->str) : NULL; }
+static char *scalar_dup(const hm_ynode *n) {
+    return hm_y_is_scalar(n) && !n->is_null ? hm_xstrdup(n->str) : NULL;
+}
 
 static char **str_list(loadctx *c, const hm_ynode *n, size_t *count, const char *what) {
     *count = 0;
@@ -1267,7 +1317,8 @@ static bool logsource_value_ok(const char *v) {
 
 static bool parse_logsource(loadctx *c, const hm_ynode *ls, hm_rule_meta *m) {
     if (!ls || ls->type != HM_Y_MAP) {
-        lerr(c, ls, "missing-logsource", "'logsource' (a map of product/category/service) is required");
+        lerr(c, ls, "missing-logsource",
+             "'logsource' (a map of product/category/service) is required");
         return false;
     }
     const char *keys[3] = {"product", "category", "service"};
@@ -1280,8 +1331,8 @@ static bool parse_logsource(loadctx *c, const hm_ynode *ls, hm_rule_meta *m) {
             return false;
         }
         if (!logsource_value_ok(v->str))
-            lwarn(c, v, "bad-logsource", "logsource %s '%s' should be lowercase [a-z0-9_.-]", keys[i],
-                  v->str);
+            lwarn(c, v, "bad-logsource", "logsource %s '%s' should be lowercase [a-z0-9_.-]",
+                  keys[i], v->str);
         *dst[i] = hm_xstrdup(v->str);
     }
     return true;
@@ -1293,7 +1344,8 @@ static bool parse_meta(loadctx *c, const hm_ynode *doc, hm_rule_meta *m) {
         lerr(c, doc, "missing-title", "'title' is required");
         return false;
     }
-    if (strlen(title->str) > 256) lwarn(c, title, "long-title", "title is longer than 256 characters");
+    if (strlen(title->str) > 256)
+        lwarn(c, title, "long-title", "title is longer than 256 characters");
     m->title = hm_xstrdup(title->str);
     m->id = scalar_dup(hm_ymap_get(doc, "id"));
     m->name = scalar_dup(hm_ymap_get(doc, "name"));
@@ -1309,8 +1361,10 @@ static bool parse_meta(loadctx *c, const hm_ynode *doc, hm_rule_meta *m) {
         int found = -1;
         for (int i = 0; i < 5; i++)
             if (hm_y_is_scalar(lv) && !strcmp(lv->str, hm_level_names[i])) found = i;
-        if (found < 0) lerr(c, lv, "bad-level", "level must be informational, low, medium, high or critical");
-        else m->level = (hm_level)found;
+        if (found < 0)
+            lerr(c, lv, "bad-level", "level must be informational, low, medium, high or critical");
+        else
+            m->level = (hm_level)found;
     }
     if (m->status && strcmp(m->status, "stable") && strcmp(m->status, "test") &&
         strcmp(m->status, "experimental") && strcmp(m->status, "deprecated") &&
@@ -1323,9 +1377,12 @@ static bool parse_meta(loadctx *c, const hm_ynode *doc, hm_rule_meta *m) {
         for (const char *q = t; *q && ok; q++)
             if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || strchr("_-.", *q)))
                 ok = false;
-        if (!ok) lwarn(c, hm_ymap_get(doc, "tags"), "bad-tag", "tag '%s' is not namespace.value in lowercase", t);
+        if (!ok)
+            lwarn(c, hm_ymap_get(doc, "tags"), "bad-tag",
+                  "tag '%s' is not namespace.value in lowercase", t);
     }
-    m->falsepositives = str_list(c, hm_ymap_get(doc, "falsepositives"), &m->n_falsepositives, "falsepositives");
+    m->falsepositives =
+        str_list(c, hm_ymap_get(doc, "falsepositives"), &m->n_falsepositives, "falsepositives");
     m->fields = str_list(c, hm_ymap_get(doc, "fields"), &m->n_fields, "fields");
     return !c->failed;
 }
@@ -1372,7 +1429,8 @@ static void load_detection_rule(loadctx *c, const hm_ynode *doc) {
     if (!r->meta.id) {
         /* stable id from file and title so alerts can still be keyed */
         char buf[64];
-        uint64_t h = hm_hash64(r->meta.title, strlen(r->meta.title), hm_hash64(c->file, strlen(c->file), 0));
+        uint64_t h =
+            hm_hash64(r->meta.title, strlen(r->meta.title), hm_hash64(c->file, strlen(c->file), 0));
         snprintf(buf, sizeof buf, "noid-%016llx", (unsigned long long)h);
         r->meta.id = hm_xstrdup(buf);
     }
@@ -1401,7 +1459,8 @@ static void collect(const char *path, fileset *fs, hm_diags *d) {
     if (S_ISDIR(sb.st_mode)) {
         DIR *dir = opendir(path);
         if (!dir) {
-            hm_diags_add(d, HM_DIAG_ERROR, path, 0, 0, NULL, "io", "cannot open folder: %s", strerror(errno));
+            hm_diags_add(d, HM_DIAG_ERROR, path, 0, 0, NULL, "io", "cannot open folder: %s",
+                         strerror(errno));
             return;
         }
         struct dirent *de;
@@ -1429,8 +1488,9 @@ static void collect(const char *path, fileset *fs, hm_diags *d) {
                 (S_ISDIR(s2.st_mode) || (l > 4 && !strcmp(names[i] + l - 4, ".yml")) ||
                  (l > 5 && !strcmp(names[i] + l - 5, ".yaml")))) {
                 /* rule tests and mapping data live beside rules but are not rules */
-                if (!(S_ISDIR(s2.st_mode) && (!strcmp(names[i], "tests") || !strcmp(names[i], "mappings") ||
-                                             !strcmp(names[i], "assets") || !strcmp(names[i], "yara"))) &&
+                if (!(S_ISDIR(s2.st_mode) &&
+                      (!strcmp(names[i], "tests") || !strcmp(names[i], "mappings") ||
+                       !strcmp(names[i], "assets") || !strcmp(names[i], "yara"))) &&
                     strstr(names[i], ".test.") == NULL)
                     collect(sub, fs, d);
             }
@@ -1514,7 +1574,8 @@ static void apply_filter(loadctx *c, const hm_ynode *doc) {
         if (!named) continue;
         /* logsource compatibility: every attribute the filter sets must equal the rule's */
         if ((lm.ls_product && (!r->meta.ls_product || strcmp(lm.ls_product, r->meta.ls_product))) ||
-            (lm.ls_category && (!r->meta.ls_category || strcmp(lm.ls_category, r->meta.ls_category))) ||
+            (lm.ls_category &&
+             (!r->meta.ls_category || strcmp(lm.ls_category, r->meta.ls_category))) ||
             (lm.ls_service && (!r->meta.ls_service || strcmp(lm.ls_service, r->meta.ls_service))))
             continue;
         c->rule_idx = (uint32_t)ri;
@@ -1526,8 +1587,7 @@ static void apply_filter(loadctx *c, const hm_ynode *doc) {
         r->root = node_list(rs, SG_N_AND, kids, 2);
         applied++;
     }
-    if (!c->failed && !applied)
-        lwarn(c, doc, "filter-unused", "filter applies to no loaded rule");
+    if (!c->failed && !applied) lwarn(c, doc, "filter-unused", "filter applies to no loaded rule");
     rs->n_filters++;
     free(det.keys);
     free(det.vals);
@@ -1593,12 +1653,16 @@ hm_ruleset *hm_ruleset_load(const char *const *paths, size_t npaths, const hm_ru
             if (hm_ymap_get(doc, "filter") && !hm_ymap_get(doc, "detection")) continue;
             if (!hm_ymap_get(doc, "detection")) {
                 if (hm_ymap_get(doc, "action")) continue; /* legacy collection actions */
-                c.rule_label = hm_y_is_scalar(hm_ymap_get(doc, "title")) ? hm_ymap_get(doc, "title")->str : NULL;
-                lerr(&c, doc, "bad-document", "document has no 'detection', 'correlation' or 'filter'");
+                c.rule_label = hm_y_is_scalar(hm_ymap_get(doc, "title"))
+                                   ? hm_ymap_get(doc, "title")->str
+                                   : NULL;
+                lerr(&c, doc, "bad-document",
+                     "document has no 'detection', 'correlation' or 'filter'");
                 continue;
             }
             const hm_ynode *st = hm_ymap_get(doc, "status");
-            if (hm_y_is_scalar(st) && (!strcmp(st->str, "unsupported") || !strcmp(st->str, "deprecated")) &&
+            if (hm_y_is_scalar(st) &&
+                (!strcmp(st->str, "unsupported") || !strcmp(st->str, "deprecated")) &&
                 !(opts && opts->include_unsupported)) {
                 rs->info.rules++; /* counted as seen, not loaded */
                 continue;
@@ -1611,15 +1675,15 @@ hm_ruleset *hm_ruleset_load(const char *const *paths, size_t npaths, const hm_ru
         for (size_t j = i + 1; j < rs->n_rules; j++)
             if (!strcmp(rs->rules[i].meta.id, rs->rules[j].meta.id))
                 hm_diags_add(d, HM_DIAG_ERROR, rs->rules[j].meta.file, rs->rules[j].meta.line, 1,
-                             rs->rules[j].meta.id, "duplicate-id",
-                             "rule id also used by %s:%d", rs->rules[i].meta.file,
-                             rs->rules[i].meta.line);
+                             rs->rules[j].meta.id, "duplicate-id", "rule id also used by %s:%d",
+                             rs->rules[i].meta.file, rs->rules[i].meta.line);
     /* pass 2: filters */
     for (size_t i = 0; i < fs.n; i++) {
         c.file = ld[i].file;
         for (int k = 0; k < ld[i].n; k++) {
             const hm_ynode *doc = ld[i].docs[k].root;
-            if (doc && doc->type == HM_Y_MAP && hm_ymap_get(doc, "filter") && !hm_ymap_get(doc, "detection"))
+            if (doc && doc->type == HM_Y_MAP && hm_ymap_get(doc, "filter") &&
+                !hm_ymap_get(doc, "detection"))
                 apply_filter(&c, doc);
         }
     }
@@ -1673,9 +1737,15 @@ hm_ruleset *hm_ruleset_load(const char *const *paths, size_t npaths, const hm_ru
     return rs;
 }
 
-size_t hm_ruleset_count(const hm_ruleset *rs) { return rs ? rs->n_rules : 0; }
-const hm_rule_meta *hm_ruleset_rule(const hm_ruleset *rs, size_t i) { return &rs->rules[i].meta; }
-void hm_ruleset_get_info(const hm_ruleset *rs, hm_ruleset_info *info) { *info = rs->info; }
+size_t hm_ruleset_count(const hm_ruleset *rs) {
+    return rs ? rs->n_rules : 0;
+}
+const hm_rule_meta *hm_ruleset_rule(const hm_ruleset *rs, size_t i) {
+    return &rs->rules[i].meta;
+}
+void hm_ruleset_get_info(const hm_ruleset *rs, hm_ruleset_info *info) {
+    *info = rs->info;
+}
 
 int hm_ruleset_find(const hm_ruleset *rs, const char *s) {
     for (size_t i = 0; i < rs->n_rules; i++)
@@ -1733,7 +1803,8 @@ int sg_add_meta_rule(hm_ruleset *rs, hm_diags *d, const char *file, const hm_yno
     }
     if (!r->meta.id) {
         char buf[64];
-        uint64_t h = hm_hash64(r->meta.title, strlen(r->meta.title), hm_hash64(file, strlen(file), 0));
+        uint64_t h =
+            hm_hash64(r->meta.title, strlen(r->meta.title), hm_hash64(file, strlen(file), 0));
         snprintf(buf, sizeof buf, "noid-%016llx", (unsigned long long)h);
         r->meta.id = hm_xstrdup(buf);
     }

@@ -26,15 +26,15 @@ struct hm_detector {
     hs_scratch_t *scratch;
     pcre2_match_data *md;
     uint32_t gen;
-    uint32_t *pred_gen;     /* == gen: predicate state known this event */
-    uint8_t *pred_val;      /* its value */
-    uint32_t *rule_gen;     /* == gen: rule already a candidate */
+    uint32_t *pred_gen; /* == gen: predicate state known this event */
+    uint8_t *pred_val;  /* its value */
+    uint32_t *rule_gen; /* == gen: rule already a candidate */
     uint32_t *cand;
     size_t n_cand;
     hm_str *slot_val;
     uint32_t *slot_gen;
     const hm_event *ev;
-    void *yara_scanner;     /* YR_SCANNER* */
+    void *yara_scanner; /* YR_SCANNER* */
 };
 
 bool sg_yara_match(hm_detector *d, const sg_pred *p, hm_str v);
@@ -140,7 +140,8 @@ static const scan_plan *get_plan(hm_detector *d, uint16_t p, uint16_t c, uint16_
     }
     pl->always = hm_xmalloc((rs->n_always + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < rs->n_always; i++)
-        if (ls_ok(&rs->rules[rs->always[i]], p, c, s, reg)) pl->always[pl->n_always++] = rs->always[i];
+        if (ls_ok(&rs->rules[rs->always[i]], p, c, s, reg))
+            pl->always[pl->n_always++] = rs->always[i];
     d->n_plans++;
     return pl;
 }
@@ -246,16 +247,31 @@ static bool eval_pred(hm_detector *d, uint32_t pi) {
     } else {
         bool has = get_value(d, p->field, &v);
         switch (p->kind) {
-        case SG_P_NULL: r = !has; break;
+        case SG_P_NULL:
+            r = !has;
+            break;
         case SG_P_EXISTS:
-        case SG_P_PRESENT: r = has; break;
-        case SG_P_EMPTY: r = has && v.len == 0; break;
-        case SG_P_STR: r = has && sg_str_match(p, v); break;
-        case SG_P_REGEX: r = has && regex_match(d, p, v); break;
-        case SG_P_CIDR: r = has && sg_eval_cidr(p, v); break;
-        case SG_P_NUM: r = has && sg_eval_num(p, v); break;
+        case SG_P_PRESENT:
+            r = has;
+            break;
+        case SG_P_EMPTY:
+            r = has && v.len == 0;
+            break;
+        case SG_P_STR:
+            r = has && sg_str_match(p, v);
+            break;
+        case SG_P_REGEX:
+            r = has && regex_match(d, p, v);
+            break;
+        case SG_P_CIDR:
+            r = has && sg_eval_cidr(p, v);
+            break;
+        case SG_P_NUM:
+            r = has && sg_eval_num(p, v);
+            break;
         case SG_P_TIMEPART:
-            r = has && sg_eval_timepart(d->rs, p, d->ev, v, d->rs->fields[p->field].tax == SG_F_TIME);
+            r = has &&
+                sg_eval_timepart(d->rs, p, d->ev, v, d->rs->fields[p->field].tax == SG_F_TIME);
             break;
         case SG_P_FIELDREF: {
             hm_str w;
@@ -268,7 +284,9 @@ static bool eval_pred(hm_detector *d, uint32_t pi) {
             }
             break;
         }
-        case SG_P_YARA: r = has && sg_yara_match(d, p, v); break;
+        case SG_P_YARA:
+            r = has && sg_yara_match(d, p, v);
+            break;
         }
     }
     d->pred_gen[pi] = d->gen;
@@ -280,10 +298,14 @@ static bool eval_node(hm_detector *d, uint32_t n) {
     const hm_ruleset *rs = d->rs;
     const sg_node *nd = &rs->nodes[n];
     switch (nd->kind) {
-    case SG_N_PRED: return eval_pred(d, nd->pred);
-    case SG_N_TRUE: return true;
-    case SG_N_FALSE: return false;
-    case SG_N_NOT: return !eval_node(d, rs->kids[nd->kid0]);
+    case SG_N_PRED:
+        return eval_pred(d, nd->pred);
+    case SG_N_TRUE:
+        return true;
+    case SG_N_FALSE:
+        return false;
+    case SG_N_NOT:
+        return !eval_node(d, rs->kids[nd->kid0]);
     case SG_N_AND:
         for (uint32_t i = 0; i < nd->nkids; i++)
             if (!eval_node(d, rs->kids[nd->kid0 + i])) return false;
@@ -294,7 +316,6 @@ static bool eval_node(hm_detector *d, uint32_t n) {
         return false;
     }
 }
-
 
 size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) {
     const hm_ruleset *rs = d->rs;
@@ -309,7 +330,8 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     uint16_t lp = hm_ev_has(ev, HM_F_PRODUCT) ? sg_ls_lookup(rs, ev->f[HM_F_PRODUCT]) : 0;
     uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? sg_ls_lookup(rs, ev->f[HM_F_CATEGORY]) : 0;
     uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? sg_ls_lookup(rs, ev->f[HM_F_SERVICE]) : 0;
-    bool ev_registry = hm_ev_has(ev, HM_F_CATEGORY) && hm_str_starts(ev->f[HM_F_CATEGORY], "registry_");
+    bool ev_registry =
+        hm_ev_has(ev, HM_F_CATEGORY) && hm_str_starts(ev->f[HM_F_CATEGORY], "registry_");
     const scan_plan *plan = get_plan(d, lp, lc, lsv, ev_registry);
     /* vendor fields: resolve slots only when an applicable rule reads one */
     for (uint16_t i = 0; plan->needs_slots && i < ev->n_extra; i++) {
@@ -360,4 +382,6 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     return matched;
 }
 
-void *sg_detector_yara(hm_detector *d) { return d->yara_scanner; }
+void *sg_detector_yara(hm_detector *d) {
+    return d->yara_scanner;
+}

@@ -5,7 +5,9 @@
 
 #include "sigma_int.h"
 
-static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
+static inline unsigned char fold(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
 
 static bool eq_at(const char *a, const char *b, size_t n, bool cased) {
     for (size_t i = 0; i < n; i++) {
@@ -41,15 +43,19 @@ bool sg_str_match(const sg_pred *p, hm_str v) {
     const char *s = v.p ? v.p : "";
     size_t n = v.len, m = p->vlen;
     switch (p->match) {
-    case SG_M_EXACT: return n == m && eq_at(s, p->val, m, p->cased);
-    case SG_M_STARTS: return n >= m && eq_at(s, p->val, m, p->cased);
-    case SG_M_ENDS: return n >= m && eq_at(s + n - m, p->val, m, p->cased);
+    case SG_M_EXACT:
+        return n == m && eq_at(s, p->val, m, p->cased);
+    case SG_M_STARTS:
+        return n >= m && eq_at(s, p->val, m, p->cased);
+    case SG_M_ENDS:
+        return n >= m && eq_at(s + n - m, p->val, m, p->cased);
     case SG_M_CONTAINS:
         if (m == 0) return true;
         for (size_t i = 0; i + m <= n; i++)
             if (eq_at(s + i, p->val, m, p->cased)) return true;
         return false;
-    default: return glob_match(p->val, p->wild, m, s, n, p->cased);
+    default:
+        return glob_match(p->val, p->wild, m, s, n, p->cased);
     }
 }
 
@@ -64,11 +70,15 @@ static bool ref_pred(refctx *c, const sg_pred *p) {
     hm_str v;
     bool has = sg_field_value(c->rs, c->ev, p->field, NULL, NULL, &v);
     switch (p->kind) {
-    case SG_P_NULL: return !has;
+    case SG_P_NULL:
+        return !has;
     case SG_P_EXISTS:
-    case SG_P_PRESENT: return has;
-    case SG_P_EMPTY: return has && v.len == 0;
-    case SG_P_STR: return has && sg_str_match(p, v);
+    case SG_P_PRESENT:
+        return has;
+    case SG_P_EMPTY:
+        return has && v.len == 0;
+    case SG_P_STR:
+        return has && sg_str_match(p, v);
     case SG_P_REGEX: {
         if (!has) return false;
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->re, NULL);
@@ -76,10 +86,13 @@ static bool ref_pred(refctx *c, const sg_pred *p) {
         pcre2_match_data_free(md);
         return rc >= 0;
     }
-    case SG_P_CIDR: return has && sg_eval_cidr(p, v);
-    case SG_P_NUM: return has && sg_eval_num(p, v);
+    case SG_P_CIDR:
+        return has && sg_eval_cidr(p, v);
+    case SG_P_NUM:
+        return has && sg_eval_num(p, v);
     case SG_P_TIMEPART:
-        return has && sg_eval_timepart(c->rs, p, c->ev, v, c->rs->fields[p->field].tax == SG_F_TIME);
+        return has &&
+               sg_eval_timepart(c->rs, p, c->ev, v, c->rs->fields[p->field].tax == SG_F_TIME);
     case SG_P_FIELDREF: {
         hm_str w;
         if (!has || !sg_field_value(c->rs, c->ev, p->field2, NULL, NULL, &w)) return false;
@@ -88,7 +101,8 @@ static bool ref_pred(refctx *c, const sg_pred *p) {
         tmp.vlen = w.len;
         return sg_str_match(&tmp, v);
     }
-    case SG_P_YARA: return has && sg_yara_match_ref(c->rs, p, v);
+    case SG_P_YARA:
+        return has && sg_yara_match_ref(c->rs, p, v);
     }
     return false;
 }
@@ -96,10 +110,14 @@ static bool ref_pred(refctx *c, const sg_pred *p) {
 static bool ref_node(refctx *c, uint32_t n) {
     const sg_node *nd = &c->rs->nodes[n];
     switch (nd->kind) {
-    case SG_N_PRED: return ref_pred(c, &c->rs->preds[nd->pred]);
-    case SG_N_TRUE: return true;
-    case SG_N_FALSE: return false;
-    case SG_N_NOT: return !ref_node(c, c->rs->kids[nd->kid0]);
+    case SG_N_PRED:
+        return ref_pred(c, &c->rs->preds[nd->pred]);
+    case SG_N_TRUE:
+        return true;
+    case SG_N_FALSE:
+        return false;
+    case SG_N_NOT:
+        return !ref_node(c, c->rs->kids[nd->kid0]);
     case SG_N_AND:
         for (uint32_t i = 0; i < nd->nkids; i++)
             if (!ref_node(c, c->rs->kids[nd->kid0 + i])) return false;

@@ -57,7 +57,8 @@ int sg_yara_load(hm_ruleset *rs, const char *dir, hm_diags *d, char ***names_out
     size_t nf = 0;
     while ((de = readdir(dh))) {
         size_t l = strlen(de->d_name);
-        if ((l > 4 && !strcmp(de->d_name + l - 4, ".yar")) || (l > 5 && !strcmp(de->d_name + l - 5, ".yara"))) {
+        if ((l > 4 && !strcmp(de->d_name + l - 4, ".yar")) ||
+            (l > 5 && !strcmp(de->d_name + l - 5, ".yara"))) {
             files = hm_xrealloc(files, (nf + 1) * sizeof(char *));
             files[nf++] = hm_xstrdup(de->d_name);
         }

@@ -1,6 +1,8 @@
 #include "syslog.h"
 
-static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+static inline bool is_digit(char c) {
+    return (unsigned)(c - '0') <= 9;
+}
 
 hm_str hm_syslog_strip_octet_count(hm_str s) {
     size_t i = 0;
@@ -50,7 +52,8 @@ static size_t parse_bsd_ts(const char *p, size_t n, const hm_time_ctx *tc, hm_sy
     int year = 0;
     if (i + 5 <= n && is_digit(p[i]) && is_digit(p[i + 1]) && is_digit(p[i + 2]) &&
         is_digit(p[i + 3]) && p[i + 4] == ' ') {
-        year = (p[i] - '0') * 1000 + (p[i + 1] - '0') * 100 + (p[i + 2] - '0') * 10 + (p[i + 3] - '0');
+        year =
+            (p[i] - '0') * 1000 + (p[i + 1] - '0') * 100 + (p[i + 2] - '0') * 10 + (p[i + 3] - '0');
         i += 5;
     }
     if (i + 8 > n || p[i + 2] != ':' || p[i + 5] != ':') return 0;
@@ -192,8 +195,10 @@ static void parse_5424(const char *p, const char *e, hm_syslog_hdr *h) {
                     p += 2;
                     continue;
                 }
-                if (*p == '"') in_q = !in_q;
-                else if (*p == ']' && !in_q) break;
+                if (*p == '"')
+                    in_q = !in_q;
+                else if (*p == ']' && !in_q)
+                    break;
                 p++;
             }
             if (p < e) p++;
@@ -261,8 +266,8 @@ void hm_syslog_parse(const char *line, size_t n, const hm_time_ctx *tc, hm_syslo
     if (!t) {
         size_t hl = token_len(p, e);
         /* a hostname never contains '=' or ',' or '{'; such a token starts the body */
-        bool hostlike = hl > 0 && !memchr(p, '=', hl) && !memchr(p, ',', hl) && *p != '{' &&
-                        *p != '%';
+        bool hostlike =
+            hl > 0 && !memchr(p, '=', hl) && !memchr(p, ',', hl) && *p != '{' && *p != '%';
         if (hostlike) {
             h->host = (hm_str){p, (uint32_t)hl};
             p += hl;

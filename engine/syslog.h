@@ -9,25 +9,25 @@
 #include "timeutil.h"
 
 typedef struct hm_syslog_hdr {
-    int pri;            /* -1 when absent */
-    int version;        /* 1 for RFC 5424, 0 otherwise */
-    bool has_ts;        /* a header timestamp was found */
-    bool ts_has_zone;   /* it carried a zone (5424/ISO) */
-    bool ts_has_year;   /* it carried a year */
-    int64_t ts_ns;      /* UTC if ts_has_zone, else local wall-clock ns (year filled per cfg) */
-    hm_str host;        /* HOSTNAME, may be empty */
-    hm_str app;         /* TAG / APP-NAME, may be empty */
-    hm_str procid;      /* pid inside tag[...] / PROCID */
-    hm_str msgid;       /* 5424 MSGID */
-    hm_str sd;          /* 5424 STRUCTURED-DATA, raw, without the "-" placeholder */
-    hm_str body;        /* MSG: what payload decoders parse */
+    int pri;          /* -1 when absent */
+    int version;      /* 1 for RFC 5424, 0 otherwise */
+    bool has_ts;      /* a header timestamp was found */
+    bool ts_has_zone; /* it carried a zone (5424/ISO) */
+    bool ts_has_year; /* it carried a year */
+    int64_t ts_ns;    /* UTC if ts_has_zone, else local wall-clock ns (year filled per cfg) */
+    hm_str host;      /* HOSTNAME, may be empty */
+    hm_str app;       /* TAG / APP-NAME, may be empty */
+    hm_str procid;    /* pid inside tag[...] / PROCID */
+    hm_str msgid;     /* 5424 MSGID */
+    hm_str sd;        /* 5424 STRUCTURED-DATA, raw, without the "-" placeholder */
+    hm_str body;      /* MSG: what payload decoders parse */
 } hm_syslog_hdr;
 
 /* Time context for year inference of RFC 3164 stamps (no year on the wire). */
 typedef struct hm_time_ctx {
-    const hm_tz *tz;   /* district zone for zone-less stamps */
-    int fixed_year;    /* >0: use this year (replays of old logs) */
-    int64_t ref_ns;    /* otherwise infer the year nearest before this instant */
+    const hm_tz *tz; /* district zone for zone-less stamps */
+    int fixed_year;  /* >0: use this year (replays of old logs) */
+    int64_t ref_ns;  /* otherwise infer the year nearest before this instant */
 } hm_time_ctx;
 
 /* Parses line[0..n). Always succeeds: a line with no recognizable header yields

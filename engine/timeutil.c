@@ -82,8 +82,10 @@ int hm_tz_load(hm_tz *tz, const char *name, int y0, int y1) {
                     time_t mt = (time_t)mid;
                     struct tm mtm;
                     localtime_r(&mt, &mtm);
-                    if (mtm.tm_gmtoff == prev) lo = mid;
-                    else hi = mid;
+                    if (mtm.tm_gmtoff == prev)
+                        lo = mid;
+                    else
+                        hi = mid;
                 }
                 at = hi;
             }
@@ -127,8 +129,10 @@ int32_t hm_tz_offset_at_utc(const hm_tz *tz, int64_t utc_s) {
     int lo = 0, hi = tz->n - 1;
     while (lo < hi) {
         int mid = (lo + hi + 1) / 2;
-        if (tz->utc_start[mid] <= utc_s) lo = mid;
-        else hi = mid - 1;
+        if (tz->utc_start[mid] <= utc_s)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     last_tz = tz;
     last_i = lo;
@@ -217,14 +221,22 @@ bool hm_parse_duration_ns(const char *s, int64_t *ns) {
     double v = strtod(s, &end);
     if (end == s || v < 0) return false;
     double mult = 1e9;
-    if (!strcmp(end, "") || !strcmp(end, "s")) mult = 1e9;
-    else if (!strcmp(end, "ms")) mult = 1e6;
-    else if (!strcmp(end, "us")) mult = 1e3;
-    else if (!strcmp(end, "m") || !strcmp(end, "min")) mult = 60e9;
-    else if (!strcmp(end, "h")) mult = 3600e9;
-    else if (!strcmp(end, "d")) mult = 86400e9;
-    else if (!strcmp(end, "w")) mult = 7 * 86400e9;
-    else return false;
+    if (!strcmp(end, "") || !strcmp(end, "s"))
+        mult = 1e9;
+    else if (!strcmp(end, "ms"))
+        mult = 1e6;
+    else if (!strcmp(end, "us"))
+        mult = 1e3;
+    else if (!strcmp(end, "m") || !strcmp(end, "min"))
+        mult = 60e9;
+    else if (!strcmp(end, "h"))
+        mult = 3600e9;
+    else if (!strcmp(end, "d"))
+        mult = 86400e9;
+    else if (!strcmp(end, "w"))
+        mult = 7 * 86400e9;
+    else
+        return false;
     *ns = (int64_t)(v * mult);
     return true;
 }

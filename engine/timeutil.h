@@ -9,9 +9,9 @@
 
 typedef struct hm_tz {
     char name[64];
-    int n;               /* transitions */
-    int64_t *utc_start;  /* seconds; offset[i] applies from utc_start[i] */
-    int32_t *offset;     /* seconds east of UTC */
+    int n;              /* transitions */
+    int64_t *utc_start; /* seconds; offset[i] applies from utc_start[i] */
+    int32_t *offset;    /* seconds east of UTC */
 } hm_tz;
 
 /* Loads zone NAME ("America/Chicago", "UTC") for years [y0, y1]. Returns 0 or HM_EUSAGE

@@ -99,7 +99,9 @@ void *hm_xrealloc(void *p, size_t n) {
     if (!q) oom(n);
     return q;
 }
-char *hm_xstrdup(const char *s) { return hm_xstrndup(s, strlen(s)); }
+char *hm_xstrdup(const char *s) {
+    return hm_xstrndup(s, strlen(s));
+}
 char *hm_xstrndup(const char *s, size_t n) {
     char *p = hm_xmalloc(n + 1);
     memcpy(p, s, n);

@@ -14,7 +14,7 @@ typedef struct ybuild {
     struct {
         char *name;
         hm_ynode *node;
-    } *anchors;
+    } * anchors;
     size_t n_anchors, cap_anchors;
 } ybuild;
 
@@ -33,7 +33,8 @@ static void ynode_push(hm_ynode *parent, hm_ynode *key, hm_ynode *val) {
     if (parent->n == 0 || (parent->n & (parent->n - 1)) == 0) {
         size_t cap = parent->n ? parent->n * 2 : 2;
         parent->vals = hm_xrealloc(parent->vals, cap * sizeof(*parent->vals));
-        if (parent->type == HM_Y_MAP) parent->keys = hm_xrealloc(parent->keys, cap * sizeof(*parent->keys));
+        if (parent->type == HM_Y_MAP)
+            parent->keys = hm_xrealloc(parent->keys, cap * sizeof(*parent->keys));
     }
     if (parent->type == HM_Y_MAP) parent->keys[parent->n] = key;
     parent->vals[parent->n++] = val;
@@ -125,8 +126,8 @@ static hm_ynode *parse_node(ybuild *b, yaml_event_t *ev, int depth) {
                     return NULL;
                 }
                 if (key->type != HM_Y_SCALAR) {
-                    snprintf(b->err, b->errlen, "%s:%d:%d: mapping key must be a scalar",
-                             b->name, key->line, key->col);
+                    snprintf(b->err, b->errlen, "%s:%d:%d: mapping key must be a scalar", b->name,
+                             key->line, key->col);
                     ynode_free(key);
                     free(anchor_copy);
                     ynode_free(n);

@@ -12,13 +12,13 @@ typedef enum { HM_Y_SCALAR, HM_Y_SEQ, HM_Y_MAP } hm_ytype;
 typedef struct hm_ynode hm_ynode;
 struct hm_ynode {
     hm_ytype type;
-    int line, col;       /* 1-based position in the file */
-    char *str;           /* scalar text (NUL-terminated), NULL otherwise */
-    bool quoted;         /* scalar was quoted ('x' or "x"): never null/bool/number */
-    bool is_null;        /* plain scalar '~', 'null', '' */
-    size_t n;            /* children: seq items, or map key/value pairs */
-    hm_ynode **keys;     /* map keys (scalars) */
-    hm_ynode **vals;     /* map values, or seq items */
+    int line, col;   /* 1-based position in the file */
+    char *str;       /* scalar text (NUL-terminated), NULL otherwise */
+    bool quoted;     /* scalar was quoted ('x' or "x"): never null/bool/number */
+    bool is_null;    /* plain scalar '~', 'null', '' */
+    size_t n;        /* children: seq items, or map key/value pairs */
+    hm_ynode **keys; /* map keys (scalars) */
+    hm_ynode **vals; /* map values, or seq items */
 };
 
 typedef struct hm_ydoc {
@@ -34,6 +34,8 @@ void hm_ydocs_free(hm_ydoc *docs, int n);
 
 /* Map lookup by key; NULL when absent or node is not a map. */
 hm_ynode *hm_ymap_get(const hm_ynode *map, const char *key);
-static inline bool hm_y_is_scalar(const hm_ynode *n) { return n && n->type == HM_Y_SCALAR; }
+static inline bool hm_y_is_scalar(const hm_ynode *n) {
+    return n && n->type == HM_Y_SCALAR;
+}
 
 #endif

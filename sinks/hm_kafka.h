@@ -14,12 +14,12 @@
 
 /* kafka://BROKER[,BROKER...]/TOPIC[,TOPIC...][?group=G&librdkafka.key=value...] */
 typedef struct hm_kafka_uri {
-    char *brokers;  /* "b1:9092,b2:9092" */
-    char *topics;   /* "t1,t2" as written */
-    char **topic;   /* split */
+    char *brokers; /* "b1:9092,b2:9092" */
+    char *topics;  /* "t1,t2" as written */
+    char **topic;  /* split */
     size_t n_topics;
-    char *group;    /* ?group=, or NULL */
-    char **params;  /* other query parameters "key=value" (librdkafka properties) */
+    char *group;   /* ?group=, or NULL */
+    char **params; /* other query parameters "key=value" (librdkafka properties) */
     size_t n_params;
 } hm_kafka_uri;
 
@@ -29,8 +29,8 @@ int hm_kafka_uri_parse(const char *uri, const char *what, hm_kafka_uri *u, char 
 void hm_kafka_uri_free(hm_kafka_uri *u);
 
 /* Sets "key=value" properties on conf. HM_OK or HM_EUSAGE naming the bad property. */
-int hm_kafka_conf_props(rd_kafka_conf_t *conf, const char *const *props, size_t n,
-                        const char *what, char *err, size_t errlen);
+int hm_kafka_conf_props(rd_kafka_conf_t *conf, const char *const *props, size_t n, const char *what,
+                        char *err, size_t errlen);
 /* Sets one property that the code itself chose (aborts on failure: a programming error). */
 void hm_kafka_conf_must(rd_kafka_conf_t *conf, const char *key, const char *value);
 /* Routes librdkafka's own log lines (warnings and errors only, unless -X debug=...) through
@@ -44,8 +44,8 @@ void hm_kafka_sink_set_props(const char **props, size_t n);
 /* A producer to one topic: idempotent, acks=all. */
 typedef struct hm_kprod hm_kprod;
 /* uri: kafka://BROKERS/TOPIC. NULL with err on a configuration error. */
-hm_kprod *hm_kprod_new(const char *uri, const char *const *props, size_t n_props,
-                       const char *what, char *err, size_t errlen);
+hm_kprod *hm_kprod_new(const char *uri, const char *const *props, size_t n_props, const char *what,
+                       char *err, size_t errlen);
 /* Queues one message (copied). headers (may be NULL) are taken over on HM_OK.
  * HM_OK: queued (or, for a message Kafka can never accept such as one above
  * message.max.bytes, logged and counted as dropped); HM_ERETRY: the local queue stayed full

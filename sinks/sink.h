@@ -13,7 +13,7 @@
 
 typedef struct hm_sink_ops {
     int abi;
-    const char *scheme;      /* "jsonl", "stdout", ... */
+    const char *scheme; /* "jsonl", "stdout", ... */
     const char *description;
     int (*open)(const char *uri, void **state, char *err, size_t errlen);
     int (*write)(void *state, const char *data, size_t len);

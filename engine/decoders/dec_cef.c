@@ -109,7 +109,6 @@ static bool cef_ci_has(hm_str s, const char *needle) {
     return false;
 }
 
-
 /* rt/start/end: epoch ms (or s), "MMM dd yyyy HH:mm:ss[.SSS][ zone]", "MMM dd HH:mm:ss",
  * or ISO 8601. Zone names other than UTC/GMT/Z are read as the district zone. */
 
@@ -385,7 +384,8 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (oc) hm_ev_set_c(ev, HM_F_OUTCOME, oc);
     }
 
-    if (!hm_dec_time_vendor(ctx, ev, t_rt) && !hm_dec_time_vendor(ctx, ev, t_end)) hm_dec_time_vendor(ctx, ev, t_start);
+    if (!hm_dec_time_vendor(ctx, ev, t_rt) && !hm_dec_time_vendor(ctx, ev, t_end))
+        hm_dec_time_vendor(ctx, ev, t_start);
     return HM_OK;
 }
 

@@ -12,9 +12,6 @@
  * field, text after "via X:" -> reason. Other dhcpd lines decode as dhcp_message. */
 #include "../decode.h"
 
-
-
-
 static const struct {
     const char *vendor, *event, *outcome;
 } dhcp_types[] = {

@@ -9,9 +9,6 @@
  * controllers), reason = the parenthesized text. Other radiusd lines decode as radius_message. */
 #include "../decode.h"
 
-
-
-
 static const char *find(const char *a, const char *e, const char *needle) {
     size_t n = strlen(needle);
     if (a >= e) return NULL;

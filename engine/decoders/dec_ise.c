@@ -13,9 +13,6 @@
 
 #define ISE_MAX_PAIRS 160
 
-
-
-
 static bool all_digits(hm_str s) {
     if (!s.len) return false;
     for (uint32_t i = 0; i < s.len; i++)

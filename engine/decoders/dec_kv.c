@@ -20,7 +20,8 @@ static int kv_decode(hm_decode_ctx *ctx, hm_event *ev) {
     hm_dec_origin(ev, HM_SRC_UNKNOWN, NULL, NULL, NULL, NULL);
     while (hm_kv_next(&it, &k, &v)) hm_dec_map(ctx, ev, k, v);
     hm_str a = hm_ev_get(ev, HM_F_ACTION);
-    if (a.len && !hm_ev_has(ev, HM_F_OUTCOME)) hm_ev_set_c(ev, HM_F_OUTCOME, hm_outcome_from_word(a));
+    if (a.len && !hm_ev_has(ev, HM_F_OUTCOME))
+        hm_ev_set_c(ev, HM_F_OUTCOME, hm_outcome_from_word(a));
     if (ctx->hdr->app.len) hm_ev_set_default(ev, HM_F_SERVICE, ctx->hdr->app);
     return HM_OK;
 }

@@ -116,8 +116,6 @@ static bool leef_delim(hm_str f, char *d) {
     return true;
 }
 
-
-
 static bool leef_keych(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '.' || c == '-';

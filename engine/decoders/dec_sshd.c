@@ -52,8 +52,6 @@ static const char *rfind(const char *a, const char *e, const char *needle) {
     return NULL;
 }
 
-
-
 static hm_str digits_prefix(hm_str s) {
     uint32_t i = 0;
     while (i < s.len && s.p[i] >= '0' && s.p[i] <= '9') i++;

@@ -19,7 +19,7 @@ from harness import Skip, build_dir, case, hm, run, tmpdir  # noqa: E402
 
 KCAT = shutil.which("kcat")
 N = 20000
-TOPICS = "day,k9,two,reb,pr,raw,alerts"
+TOPICS = "day,k9,two,reb,pr,out,raw,alerts"
 _broker = {"proc": None, "boot": None}
 _data = {}
 
@@ -104,8 +104,10 @@ def n_lines():
 
 def produce(topic, path=None):
     boot = broker()
-    p = subprocess.run([KCAT, "-b", boot, "-P", "-t", topic, "-l", path or lines_file()],
-                       capture_output=True, timeout=60)
+    # one random partition per message (the sticky partitioner would send long runs to one
+    # partition: members would get very different shares)
+    p = subprocess.run([KCAT, "-b", boot, "-P", "-t", topic, "-X", "sticky.partitioning.linger.ms=0",
+                        "-l", path or lines_file()], capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
 
 
@@ -287,7 +289,8 @@ def kill9_midway_then_restart_loses_nothing():
 def two_members_one_killed_survivor_takes_over():
     group = "twog"
     a = spawn("two", group, "--batch", 50, "--workers", 1, idle="30s")
-    b = spawn("two", group, "--batch", 50, "--workers", 1, "--stats", idle="14s")
+    # B's idle time must outlast A's session timeout (6 s) after A stalls and is killed
+    b = spawn("two", group, "--batch", 50, "--workers", 1, "--stats", idle="20s")
     ra = Reader(a, stop_after=1500)
     rb = Reader(b)
     try:
@@ -386,6 +389,41 @@ def unreachable_broker_clear_error_and_retries():
     assert 3.5 <= took < 30, took
     det = list(stats_of(err)["input_details"].values())[0]
     assert det["broker_errors"] >= 2, det  # it kept trying until --exit-on-idle
+
+
+@case
+def broker_outage_midrun_reported_and_nothing_lost():
+    produce("out")
+    # small fetches and prefetch, so most records must be fetched after the outage;
+    # quick reconnects
+    p = spawn("out", "outg", "--batch", 20, "--workers", 1, "-X", "queued.min.messages=500",
+              "-X", "max.partition.fetch.bytes=16384", "-X", "reconnect.backoff.max.ms=1000",
+              "--stats", idle="8s")
+    r = Reader(p)
+    try:
+        wait_until(lambda: len(r.lines) >= 2000, 60, "first output")
+        _broker["proc"].send_signal(signal.SIGUSR1)  # every broker down
+        wait_until(lambda: any("cannot reach Kafka brokers" in l for l in r.err), 30,
+                   "the outage to be reported")
+        time.sleep(2)
+        during = len(r.lines)
+        _broker["proc"].send_signal(signal.SIGUSR1)  # back up
+        p.wait(120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    evs = r.finish()
+    assert p.returncode == 0, r.stderr()[-2000:]
+    err = r.stderr()
+    assert f"cannot reach Kafka brokers {broker()}" in err, err[-2000:]
+    ids = [e["id"] for e in evs]
+    assert len(set(ids)) == n_lines(), (len(set(ids)), n_lines())  # nothing lost
+    assert len(ids) == n_lines(), "records read twice without a restart"
+    det = list(stats_of(err)["input_details"].values())[0]
+    assert det["broker_errors"] >= 1 and det["lag"] == 0, det
+    assert during < n_lines(), "the outage came too late to matter"
+    assert "brokers reachable again" in err, err[-2000:]
+    assert sorted(norm(e) for e in evs) == file_events()
 
 
 @case

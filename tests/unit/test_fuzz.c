@@ -13,7 +13,8 @@
 #include "pipeline.h"
 
 static const char *const seeds[] = {
-    "<134>Mar 11 00:00:25 sis-app02 sis[3301]: login failure user=svc src=10.30.2.44 portal=teacher "
+    "<134>Mar 11 00:00:25 sis-app02 sis[3301]: login failure user=svc src=10.30.2.44 "
+    "portal=teacher "
     "method=password reason=bad_password country=US",
     "<189>Mar 11 00:00:59 FGT-DC01 date=2024-03-11 time=00:00:59 devname=\"FGT-DC01\" "
     "devid=\"FG100FTK19000101\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" "
@@ -23,10 +24,12 @@ static const char *const seeds[] = {
     "123,26179,0,DF,6,tcp,52,172.199.121.133,198.18.0.10,43432,22,0,S,1153576527,,29200,,mss",
     "<38>Mar 11 13:02:36 sftp01 sshd[32708]: Failed password for invalid user oracle from "
     "141.97.218.110 port 40277 ssh2",
-    "<38>Mar 11 00:02:00 radius01 radiusd[1187]: Auth: (50019) Login incorrect (pap: Authentication "
+    "<38>Mar 11 00:02:00 radius01 radiusd[1187]: Auth: (50019) Login incorrect (pap: "
+    "Authentication "
     "failed): [svc-copier] (from client fgt-vpn-dc port 0 cli 10.10.5.20)",
     "<134>Mar 11 05:13:12 acs-es3 doorctl[815]: evt=ACCESS_GRANTED door_id=ES3-D08 door=\"Madison "
-    "Elementary Kitchen\" reader=ES3-R08 badge=0020276 holder=\"jrodriguez\" time=2024-03-11T05:13:12",
+    "Elementary Kitchen\" reader=ES3-R08 badge=0020276 holder=\"jrodriguez\" "
+    "time=2024-03-11T05:13:12",
     "<129>Mar 11 07:37:57 vms01 visitor[2222]: action=watchlist_hit site=\"Roosevelt Middle\" "
     "visitor=\"David Davis\" list=district_banned match_score=99 screening=alert",
     "<30>Mar 11 00:05:47 dhcp01 dhcpd[922]: DHCPACK on 10.38.57.241 to 5c:e7:7e:ef:dc:1b "
@@ -39,7 +42,8 @@ static const char *const seeds[] = {
     "world act=blocked",
     "LEEF:2.0|Vendor|Product|1.0|Evt|^|src=1.2.3.4^usrName=bob^devTime=1710115259000",
     "{\"kind\":\"admin#reports#activity\",\"id\":{\"time\":\"2020-10-02T15:00:00Z\","
-    "\"applicationName\":\"login\"},\"actor\":{\"email\":\"foo@bar.com\"},\"ipAddress\":\"1.2.3.4\","
+    "\"applicationName\":\"login\"},\"actor\":{\"email\":\"foo@bar.com\"},\"ipAddress\":\"1.2.3."
+    "4\","
     "\"events\":[{\"type\":\"login\",\"name\":\"login_failure\",\"parameters\":[{\"name\":\"x\","
     "\"value\":\"y\"}]}]}",
     "{\"time\":\"2025-01-15 09:30:45.123\",\"category\":\"SignInLogs\",\"properties\":{"
@@ -61,9 +65,9 @@ static uint64_t rnd(void) {
     return z ^ (z >> 31);
 }
 
-static const char *const dict[] = {"=", "\"", "'", "{", "}", "[", "]", ":", ",", "|", "\\",
-                                   " ", "\n", "<", ">", "%ASA-", "CEF:", "LEEF:", "\\u00",
-                                   "\xff", "\xc3", "\x00", "1", "-", "."};
+static const char *const dict[] = {
+    "=", "\"", "'",     "{",    "}",     "[",     "]",    ":",    ",",    "|", "\\", " ", "\n",
+    "<", ">",  "%ASA-", "CEF:", "LEEF:", "\\u00", "\xff", "\xc3", "\x00", "1", "-",  "."};
 
 static size_t mutate(char *buf, size_t len, size_t cap) {
     int ops = 1 + (int)(rnd() % 8);
@@ -71,9 +75,13 @@ static size_t mutate(char *buf, size_t len, size_t cap) {
         uint64_t r = rnd();
         size_t at = len ? (size_t)(rnd() % len) : 0;
         switch (r % 6) {
-        case 0: if (len) buf[at] = (char)rnd(); break;                       /* flip a byte */
-        case 1: if (len) len = at; break;                                   /* truncate */
-        case 2: {                                                           /* insert token */
+        case 0:
+            if (len) buf[at] = (char)rnd();
+            break; /* flip a byte */
+        case 1:
+            if (len) len = at;
+            break; /* truncate */
+        case 2: {  /* insert token */
             const char *t = dict[rnd() % HM_ARRAY_LEN(dict)];
             size_t tl = strlen(t) ? strlen(t) : 1;
             if (len + tl < cap) {
@@ -83,8 +91,14 @@ static size_t mutate(char *buf, size_t len, size_t cap) {
             }
             break;
         }
-        case 3: if (len > 1) { size_t n = (size_t)(rnd() % (len - at)); memmove(buf + at, buf + at + n, len - at - n); len -= n; } break;
-        case 4: {                                                           /* duplicate a span */
+        case 3:
+            if (len > 1) {
+                size_t n = (size_t)(rnd() % (len - at));
+                memmove(buf + at, buf + at + n, len - at - n);
+                len -= n;
+            }
+            break;
+        case 4: { /* duplicate a span */
             size_t n = (size_t)(rnd() % 64);
             if (at + n <= len && len + n < cap) {
                 memmove(buf + at + n, buf + at, len - at);
@@ -92,7 +106,9 @@ static size_t mutate(char *buf, size_t len, size_t cap) {
             }
             break;
         }
-        default: if (len) buf[at] = (char)(rnd() % 128); break;
+        default:
+            if (len) buf[at] = (char)(rnd() % 128);
+            break;
         }
     }
     return len;

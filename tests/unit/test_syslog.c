@@ -161,10 +161,12 @@ static void test_dst_edges(void **state) {
     (void)state;
     /* fall back 2024-11-03 01:30 local happens twice: the first (CDT) reading is taken */
     int64_t local = hm_civil_to_epoch(2024, 11, 3, 1, 30, 0);
-    assert_int_equal(hm_tz_local_to_utc(&g_chicago, local), hm_civil_to_epoch(2024, 11, 3, 6, 30, 0));
+    assert_int_equal(hm_tz_local_to_utc(&g_chicago, local),
+                     hm_civil_to_epoch(2024, 11, 3, 6, 30, 0));
     /* winter */
     local = hm_civil_to_epoch(2024, 1, 15, 12, 0, 0);
-    assert_int_equal(hm_tz_local_to_utc(&g_chicago, local), hm_civil_to_epoch(2024, 1, 15, 18, 0, 0));
+    assert_int_equal(hm_tz_local_to_utc(&g_chicago, local),
+                     hm_civil_to_epoch(2024, 1, 15, 18, 0, 0));
     assert_int_equal(hm_tz_load(&(hm_tz){0}, "Nowhere/Atlantis", 2024, 2024), HM_EUSAGE);
 }
 
@@ -222,7 +224,8 @@ static void test_json_helpers(void **state) {
     hm_arena_init(&a, 4096);
     jsmntok_t tok[HM_JSON_MAX_TOKENS];
     hm_decode_ctx ctx = {.arena = &a, .tok = tok};
-    const char *j = "{\"actor\":{\"email\":\"a\\u00e9@x\"},\"n\":5,\"z\":null,\"arr\":[1,{\"q\":\"w\"}]}";
+    const char *j =
+        "{\"actor\":{\"email\":\"a\\u00e9@x\"},\"n\":5,\"z\":null,\"arr\":[1,{\"q\":\"w\"}]}";
     assert_int_equal(hm_dec_json(&ctx, hm_str_c(j)), 0);
     int t = hm_json_path(&ctx, 0, "actor.email");
     assert_true(t > 0);
@@ -231,9 +234,9 @@ static void test_json_helpers(void **state) {
     assert_true(hm_json_is_null(&ctx, hm_json_path(&ctx, 0, "z")));
     assert_int_equal(hm_json_path(&ctx, 0, "missing.key"), -1);
     hm_decode_ctx ctx2 = {.arena = &a, .tok = tok};
-    assert_int_equal(hm_dec_json(&ctx2, hm_str_c("{\"a\":1")), -1);     /* truncated */
+    assert_int_equal(hm_dec_json(&ctx2, hm_str_c("{\"a\":1")), -1); /* truncated */
     hm_decode_ctx ctx3 = {.arena = &a, .tok = tok};
-    assert_int_equal(hm_dec_json(&ctx3, hm_str_c("{\"a\":1} x")), -1);  /* trailing junk */
+    assert_int_equal(hm_dec_json(&ctx3, hm_str_c("{\"a\":1} x")), -1); /* trailing junk */
     hm_arena_free(&a);
 }
 
