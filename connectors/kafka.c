@@ -36,12 +36,12 @@
 #include "hm_kafka.h"
 #include "timeutil.h"
 
-#define REVOKE_WAIT_MS 10000   /* bound for in-flight batches of revoked partitions */
-#define WARMUP_MAX_MS 60000    /* longest wait for the first assignment before "idle" */
-#define STALL_MS 1000          /* queue full and no batch taken for this long: pause */
-#define THROTTLE_MS 200        /* queue full: poll this often */
-#define POLL_BATCH 1024        /* messages moved to the local queue per lock */
-#define HANDOFF_MS 250         /* read_batch not called for this long: the poller polls */
+#define REVOKE_WAIT_MS 10000 /* bound for in-flight batches of revoked partitions */
+#define WARMUP_MAX_MS  60000 /* longest wait for the first assignment before "idle" */
+#define STALL_MS       1000  /* queue full and no batch taken for this long: pause */
+#define THROTTLE_MS    200   /* queue full: poll this often */
+#define POLL_BATCH     1024  /* messages moved to the local queue per lock */
+#define HANDOFF_MS     250   /* read_batch not called for this long: the poller polls */
 
 enum { EP_ACTIVE, EP_REVOKING, EP_GONE };
 
@@ -70,7 +70,7 @@ typedef struct kepoch {
     char origin[]; /* "kafka:TOPIC/PARTITION" */
 } kepoch;
 
-#define EPOCH_OF(origin_ptr) ((kepoch *)(void *)((char *)(origin_ptr) - offsetof(kepoch, origin)))
+#define EPOCH_OF(origin_ptr) ((kepoch *)(void *)((char *)(origin_ptr)-offsetof(kepoch, origin)))
 
 typedef struct qent {
     rd_kafka_message_t *m;
@@ -86,8 +86,8 @@ typedef struct kstate {
     volatile int quit;
 
     pthread_mutex_t mu;
-    pthread_cond_t cv_data; /* local queue non-empty, ready, quit */
-    pthread_cond_t cv_ack;  /* an ack arrived */
+    pthread_cond_t cv_data;  /* local queue non-empty, ready, quit */
+    pthread_cond_t cv_ack;   /* an ack arrived */
     pthread_cond_t cv_space; /* read_batch took messages */
 
     /* local queue (ring), under mu */
@@ -128,8 +128,7 @@ typedef struct kstate {
 
     /* counters (under mu) */
     uint64_t consumed, dispatched, acked, dropped_revoked, dropped_unowned, pauses, rebalances,
-        commits,
-        commit_errors, msg_errors, broker_errors, revoke_timeouts;
+        commits, commit_errors, msg_errors, broker_errors, revoke_timeouts;
 } kstate;
 
 /* ---- epochs ---- */
@@ -250,8 +249,10 @@ static void commit_bounded(kstate *st, const rd_kafka_topic_partition_list_t *of
     }
     rd_kafka_queue_destroy(q);
     pthread_mutex_lock(&st->mu);
-    if (!e) st->commits++;
-    else if (e != RD_KAFKA_RESP_ERR__NO_OFFSET) st->commit_errors++;
+    if (!e)
+        st->commits++;
+    else if (e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        st->commit_errors++;
     pthread_mutex_unlock(&st->mu);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         hm_warn("kafka",
@@ -320,8 +321,10 @@ static void do_assign(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
     pthread_mutex_unlock(&st->mu);
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (coop) error = rd_kafka_incremental_assign(st->rk, parts);
-    else e = rd_kafka_assign(st->rk, parts);
+    if (coop)
+        error = rd_kafka_incremental_assign(st->rk, parts);
+    else
+        e = rd_kafka_assign(st->rk, parts);
     if (error) {
         hm_error("kafka", "%s: assign failed: %s", st->uri, rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
@@ -348,8 +351,7 @@ static void do_revoke(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
         if (ep) ep->state = lost ? EP_GONE : EP_REVOKING;
     }
     if (!coop) /* eager: everything is revoked */
-        for (size_t i = 0; i < st->n_cur; i++)
-            st->cur[i]->state = lost ? EP_GONE : EP_REVOKING;
+        for (size_t i = 0; i < st->n_cur; i++) st->cur[i]->state = lost ? EP_GONE : EP_REVOKING;
     size_t keep = 0;
     qent *drop = NULL;
     size_t n_drop = 0;
@@ -399,7 +401,8 @@ static void do_revoke(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
             kepoch *ep = st->cur[i];
             if (ep->state != EP_REVOKING || ep->wm < 0) continue;
             if (!commit) commit = rd_kafka_topic_partition_list_new((int)st->n_cur);
-            rd_kafka_topic_partition_list_add(commit, ep->topic, ep->partition)->offset = ep->wm + 1;
+            rd_kafka_topic_partition_list_add(commit, ep->topic, ep->partition)->offset =
+                ep->wm + 1;
             ep->stored = ep->wm + 1;
         }
     }
@@ -517,7 +520,8 @@ static size_t accept_msgs(kstate *st, rd_kafka_message_t **msgs, size_t n, qent 
         rd_kafka_message_t *m = msgs[i];
         if (m->err) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                kepoch *ep = m->rkt ? cur_find(st, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
+                kepoch *ep =
+                    m->rkt ? cur_find(st, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
                 if (ep) {
                     ep->eof = true;
                     if (ep->start < 0) ep->start = m->offset; /* EOF carries the end offset */
@@ -525,8 +529,9 @@ static size_t accept_msgs(kstate *st, rd_kafka_message_t **msgs, size_t n, qent 
             } else {
                 st->msg_errors++;
                 if (!errmsg[0])
-                    snprintf(errmsg, sizeof errmsg, "%s%s%s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
-                             m->rkt ? ": " : "", rd_kafka_message_errstr(m));
+                    snprintf(errmsg, sizeof errmsg, "%s%s%s",
+                             m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->rkt ? ": " : "",
+                             rd_kafka_message_errstr(m));
             }
             msgs[nd++] = m;
             continue;
@@ -608,8 +613,10 @@ static bool flow_control(kstate *st) {
     if (want_pause || want_resume) {
         rd_kafka_topic_partition_list_t *l = NULL;
         if (rd_kafka_assignment(st->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (want_pause) rd_kafka_pause_partitions(st->rk, l);
-            else rd_kafka_resume_partitions(st->rk, l);
+            if (want_pause)
+                rd_kafka_pause_partitions(st->rk, l);
+            else
+                rd_kafka_resume_partitions(st->rk, l);
             rd_kafka_topic_partition_list_destroy(l);
             pthread_mutex_lock(&st->mu);
             st->paused = want_pause;
@@ -732,11 +739,13 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
     }
     /* the at-least-once design needs these two: say so instead of silently breaking it */
     for (size_t i = 0; i < opts->n_kafka_props + u.n_params; i++) {
-        const char *kv = i < opts->n_kafka_props ? opts->kafka_props[i]
-                                                 : u.params[i - opts->n_kafka_props];
+        const char *kv =
+            i < opts->n_kafka_props ? opts->kafka_props[i] : u.params[i - opts->n_kafka_props];
         if (!strncmp(kv, "enable.auto.offset.store=", 25) && strcmp(kv + 25, "false"))
-            hm_warn("kafka", "%s: enable.auto.offset.store stays false: offsets are stored "
-                             "only once records are written (at least once)", uri);
+            hm_warn("kafka",
+                    "%s: enable.auto.offset.store stays false: offsets are stored "
+                    "only once records are written (at least once)",
+                    uri);
     }
     char v[64];
     hm_kafka_conf_must(conf, "enable.auto.offset.store", "false");
@@ -756,8 +765,7 @@ static int kafka_open(hm_source *src, const char *uri, const hm_conn_opts *opts,
     /* an empty assignment is final only if no rebalance follows within a session timeout */
     sz2 = sizeof v;
     long sess = 45000;
-    if (rd_kafka_conf_get(conf, "session.timeout.ms", v, &sz2) == RD_KAFKA_CONF_OK &&
-        atol(v) > 0)
+    if (rd_kafka_conf_get(conf, "session.timeout.ms", v, &sz2) == RD_KAFKA_CONF_OK && atol(v) > 0)
         sess = atol(v);
     st->empty_grace_ns = sess * 1000000LL;
     char gid[512];
@@ -1017,8 +1025,8 @@ static void kafka_stats_json(hm_source *src, hm_buf *out) {
             hi >= 0 && next >= 0)
             lag += hi > next ? hi - next : 0;
         hm_buf_printf(&parts, "%s\"%s/%d\":{\"next\":%lld,\"high\":%lld,\"in_flight\":%llu}",
-                      i ? "," : "", ep->topic, (int)ep->partition, (long long)next,
-                      (long long)hi, (unsigned long long)ep->inflight_msgs);
+                      i ? "," : "", ep->topic, (int)ep->partition, (long long)next, (long long)hi,
+                      (unsigned long long)ep->inflight_msgs);
     }
     hm_buf_printf(out,
                   "\"group\":\"%s\",\"assigned\":%zu,\"consumed\":%llu,\"dispatched\":%llu,"
@@ -1032,11 +1040,9 @@ static void kafka_stats_json(hm_source *src, hm_buf *out) {
                   (unsigned long long)inflight, st->q_n, (long long)lag,
                   st->paused ? "true" : "false", (unsigned long long)st->pauses,
                   (unsigned long long)st->rebalances, (unsigned long long)st->commits,
-                  (unsigned long long)st->commit_errors,
-                  (unsigned long long)st->dropped_revoked,
-                  (unsigned long long)st->dropped_unowned,
-                  (unsigned long long)st->revoke_timeouts, (unsigned long long)st->msg_errors,
-                  (unsigned long long)st->broker_errors,
+                  (unsigned long long)st->commit_errors, (unsigned long long)st->dropped_revoked,
+                  (unsigned long long)st->dropped_unowned, (unsigned long long)st->revoke_timeouts,
+                  (unsigned long long)st->msg_errors, (unsigned long long)st->broker_errors,
                   st->first_dispatch_ns && st->last_ack_ns > st->first_dispatch_ns
                       ? (double)(st->last_ack_ns - st->first_dispatch_ns) / 1e9
                       : 0.0,

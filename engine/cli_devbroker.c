@@ -17,23 +17,22 @@
 #include "hm_kafka.h"
 
 static void devbroker_usage(FILE *f) {
-    fprintf(f,
-            "usage: hallmonitor devbroker [--brokers N] [--topics T1,T2] [--partitions N]\n"
-            "\n"
-            "Starts an in-memory Kafka cluster on loopback (librdkafka's mock cluster) for\n"
-            "development and tests, prints its bootstrap address (host:port,...) as one line\n"
-            "on stdout and runs until SIGINT/SIGTERM. Any Kafka client can use it, e.g.\n"
-            "  kcat -b BOOTSTRAP -P -t day < day.log\n"
-            "  hallmonitor run --input kafka://BOOTSTRAP/day?group=dev --exit-on-idle 5s\n"
-            "\n"
-            "  --brokers N        brokers in the cluster (default 1)\n"
-            "  --topics T1,T2     topics to create (others are created on first use, with\n"
-            "                     4 partitions)\n"
-            "  --partitions N     partitions of each --topics topic (default 4)\n"
-            "  --help\n"
-            "\n"
-            "kill -USR1 takes every broker down (a broker outage for tests); the next\n"
-            "SIGUSR1 brings them back.\n");
+    fprintf(f, "usage: hallmonitor devbroker [--brokers N] [--topics T1,T2] [--partitions N]\n"
+               "\n"
+               "Starts an in-memory Kafka cluster on loopback (librdkafka's mock cluster) for\n"
+               "development and tests, prints its bootstrap address (host:port,...) as one line\n"
+               "on stdout and runs until SIGINT/SIGTERM. Any Kafka client can use it, e.g.\n"
+               "  kcat -b BOOTSTRAP -P -t day < day.log\n"
+               "  hallmonitor run --input kafka://BOOTSTRAP/day?group=dev --exit-on-idle 5s\n"
+               "\n"
+               "  --brokers N        brokers in the cluster (default 1)\n"
+               "  --topics T1,T2     topics to create (others are created on first use, with\n"
+               "                     4 partitions)\n"
+               "  --partitions N     partitions of each --topics topic (default 4)\n"
+               "  --help\n"
+               "\n"
+               "kill -USR1 takes every broker down (a broker outage for tests); the next\n"
+               "SIGUSR1 brings them back.\n");
 }
 
 int hm_cmd_devbroker(int argc, char **argv) {
@@ -58,7 +57,9 @@ int hm_cmd_devbroker(int argc, char **argv) {
                 return 2;
             }
             break;
-        case O_TOPICS: topics = optarg; break;
+        case O_TOPICS:
+            topics = optarg;
+            break;
         case O_PARTS:
             parts = atoi(optarg);
             if (parts < 1 || parts > 1000) {
@@ -67,7 +68,9 @@ int hm_cmd_devbroker(int argc, char **argv) {
                 return 2;
             }
             break;
-        case O_HELP: devbroker_usage(stdout); return 0;
+        case O_HELP:
+            devbroker_usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "hallmonitor devbroker: unknown or incomplete option '%s'\n\n",
                     argv[optind - 1]);
@@ -132,8 +135,10 @@ int hm_cmd_devbroker(int argc, char **argv) {
             if (sig != SIGUSR1) break;
             down = !down;
             for (int b = 1; b <= brokers; b++) {
-                if (down) rd_kafka_mock_broker_set_down(mc, b);
-                else rd_kafka_mock_broker_set_up(mc, b);
+                if (down)
+                    rd_kafka_mock_broker_set_down(mc, b);
+                else
+                    rd_kafka_mock_broker_set_up(mc, b);
             }
             fprintf(stderr, "hallmonitor: info: devbroker: brokers %s (SIGUSR1)\n",
                     down ? "down" : "up again");

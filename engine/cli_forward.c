@@ -59,7 +59,9 @@ static void fwd_usage(FILE *f) {
             "  --help\n");
 }
 
-static bool stop_hard(void) { return g_fwd_stop > 1; }
+static bool stop_hard(void) {
+    return g_fwd_stop > 1;
+}
 
 static void *fwd_main(void *arg) {
     fwd_input *in = arg;
@@ -111,7 +113,8 @@ static void *fwd_main(void *arg) {
                 int64_t now = hm_mono_ns();
                 if (now - last_warn > 30LL * 1000000000LL) {
                     last_warn = now;
-                    hm_warn("forward", "%s: Kafka is not taking messages; input is held", in->src.uri);
+                    hm_warn("forward", "%s: Kafka is not taking messages; input is held",
+                            in->src.uri);
                 }
             }
             in->bytes += r->len;
@@ -168,7 +171,9 @@ int hm_cmd_forward(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, "X:", longopts, NULL)) != -1) {
         switch (c) {
-        case O_INPUT: inputs[ni++] = optarg; break;
+        case O_INPUT:
+            inputs[ni++] = optarg;
+            break;
         case O_OUTPUT:
             if (output) {
                 fprintf(stderr, "hallmonitor forward: only one --output\n");
@@ -176,15 +181,20 @@ int hm_cmd_forward(int argc, char **argv) {
             }
             output = optarg;
             break;
-        case 'X': xprops[nx++] = optarg; break;
+        case 'X':
+            xprops[nx++] = optarg;
+            break;
         case O_IDLE:
             if (!hm_parse_duration_ns(optarg, &idle_ns)) {
-                fprintf(stderr, "hallmonitor forward: --exit-on-idle %s: expected a duration like 5s\n",
+                fprintf(stderr,
+                        "hallmonitor forward: --exit-on-idle %s: expected a duration like 5s\n",
                         optarg);
                 goto out;
             }
             break;
-        case O_FOLLOW: follow = true; break;
+        case O_FOLLOW:
+            follow = true;
+            break;
         case O_BATCH:
             batch = atol(optarg);
             if (batch < 1 || batch > 65536) {
@@ -200,7 +210,9 @@ int hm_cmd_forward(int argc, char **argv) {
                 goto out;
             }
             break;
-        case O_STATS: stats = true; break;
+        case O_STATS:
+            stats = true;
+            break;
         case O_HELP:
             fwd_usage(stdout);
             rc = 0;
@@ -290,8 +302,8 @@ int hm_cmd_forward(int argc, char **argv) {
                 "{\"kind\":\"forward_stats\",\"elapsed_s\":%.3f,\"records\":%llu,\"bytes\":%llu,"
                 "\"delivered\":%llu,\"resent\":%llu,\"dropped\":%llu,\"records_per_s\":%.0f,"
                 "\"inputs\":{",
-                secs, (unsigned long long)recs, (unsigned long long)bytes,
-                (unsigned long long)del, (unsigned long long)resent, (unsigned long long)dropped,
+                secs, (unsigned long long)recs, (unsigned long long)bytes, (unsigned long long)del,
+                (unsigned long long)resent, (unsigned long long)dropped,
                 secs > 0 ? (double)recs / secs : 0.0);
         for (size_t i = 0; i < ni; i++)
             fprintf(stderr, "%s\"%s\":%llu", i ? "," : "", ins[i].src.uri,

@@ -159,7 +159,7 @@ static void parse_5424(const char *p, const char *e, hm_syslog_hdr *h) {
                     digits++;
                 }
             }
-            if (q == p + tl && sec > 100000000) {
+            if (q == p + tl && sec > 100000000 && sec < 4102444800LL) { /* 1973..2100 */
                 h->ts_ns = sec * 1000000000LL + frac;
                 h->has_ts = h->ts_has_zone = h->ts_has_year = true;
                 p += tl;

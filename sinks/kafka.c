@@ -42,8 +42,10 @@ int hm_kafka_uri_parse(const char *uri, const char *what, hm_kafka_uri *u, char 
                        size_t errlen) {
     memset(u, 0, sizeof(*u));
     const char *p = uri;
-    if (!strncmp(p, "kafka://", 8)) p += 8;
-    else if (!strncmp(p, "kafka:", 6)) p += 6;
+    if (!strncmp(p, "kafka://", 8))
+        p += 8;
+    else if (!strncmp(p, "kafka:", 6))
+        p += 6;
     else {
         snprintf(err, errlen, "%s %s: expected kafka://BROKER[,BROKER...]/TOPIC", what, uri);
         return HM_EUSAGE;
@@ -102,8 +104,8 @@ void hm_kafka_uri_free(hm_kafka_uri *u) {
     memset(u, 0, sizeof(*u));
 }
 
-int hm_kafka_conf_props(rd_kafka_conf_t *conf, const char *const *props, size_t n,
-                        const char *what, char *err, size_t errlen) {
+int hm_kafka_conf_props(rd_kafka_conf_t *conf, const char *const *props, size_t n, const char *what,
+                        char *err, size_t errlen) {
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(props[i], '=');
         if (!eq || eq == props[i]) {
@@ -134,7 +136,7 @@ void hm_kafka_conf_must(rd_kafka_conf_t *conf, const char *key, const char *valu
 }
 
 /* syslog levels (not <syslog.h>: engine/syslog.h shadows it on the include path) */
-#define KLOG_ERR 3
+#define KLOG_ERR     3
 #define KLOG_WARNING 4
 
 static volatile int g_kafka_debug = 0;
@@ -150,8 +152,10 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
             (strstr(buf, "will be ignored") || strstr(buf, "bootstrap.servers")))
             return;
     }
-    hm_log(level <= KLOG_ERR ? "error" : level <= KLOG_WARNING ? "warn" : "debug", "kafka",
-           "%s: %s: %s", rk ? rd_kafka_name(rk) : "rdkafka", fac, buf);
+    hm_log(level <= KLOG_ERR       ? "error"
+           : level <= KLOG_WARNING ? "warn"
+                                   : "debug",
+           "kafka", "%s: %s: %s", rk ? rd_kafka_name(rk) : "rdkafka", fac, buf);
 }
 
 void hm_kafka_conf_logging(rd_kafka_conf_t *conf) {
@@ -190,8 +194,8 @@ struct hm_kprod {
 static bool permanent_error(rd_kafka_resp_err_t err) {
     return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
            err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
-           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
-           err == RD_KAFKA_RESP_ERR_INVALID_MSG;
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_INVALID_RECORD || err == RD_KAFKA_RESP_ERR_INVALID_MSG;
 }
 
 static void prod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -262,8 +266,8 @@ static void prod_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opa
     }
 }
 
-hm_kprod *hm_kprod_new(const char *uri, const char *const *props, size_t n_props,
-                       const char *what, char *err, size_t errlen) {
+hm_kprod *hm_kprod_new(const char *uri, const char *const *props, size_t n_props, const char *what,
+                       char *err, size_t errlen) {
     hm_kafka_uri u;
     if (hm_kafka_uri_parse(uri, what, &u, err, errlen) != HM_OK) return NULL;
     if (u.n_topics != 1) {

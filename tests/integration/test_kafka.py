@@ -327,15 +327,17 @@ def member_joining_midstream_rebalance_commits_what_is_done():
     group moved to a newer generation meanwhile: then the records after the previous
     commit are read again)."""
     group = "rebg"
-    # idle > session timeout: the mock holds the second (cooperative) rebalance that long
-    a = spawn("reb", group, "--batch", 20, "--workers", 1, idle="8s")
+    # The mock holds each rebalance for session.timeout.ms - 1 s: a short session makes the
+    # two cooperative rounds quick enough for B to see its partitions before going idle.
+    fast = ["-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=300"]
+    a = spawn("reb", group, "--batch", 20, "--workers", 1, *fast, idle="8s")
     ra = Reader(a, delay=0.0005)  # a slow reader keeps A busy
     b = rb = None
     try:
         wait_until(lambda: any(" assigned 4 " in l for l in ra.err), 30, "A assigned")
         produce("reb")
         wait_until(lambda: len(ra.lines) >= 2000, 60, "A output")
-        b = spawn("reb", group, "--batch", 20, "--workers", 1, idle="12s")
+        b = spawn("reb", group, "--batch", 20, "--workers", 1, *fast, idle="12s")
         rb = Reader(b)
         a.wait(120)
         b.wait(120)
