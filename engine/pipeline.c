@@ -387,7 +387,7 @@ static void *worker_main(void *arg) {
         if (b->rules != w->det_rules) { /* a reload happened: rebuild this worker's matcher */
             hm_detector_free(w->det);
             w->det = b->rules ? hm_detector_new(b->rules) : NULL;
-            w->det_rules = b->rules;
+            __atomic_store_n(&w->det_rules, b->rules, __ATOMIC_RELEASE);
             __atomic_store_n(&w->det_gen, b->rules_gen, __ATOMIC_RELEASE);
         }
         process_batch(e, w, b);
@@ -469,12 +469,13 @@ static void correlate_batch(hm_engine *e, const hm_corr_hit *hits, size_t n, boo
 
 /* Frees replaced rule sets nobody uses any more (writer thread). */
 static void free_retired(hm_engine *e) {
+    pthread_mutex_lock(&e->done_mu); /* the reload thread appends under this lock */
     size_t keep = 0;
     for (size_t i = 0; i < e->n_retired; i++) {
         bool busy = e->writer_gen <= e->retired[i].gen;
         for (int w = 0; w < e->cfg.workers && !busy; w++)
             if (__atomic_load_n(&e->workers[w].det_gen, __ATOMIC_ACQUIRE) <= e->retired[i].gen &&
-                e->workers[w].det_rules)
+                __atomic_load_n(&e->workers[w].det_rules, __ATOMIC_ACQUIRE))
                 busy = true;
         if (busy)
             e->retired[keep++] = e->retired[i];
@@ -482,6 +483,7 @@ static void free_retired(hm_engine *e) {
             hm_ruleset_free(e->retired[i].rs);
     }
     e->n_retired = keep;
+    pthread_mutex_unlock(&e->done_mu);
 }
 
 /* Incident lines changed since the last call, right after the alerts that changed them. */
@@ -505,7 +507,7 @@ static void write_batch(hm_engine *e, hm_batch *b) {
         e->corr_rules = b->rules;
         e->writer_gen = b->rules_gen;
     }
-    if (e->n_retired) free_retired(e);
+    if (__atomic_load_n(&e->n_retired, __ATOMIC_RELAXED)) free_retired(e);
     const char *op = b->out.p; /* with incidents: alerts tagged with their incident id */
     size_t ol = b->out.len;
     if (e->inc)
