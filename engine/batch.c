@@ -32,8 +32,14 @@ void hm_batch_reserve_buf(hm_batch *b, size_t need) {
     char *old = b->buf;
     b->buf = hm_xrealloc(b->buf, cap);
     b->buf_cap = cap;
+    uintptr_t o = (uintptr_t)old; /* offsets computed on integers: old is already freed */
     if (b->buf != old)
-        for (uint32_t i = 0; i < b->n; i++) b->rec[i].data = b->buf + (b->rec[i].data - old);
+        for (uint32_t i = 0; i < b->n; i++) {
+            b->rec[i].data = b->buf + ((uintptr_t)b->rec[i].data - o);
+            /* a Kafka key copied into the buffer moves with it */
+            uintptr_t k = (uintptr_t)b->rec[i].key;
+            if (k && k >= o && k < o + b->buf_len) b->rec[i].key = b->buf + (k - o);
+        }
 }
 
 void hm_batch_free(hm_batch *b) {

@@ -751,7 +751,26 @@ const hm_engine_stats *hm_engine_get_stats(const hm_engine *e) {
     return &e->stats;
 }
 
-void hm_engine_print_stats(const hm_engine *e, FILE *f) {
+static void print_stats_to(const hm_engine *e, FILE *f);
+
+/* Builds the whole line first, then writes it at once: other threads' log lines cannot
+ * land in the middle of it. */
+void hm_engine_print_stats(const hm_engine *e, FILE *out) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) {
+        print_stats_to(e, out);
+        return;
+    }
+    print_stats_to(e, m);
+    fclose(m);
+    fwrite(buf, 1, len, out);
+    fflush(out);
+    free(buf);
+}
+
+static void print_stats_to(const hm_engine *e, FILE *f) {
     const hm_engine_stats *s = &e->stats;
     int64_t end = s->finished_ns ? s->finished_ns : hm_mono_ns();
     double secs = (double)(end - s->started_ns) / 1e9;
