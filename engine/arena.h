@@ -56,5 +56,9 @@ static inline void hm_buf_put_json_str(hm_buf *b, hm_str s) {
 /* RFC 3339 UTC with nanoseconds trimmed to milliseconds when exact, e.g. 2024-03-11T05:00:59Z. */
 void hm_buf_put_time(hm_buf *b, int64_t ns);
 void hm_buf_free(hm_buf *b);
+/* Decodes the body of a JSON string (escapes, \\uXXXX with surrogate pairs; a lone
+ * surrogate becomes U+FFFD) into out, which holds at least n + 1 bytes; NUL-terminates and
+ * returns the length. Used by the decoders and the sinks. */
+size_t hm_json_unescape(const char *s, size_t n, char *out);
 
 #endif

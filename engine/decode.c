@@ -495,96 +495,15 @@ int hm_json_path(const hm_decode_ctx *ctx, int obj, const char *path) {
     return cur;
 }
 
-static void put_utf8(char **o, uint32_t cp) {
-    char *d = *o;
-    if (cp < 0x80) {
-        *d++ = (char)cp;
-    } else if (cp < 0x800) {
-        *d++ = (char)(0xC0 | (cp >> 6));
-        *d++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *d++ = (char)(0xE0 | (cp >> 12));
-        *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *d++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *d++ = (char)(0xF0 | (cp >> 18));
-        *d++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *d++ = (char)(0x80 | (cp & 0x3F));
-    }
-    *o = d;
-}
-
-static int hex4(const char *p) {
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
 hm_str hm_json_str(hm_decode_ctx *ctx, int t) {
     if (t < 0 || t >= ctx->ntok) return (hm_str){NULL, 0};
     const jsmntok_t *tk = &ctx->tok[t];
     const char *s = ctx->json + tk->start;
     size_t n = (size_t)(tk->end - tk->start);
     if (tk->type != JSMN_STRING || !memchr(s, '\\', n)) return (hm_str){s, (uint32_t)n};
-    char *out = hm_arena_alloc(ctx->arena, n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\\' || i + 1 >= n) {
-            *o++ = s[i];
-            continue;
-        }
-        char c = s[++i];
-        switch (c) {
-        case 'n':
-            *o++ = '\n';
-            break;
-        case 't':
-            *o++ = '\t';
-            break;
-        case 'r':
-            *o++ = '\r';
-            break;
-        case 'b':
-            *o++ = '\b';
-            break;
-        case 'f':
-            *o++ = '\f';
-            break;
-        case 'u': {
-            int cp = i + 4 < n ? hex4(s + i + 1) : -1;
-            if (cp < 0) {
-                *o++ = '?';
-                break;
-            }
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u') {
-                int lo = hex4(s + i + 3);
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-            }
-            if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; /* lone surrogate */
-            put_utf8(&o, (uint32_t)cp);
-            break;
-        }
-        default:
-            *o++ = c; /* \" \\ \/ */
-        }
-    }
-    *o = 0;
-    return (hm_str){out, (uint32_t)(o - out)};
+    char *out = hm_arena_alloc(ctx->arena, n + 1);
+    size_t l = hm_json_unescape(s, n, out);
+    return (hm_str){out, (uint32_t)l};
 }
 
 bool hm_json_set(hm_decode_ctx *ctx, hm_event *ev, int obj, const char *path, hm_field_id id) {
