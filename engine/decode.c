@@ -388,6 +388,49 @@ bool hm_str_is_mac(hm_str s) {
     return short_groups && n && groups == 5;
 }
 
+hm_str hm_dec_lower(hm_decode_ctx *ctx, hm_str v) {
+    uint32_t i = 0;
+    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
+    if (i == v.len) return v;
+    char *o = hm_arena_alloc(ctx->arena, v.len);
+    for (uint32_t j = 0; j < v.len; j++) {
+        char c = v.p[j];
+        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    return (hm_str){o, v.len};
+}
+
+hm_str hm_dec_token(hm_decode_ctx *ctx, hm_str v) {
+    v = hm_str_trim(v);
+    if (!v.len) return v;
+    char *o = hm_arena_alloc(ctx->arena, v.len);
+    for (uint32_t i = 0; i < v.len; i++) {
+        char c = v.p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        else if (c == ' ')
+            c = '_';
+        o[i] = c;
+    }
+    return (hm_str){o, v.len};
+}
+
+bool hm_str_icontains(hm_str s, const char *needle) {
+    size_t n = strlen(needle);
+    if (s.len < n) return false;
+    for (size_t i = 0; i + n <= s.len; i++) {
+        size_t j = 0;
+        while (j < n) {
+            char a = s.p[i + j];
+            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
+            if (a != needle[j]) break;
+            j++;
+        }
+        if (j == n) return true;
+    }
+    return false;
+}
+
 const char *hm_outcome_from_word(hm_str w) {
     static const char *const ok[] = {"success", "succeeded", "successful", "accept", "accepted",
                                      "allow",   "allowed",   "ok",         "pass",   "passed",

@@ -105,6 +105,12 @@ bool hm_str_is_ip(hm_str s);
 /* A MAC address: 12 hex digits plain or grouped by '-', ':' or '.' (aa-bb-.., aabb.ccdd.eeff),
  * or six ':'/'-' groups of 1-2 hex digits (ISC dhcpd drops leading zeros: 0:c:29:..). */
 bool hm_str_is_mac(hm_str s);
+/* ASCII-lowercased copy of v in the arena (v itself when it has no upper case). */
+hm_str hm_dec_lower(hm_decode_ctx *ctx, hm_str v);
+/* Trimmed, lowercased, blanks as '_': a vendor word turned into a token. */
+hm_str hm_dec_token(hm_decode_ctx *ctx, hm_str v);
+/* Does s contain needle, ASCII case-insensitively? needle must be lowercase. */
+bool hm_str_icontains(hm_str s, const char *needle);
 /* Outcome from common words: success/accept/allow/ok/pass -> success,
  * fail/deny/block/drop/reject -> failure. */
 const char *hm_outcome_from_word(hm_str w);

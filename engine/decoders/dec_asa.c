@@ -414,18 +414,6 @@ static void asa_set_ep(hm_decode_ctx *ctx, hm_event *ev, hm_str tok, bool src) {
     if (e.iface.len) hm_ev_set(ev, src ? HM_F_SRC_ZONE : HM_F_DST_ZONE, e.iface);
 }
 
-static hm_str asa_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char ch = v.p[j];
-        o[j] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-    }
-    return (hm_str){o, v.len};
-}
-
 static const char *asa_proto_num(hm_str v) {
     static const struct {
         const char *n, *name;
@@ -584,7 +572,7 @@ static void asa_apply(hm_decode_ctx *ctx, hm_event *ev, const asa_caps *c) {
         if (pn)
             hm_ev_set_c(ev, HM_F_PROTO, pn);
         else
-            hm_ev_set(ev, HM_F_PROTO, asa_lower(ctx, p));
+            hm_ev_set(ev, HM_F_PROTO, hm_dec_lower(ctx, p));
     }
     if (CAP(c, 'N').len) hm_dec_extra(ctx, ev, HM_STR_LIT("connection_id"), CAP(c, 'N'));
     if (CAP(c, 'T').len) {
@@ -593,7 +581,7 @@ static void asa_apply(hm_decode_ctx *ctx, hm_event *ev, const asa_caps *c) {
     }
     if (CAP(c, 'B').len) hm_dec_extra(ctx, ev, HM_STR_LIT("bytes"), CAP(c, 'B'));
     if (CAP(c, 'F').len) hm_ev_set(ev, HM_F_RULE_VENDOR, CAP(c, 'F'));
-    if (CAP(c, 'A').len) hm_ev_set(ev, HM_F_ACTION, asa_lower(ctx, CAP(c, 'A')));
+    if (CAP(c, 'A').len) hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, CAP(c, 'A')));
     if (CAP(c, 'C').len) hm_ev_set(ev, HM_F_COMMAND, CAP(c, 'C'));
     if (CAP(c, 'O').len) hm_ev_set(ev, HM_F_OLD_VALUE, CAP(c, 'O'));
     if (CAP(c, 'V').len) hm_ev_set(ev, HM_F_NEW_VALUE, CAP(c, 'V'));
@@ -759,7 +747,7 @@ static int asa_decode(hm_decode_ctx *ctx, hm_event *ev) {
     case 605005: { /* the service is the management protocol */
         asa_ep de = asa_parse_ep(CAP(&caps, 'D'));
         if (de.port.len && !((unsigned)(de.port.p[0] - '0') <= 9))
-            hm_ev_set(ev, HM_F_AUTH_METHOD, asa_lower(ctx, de.port));
+            hm_ev_set(ev, HM_F_AUTH_METHOD, hm_dec_lower(ctx, de.port));
         break;
     }
     default:

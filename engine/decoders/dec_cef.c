@@ -66,49 +66,6 @@ static hm_str cef_unescape(hm_decode_ctx *ctx, hm_str v, bool ext) {
 }
 
 /* lowercase, blanks to '_' (Sigma logsource tokens) */
-static hm_str cef_token(hm_decode_ctx *ctx, hm_str v) {
-    v = hm_str_trim(v);
-    if (!v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t i = 0; i < v.len; i++) {
-        char c = v.p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        else if (c == ' ')
-            c = '_';
-        o[i] = c;
-    }
-    return (hm_str){o, v.len};
-}
-
-static hm_str cef_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char c = v.p[j];
-        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return (hm_str){o, v.len};
-}
-
-static bool cef_ci_has(hm_str s, const char *needle) {
-    size_t n = strlen(needle);
-    if (s.len < n) return false;
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t j = 0;
-        while (j < n) {
-            char a = s.p[i + j];
-            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-            if (a != needle[j]) break;
-            j++;
-        }
-        if (j == n) return true;
-    }
-    return false;
-}
-
 /* rt/start/end: epoch ms (or s), "MMM dd yyyy HH:mm:ss[.SSS][ zone]", "MMM dd HH:mm:ss",
  * or ISO 8601. Zone names other than UTC/GMT/Z are read as the district zone. */
 
@@ -208,7 +165,7 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     for (int k = 1; k < 7; k++) hf[k] = cef_unescape(ctx, hf[k], false);
     hm_str ext = {b.p + fs, b.len - fs};
 
-    hm_str vendor = cef_token(ctx, hf[1]), product = cef_token(ctx, hf[2]);
+    hm_str vendor = hm_dec_token(ctx, hf[1]), product = hm_dec_token(ctx, hf[2]);
     hm_dec_origin(ev, HM_SRC_UNKNOWN, NULL, NULL, NULL, NULL);
     if (vendor.len) hm_ev_set(ev, HM_F_VENDOR, vendor);
     if (product.len) hm_ev_set(ev, HM_F_PRODUCT, product);
@@ -266,7 +223,7 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
             if (pn)
                 hm_ev_set_c(ev, HM_F_PROTO, pn);
             else if (val.len)
-                hm_ev_set(ev, HM_F_PROTO, cef_lower(ctx, val));
+                hm_ev_set(ev, HM_F_PROTO, hm_dec_lower(ctx, val));
             continue;
         }
         /* custom fields: named by their label */
@@ -308,7 +265,7 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     } else if (name.len) {
         hm_ev_set(ev, HM_F_MESSAGE, name);
     }
-    if (act.len) hm_ev_set(ev, HM_F_ACTION, cef_lower(ctx, act));
+    if (act.len) hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, act));
     const char *oc = NULL;
     if (outcome.len) {
         oc = hm_outcome_from_word(outcome);
@@ -333,19 +290,19 @@ static int cef_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_ev_set_default(ev, HM_F_WEB_CATEGORY,
                           cat); /* web gateways put the URL category in cat */
     hm_str sig = hf[4];
-    bool malware = cef_ci_has(name, "malware") || cef_ci_has(name, "virus") ||
-                   cef_ci_has(name, "trojan") || cef_ci_has(sig, "virus") ||
-                   cef_ci_has(cat, "virus") || cef_ci_has(cat, "malware");
-    bool threat = cef_ci_has(name, "attack") || cef_ci_has(name, "exploit") ||
-                  cef_ci_has(name, "intrusion") || cef_ci_has(name, "threat") ||
-                  cef_ci_has(sig, "spyware") || cef_ci_has(sig, "vulnerability") ||
-                  cef_ci_has(cat, "ids") || cef_ci_has(cat, "intrusion") ||
-                  cef_ci_has(cat, "anomaly");
-    bool login = cef_ci_has(name, "login") || cef_ci_has(name, "logon") ||
-                 cef_ci_has(name, "log on") || cef_ci_has(name, "authenticat") ||
-                 cef_ci_has(cat, "authentication");
-    bool fail_word = cef_ci_has(name, "fail") || cef_ci_has(name, "denied") ||
-                     cef_ci_has(name, "invalid") || cef_ci_has(name, "bad password");
+    bool malware = hm_str_icontains(name, "malware") || hm_str_icontains(name, "virus") ||
+                   hm_str_icontains(name, "trojan") || hm_str_icontains(sig, "virus") ||
+                   hm_str_icontains(cat, "virus") || hm_str_icontains(cat, "malware");
+    bool threat = hm_str_icontains(name, "attack") || hm_str_icontains(name, "exploit") ||
+                  hm_str_icontains(name, "intrusion") || hm_str_icontains(name, "threat") ||
+                  hm_str_icontains(sig, "spyware") || hm_str_icontains(sig, "vulnerability") ||
+                  hm_str_icontains(cat, "ids") || hm_str_icontains(cat, "intrusion") ||
+                  hm_str_icontains(cat, "anomaly");
+    bool login = hm_str_icontains(name, "login") || hm_str_icontains(name, "logon") ||
+                 hm_str_icontains(name, "log on") || hm_str_icontains(name, "authenticat") ||
+                 hm_str_icontains(cat, "authentication");
+    bool fail_word = hm_str_icontains(name, "fail") || hm_str_icontains(name, "denied") ||
+                     hm_str_icontains(name, "invalid") || hm_str_icontains(name, "bad password");
     const char *blocked_oc = oc ? oc : (is_deny ? "failure" : NULL);
     if (malware) {
         hm_ev_set_c(ev, HM_F_CATEGORY, "antivirus");

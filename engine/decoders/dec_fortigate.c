@@ -28,18 +28,6 @@ static bool fgt_digits_u64(hm_str s, uint64_t *out) {
     return true;
 }
 
-static hm_str fgt_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char c = v.p[j];
-        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return (hm_str){o, v.len};
-}
-
 /* values inside "double quotes" may carry \" and \\ escapes */
 static hm_str fgt_unescape(hm_decode_ctx *ctx, hm_str v) {
     if (v.len == 0 || v.p[-1] != '"' || !memchr(v.p, '\\', v.len)) return v;
@@ -163,22 +151,6 @@ static bool fgt_in(hm_str v, const char *const *words) {
     return false;
 }
 
-static bool fgt_contains_ci(hm_str s, const char *needle) {
-    size_t n = strlen(needle);
-    if (n == 0 || s.len < n) return n == 0;
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t j = 0;
-        while (j < n) {
-            char a = s.p[i + j], b = needle[j];
-            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-            if (a != b) break;
-            j++;
-        }
-        if (j == n) return true;
-    }
-    return false;
-}
-
 /* ---- probe ---- */
 
 /* One pass over the first bytes: which FortiOS marker keys appear as `key=` words. */
@@ -256,7 +228,7 @@ static void fgt_set_event(hm_event *ev, const char *verb, const char *outcome) {
 
 static const char *fgt_status_outcome(hm_str st) {
     if (!st.len) return NULL;
-    if (fgt_contains_ci(st, "fail")) return "failure";
+    if (hm_str_icontains(st, "fail")) return "failure";
     return hm_outcome_from_word(st);
 }
 
@@ -340,7 +312,7 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
             static const char *const cfg_acts[] = {"add", "edit",  "delete", "move",
                                                    "set", "unset", NULL};
             if (f->cfgpath.len || fgt_in(act, cfg_acts) ||
-                fgt_contains_ci(f->logdesc, "configur")) {
+                hm_str_icontains(f->logdesc, "configur")) {
                 hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "configuration", NULL);
                 fgt_set_event(ev, "config_change", st ? st : "success");
                 return;
@@ -351,14 +323,15 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
         }
         if (hm_str_eq_c(sub, "user")) {
             hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "authentication", NULL);
-            if (hm_str_eq_c(id, "0102043039") || fgt_contains_ci(f->logdesc, "lockout"))
+            if (hm_str_eq_c(id, "0102043039") || hm_str_icontains(f->logdesc, "lockout"))
                 fgt_set_event(ev, "account_lockout", "failure");
-            else if (hm_str_ieq_c(act, "authentication") || fgt_contains_ci(f->logdesc, "auth"))
+            else if (hm_str_ieq_c(act, "authentication") || hm_str_icontains(f->logdesc, "auth"))
                 fgt_set_event(ev, st && !strcmp(st, "success") ? "login_success" : "login_failure",
                               st ? st : "unknown");
-            else if (fgt_contains_ci(f->logdesc, "logon"))
+            else if (hm_str_icontains(f->logdesc, "logon"))
                 fgt_set_event(ev, "login_success", "success");
-            else if (fgt_contains_ci(f->logdesc, "logoff") || fgt_contains_ci(f->logdesc, "logout"))
+            else if (hm_str_icontains(f->logdesc, "logoff") ||
+                     hm_str_icontains(f->logdesc, "logout"))
                 fgt_set_event(ev, "logout", "success");
             else
                 fgt_set_event(ev, "user_event", st);
@@ -366,7 +339,7 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
         }
         if (hm_str_eq_c(sub, "vpn")) {
             hm_dec_origin(ev, HM_SRC_VPN, vendor, product, "vpn", NULL);
-            if (hm_str_ieq_c(act, "ssl-login-fail") || fgt_contains_ci(f->logdesc, "login fail"))
+            if (hm_str_ieq_c(act, "ssl-login-fail") || hm_str_icontains(f->logdesc, "login fail"))
                 fgt_set_event(ev, "login_failure", "failure");
             else if (hm_str_ieq_c(act, "ssl-login") || hm_str_ieq_c(act, "ssl-web-pass"))
                 fgt_set_event(ev, "login_success", "success");
@@ -399,7 +372,7 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
         }
         hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "firewall", NULL);
         if (hm_str_eq_c(sub, "wireless") &&
-            (fgt_contains_ci(act, "fake-ap") || fgt_contains_ci(act, "rogue")))
+            (hm_str_icontains(act, "fake-ap") || hm_str_icontains(act, "rogue")))
             fgt_set_event(ev, "rogue_ap", NULL);
         else if (hm_str_eq_c(sub, "rest-api")) {
             const char *oc = NULL;
@@ -428,7 +401,7 @@ static void fgt_map(hm_decode_ctx *ctx, hm_event *ev, hm_str k, hm_str v) {
     }
     if (fgt_junk(v)) return;
     if (id == HM_F_NAT_IP && hm_str_eq_c(v, "0.0.0.0")) return;
-    if (id == HM_F_ACTION) v = fgt_lower(ctx, v);
+    if (id == HM_F_ACTION) v = hm_dec_lower(ctx, v);
     hm_ev_set_default(ev, (hm_field_id)id, v);
 }
 
@@ -465,7 +438,7 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
             }
             if (hm_str_eq_c(k, "type")) {
                 f.type = v;
-                hm_ev_set(ev, HM_F_SERVICE, fgt_lower(ctx, v));
+                hm_ev_set(ev, HM_F_SERVICE, hm_dec_lower(ctx, v));
                 break;
             }
             if (hm_str_eq_c(k, "user")) {
@@ -563,16 +536,16 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
 
     /* logid and action: taxonomy fields; logid stays a vendor field too (rules use it) */
-    if (f.action.len) hm_ev_set(ev, HM_F_ACTION, fgt_lower(ctx, f.action));
+    if (f.action.len) hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, f.action));
 
     /* admin interface: ui="https(1.2.3.4)", authproto="TELNET(10.1.100.11)" */
     hm_str pre, inner;
     if (f.ui.len && fgt_paren(f.ui, &pre, &inner)) {
-        hm_ev_set_default(ev, HM_F_AUTH_METHOD, fgt_lower(ctx, pre));
+        hm_ev_set_default(ev, HM_F_AUTH_METHOD, hm_dec_lower(ctx, pre));
         if (fgt_looks_ip(inner)) hm_ev_set_default(ev, HM_F_SRC_IP, inner);
     }
     if (f.authproto.len && fgt_paren(f.authproto, &pre, &inner))
-        hm_ev_set_default(ev, HM_F_AUTH_METHOD, fgt_lower(ctx, pre));
+        hm_ev_set_default(ev, HM_F_AUTH_METHOD, hm_dec_lower(ctx, pre));
     if (f.method.len) {
         if (hm_str_eq_c(f.subtype, "rest-api"))
             hm_ev_set(ev, HM_F_HTTP_METHOD, f.method);

@@ -17,18 +17,6 @@ static int ib_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     return 0;
 }
 
-static hm_str ib_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char c = v.p[j];
-        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return (hm_str){o, v.len};
-}
-
 static bool ib_zero_mac(hm_str v) {
     for (uint32_t i = 0; i < v.len; i++)
         if (v.p[i] != '0' && v.p[i] != ':' && v.p[i] != '-') return false;
@@ -102,8 +90,8 @@ static int ib_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
     if (!hm_ev_has(ev, HM_F_USER) && subject.len) hm_ev_set(ev, HM_F_USER, subject);
     if (!action.len) action = hm_ev_get(ev, HM_F_ACTION);
-    if (action.len) hm_ev_set(ev, HM_F_ACTION, ib_lower(ctx, action));
-    if (logtype.len) hm_ev_set(ev, HM_F_SERVICE, ib_lower(ctx, logtype));
+    if (action.len) hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, action));
+    if (logtype.len) hm_ev_set(ev, HM_F_SERVICE, hm_dec_lower(ctx, logtype));
 
     bool blocked = hm_str_ieq_c(action, "blocked") || hm_str_ieq_c(action, "soft-blocked") ||
                    hm_str_ieq_c(action, "block");

@@ -37,49 +37,6 @@ static int leef_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     return (s == 0 || s == 5) ? 100 : 90;
 }
 
-static hm_str leef_token(hm_decode_ctx *ctx, hm_str v) {
-    v = hm_str_trim(v);
-    if (!v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t i = 0; i < v.len; i++) {
-        char c = v.p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        else if (c == ' ')
-            c = '_';
-        o[i] = c;
-    }
-    return (hm_str){o, v.len};
-}
-
-static hm_str leef_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char c = v.p[j];
-        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return (hm_str){o, v.len};
-}
-
-static bool leef_ci_has(hm_str s, const char *needle) {
-    size_t n = strlen(needle);
-    if (s.len < n) return false;
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t j = 0;
-        while (j < n) {
-            char a = s.p[i + j];
-            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-            if (a != needle[j]) break;
-            j++;
-        }
-        if (j == n) return true;
-    }
-    return false;
-}
-
 static int leef_hex(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -188,7 +145,7 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     }
 
     hm_dec_origin(ev, HM_SRC_UNKNOWN, NULL, NULL, NULL, NULL);
-    hm_str vendor = leef_token(ctx, hf[1]), product = leef_token(ctx, hf[2]);
+    hm_str vendor = hm_dec_token(ctx, hf[1]), product = hm_dec_token(ctx, hf[2]);
     if (vendor.len) hm_ev_set(ev, HM_F_VENDOR, vendor);
     if (product.len) hm_ev_set(ev, HM_F_PRODUCT, product);
     hm_str eid = hf[4];
@@ -222,7 +179,7 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
             else if (hm_str_eq_c(val, "1"))
                 hm_ev_set_c(ev, HM_F_PROTO, "icmp");
             else if (val.len)
-                hm_ev_set(ev, HM_F_PROTO, leef_lower(ctx, val));
+                hm_ev_set(ev, HM_F_PROTO, hm_dec_lower(ctx, val));
             continue;
         }
         int id = hm_field_map_get(ctx->map, key.p, key.len);
@@ -232,7 +189,7 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
         }
         hm_dec_extra(ctx, ev, key, val);
     }
-    if (action.len) hm_ev_set(ev, HM_F_ACTION, leef_lower(ctx, action));
+    if (action.len) hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, action));
     bool web = hm_ev_has(ev, HM_F_URL);
     if (web && cat.len) hm_ev_set_default(ev, HM_F_WEB_CATEGORY, cat);
     const char *oc = outcome.len ? hm_outcome_from_word(outcome) : NULL;
@@ -246,14 +203,14 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
     bool is_deny = false, is_allow = false;
     for (const char *const *w = deny; *w && action.len; w++) is_deny |= hm_str_ieq_c(action, *w);
     for (const char *const *w = allow; *w && action.len; w++) is_allow |= hm_str_ieq_c(action, *w);
-    bool malware = leef_ci_has(eid, "virus") || leef_ci_has(eid, "malware") ||
-                   leef_ci_has(cat, "virus") || leef_ci_has(cat, "malware");
-    bool threat = leef_ci_has(eid, "attack") || leef_ci_has(eid, "intrusion") ||
-                  leef_ci_has(eid, "exploit") || leef_ci_has(cat, "anomaly") ||
-                  leef_ci_has(cat, "intrusion") || leef_ci_has(cat, "ids") ||
-                  leef_ci_has(cat, "threat");
-    bool login = leef_ci_has(eid, "login") || leef_ci_has(eid, "logon") ||
-                 leef_ci_has(eid, "auth") || leef_ci_has(cat, "auth");
+    bool malware = hm_str_icontains(eid, "virus") || hm_str_icontains(eid, "malware") ||
+                   hm_str_icontains(cat, "virus") || hm_str_icontains(cat, "malware");
+    bool threat = hm_str_icontains(eid, "attack") || hm_str_icontains(eid, "intrusion") ||
+                  hm_str_icontains(eid, "exploit") || hm_str_icontains(cat, "anomaly") ||
+                  hm_str_icontains(cat, "intrusion") || hm_str_icontains(cat, "ids") ||
+                  hm_str_icontains(cat, "threat");
+    bool login = hm_str_icontains(eid, "login") || hm_str_icontains(eid, "logon") ||
+                 hm_str_icontains(eid, "auth") || hm_str_icontains(cat, "auth");
     const char *bo = oc ? oc : (is_deny ? "failure" : NULL);
     if (malware) {
         hm_ev_set_c(ev, HM_F_CATEGORY, "antivirus");
@@ -265,7 +222,7 @@ static int leef_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (bo) hm_ev_set_c(ev, HM_F_OUTCOME, bo);
     } else if (login) {
         bool failed =
-            (oc && !strcmp(oc, "failure")) || (!oc && (leef_ci_has(eid, "fail") || is_deny));
+            (oc && !strcmp(oc, "failure")) || (!oc && (hm_str_icontains(eid, "fail") || is_deny));
         hm_ev_set_c(ev, HM_F_CATEGORY, "authentication");
         hm_ev_set_c(ev, HM_F_EVENT, failed ? "login_failure" : "login_success");
         hm_ev_set_c(ev, HM_F_OUTCOME, failed ? "failure" : "success");

@@ -56,22 +56,6 @@ static int mk_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     return 0;
 }
 
-static bool mk_ci_has(hm_str s, const char *needle) {
-    size_t n = strlen(needle);
-    if (s.len < n) return false;
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t j = 0;
-        while (j < n) {
-            char a = s.p[i + j];
-            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-            if (a != needle[j]) break;
-            j++;
-        }
-        if (j == n) return true;
-    }
-    return false;
-}
-
 /* text after `key` up to the next blank (or quote-delimited when it starts with ') */
 static hm_str mk_after(hm_str t, const char *key) {
     int64_t k = hm_str_find_s(t, key);
@@ -300,7 +284,8 @@ static void mk_events(hm_decode_ctx *ctx, hm_event *ev, hm_str rest) {
         }
         if (hm_str_eq_c(v.type, "anyconnect_vpn_session_manager")) {
             mk_origin(ev, 2, "events");
-            mk_ev(ev, mk_ci_has(v.msg, "disconnected") ? "vpn_disconnect" : "vpn_event", NULL);
+            mk_ev(ev, hm_str_icontains(v.msg, "disconnected") ? "vpn_disconnect" : "vpn_event",
+                  NULL);
             mk_anyconnect_msg(ev, v.msg);
             return;
         }
@@ -422,7 +407,7 @@ static int mk_decode(hm_decode_ctx *ctx, hm_event *ev) {
         if (v.decision.len) hm_ev_set(ev, HM_F_ACTION, v.decision);
         bool blocked =
             hm_str_eq_c(v.decision, "blocked") || hm_str_eq_c(hm_ev_get(ev, HM_F_ACTION), "block");
-        if (mk_ci_has(sub, "file") || mk_ci_has(sub, "disposition")) {
+        if (hm_str_icontains(sub, "file") || hm_str_icontains(sub, "disposition")) {
             mk_origin(ev, 3, hm_str_eq_c(cat, "ids-alerts") ? "ids-alerts" : "security_event");
             mk_ev(ev, "malware_detected", blocked ? "failure" : "unknown");
         } else {
@@ -436,8 +421,9 @@ static int mk_decode(hm_decode_ctx *ctx, hm_event *ev) {
         mk_kv(ctx, ev, rest, &v, true);
         if (v.type.len) hm_ev_set(ev, HM_F_EVENT_ID_VENDOR, v.type);
         mk_ev(ev,
-              mk_ci_has(v.type, "rogue") || mk_ci_has(v.type, "spoof") ? "rogue_ap"
-                                                                       : "wifi_radio_event",
+              hm_str_icontains(v.type, "rogue") || hm_str_icontains(v.type, "spoof")
+                  ? "rogue_ap"
+                  : "wifi_radio_event",
               NULL);
         return HM_OK;
     }

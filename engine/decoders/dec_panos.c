@@ -139,34 +139,6 @@ static void pan_user(hm_event *ev, hm_field_id uid, hm_str v) {
     }
 }
 
-static hm_str pan_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char c = v.p[j];
-        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return (hm_str){o, v.len};
-}
-
-static bool pan_ci_has(hm_str s, const char *needle) {
-    size_t n = strlen(needle);
-    if (s.len < n) return false;
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t j = 0;
-        while (j < n) {
-            char a = s.p[i + j];
-            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-            if (a != needle[j]) break;
-            j++;
-        }
-        if (j == n) return true;
-    }
-    return false;
-}
-
 static bool pan_blocked(hm_str a) {
     return hm_str_starts(a, "block") || hm_str_starts(a, "drop") || hm_str_starts(a, "reset") ||
            hm_str_starts(a, "deny") || hm_str_eq_c(a, "override-lockout") ||
@@ -332,29 +304,29 @@ static void pan_system(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n)
     bool gp = hm_str_starts(eid, "globalprotect") || hm_str_eq_c(sub, "globalprotect");
     if (gp)
         hm_dec_origin(ev, HM_SRC_VPN, "paloaltonetworks", "paloalto", "vpn", "system");
-    else if (pan_ci_has(eid, "auth") || pan_ci_has(desc, "logged in") ||
-             pan_ci_has(desc, "logged out"))
+    else if (hm_str_icontains(eid, "auth") || hm_str_icontains(desc, "logged in") ||
+             hm_str_icontains(desc, "logged out"))
         hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "authentication",
                       "system");
     else
         hm_dec_origin(ev, HM_SRC_FIREWALL, "paloaltonetworks", "paloalto", "firewall", "system");
 
-    if (pan_ci_has(desc, " logged in via ")) {
+    if (hm_str_icontains(desc, " logged in via ")) {
         pan_ev(ev, "admin_login_success", "success");
         hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
-    } else if (pan_ci_has(desc, " logged out via ")) {
+    } else if (hm_str_icontains(desc, " logged out via ")) {
         pan_ev(ev, "admin_logout", "success");
         hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
-    } else if (pan_ci_has(eid, "auth-fail") || pan_ci_has(eid, "login-fail")) {
+    } else if (hm_str_icontains(eid, "auth-fail") || hm_str_icontains(eid, "login-fail")) {
         pan_ev(ev, "login_failure", "failure");
-    } else if (pan_ci_has(eid, "auth-success") || pan_ci_has(eid, "login-success")) {
+    } else if (hm_str_icontains(eid, "auth-success") || hm_str_icontains(eid, "login-success")) {
         pan_ev(ev, "login_success", "success");
     } else if (hm_str_eq_c(eid, "globalprotectgateway-regist-succ") ||
                hm_str_eq_c(eid, "globalprotectgateway-connected")) {
         pan_ev(ev, "vpn_connect", "success");
-    } else if (pan_ci_has(eid, "logout") || pan_ci_has(eid, "disconnect")) {
+    } else if (hm_str_icontains(eid, "logout") || hm_str_icontains(eid, "disconnect")) {
         pan_ev(ev, gp ? "vpn_disconnect" : "logout", "success");
-    } else if (pan_ci_has(eid, "config") && pan_ci_has(desc, "commit")) {
+    } else if (hm_str_icontains(eid, "config") && hm_str_icontains(desc, "commit")) {
         pan_ev(ev, "config_change", NULL);
     } else {
         pan_ev(ev, "system_event", NULL);
@@ -381,7 +353,7 @@ static void pan_config(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n)
         pan_set(ev, HM_F_HOST, pan_f(f, n, 21));
     }
     if (res.len) {
-        hm_ev_set(ev, HM_F_ACTION, pan_lower(ctx, res));
+        hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, res));
         hm_ev_set_c(ev, HM_F_OUTCOME, hm_outcome_from_word(res));
     }
     hm_ev_set_c(ev, HM_F_EVENT, "config_change");
@@ -409,10 +381,11 @@ static void pan_auth(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
     pan_set(ev, HM_F_SRC_MAC, pan_f(f, n, 41));
     pan_set(ev, HM_F_USER_AGENT, pan_f(f, n, 44));
     pan_set(ev, HM_F_SESSION_ID, pan_f(f, n, 45));
-    if (pan_ci_has(et, "success"))
+    if (hm_str_icontains(et, "success"))
         pan_ev(ev, "login_success", "success");
-    else if (pan_ci_has(et, "fail") || pan_ci_has(et, "invalid") || pan_ci_has(et, "deny") ||
-             pan_ci_has(et, "timeout") || pan_ci_has(et, "reject"))
+    else if (hm_str_icontains(et, "fail") || hm_str_icontains(et, "invalid") ||
+             hm_str_icontains(et, "deny") || hm_str_icontains(et, "timeout") ||
+             hm_str_icontains(et, "reject"))
         pan_ev(ev, "login_failure", "failure");
     else
         pan_ev(ev, "login_attempt", "unknown");
@@ -447,14 +420,14 @@ static void pan_gp(hm_decode_ctx *ctx, hm_event *ev, const hm_str *f, int n) {
     pan_extra(ctx, ev, "gateway", pan_f(f, n, 41));
     pan_set(ev, HM_F_HOST, pan_f(f, n, 47));
     const char *oc = status.len ? hm_outcome_from_word(status) : NULL;
-    if (status.len) hm_ev_set(ev, HM_F_ACTION, pan_lower(ctx, status));
+    if (status.len) hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, status));
     bool fail = oc && !strcmp(oc, "failure");
     if (hm_str_eq_c(eid, "gateway-connected") || hm_str_eq_c(eid, "gateway-register"))
         pan_ev(ev, fail ? "vpn_connect_failure" : "vpn_connect", oc);
     else if (hm_str_eq_c(eid, "gateway-logout") || hm_str_eq_c(eid, "gateway-disconnected") ||
              hm_str_eq_c(eid, "portal-logout"))
         pan_ev(ev, "vpn_disconnect", oc);
-    else if (pan_ci_has(eid, "auth") || pan_ci_has(eid, "login"))
+    else if (hm_str_icontains(eid, "auth") || hm_str_icontains(eid, "login"))
         pan_ev(ev, fail ? "login_failure" : "login_success", oc);
     else
         pan_ev(ev, "vpn_event", oc);

@@ -22,34 +22,6 @@ static bool sw_digits(hm_str s, uint64_t *out) {
     return true;
 }
 
-static bool sw_contains_ci(hm_str s, const char *needle) {
-    size_t n = strlen(needle);
-    if (s.len < n) return false;
-    for (size_t i = 0; i + n <= s.len; i++) {
-        size_t j = 0;
-        while (j < n) {
-            char a = s.p[i + j];
-            if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-            if (a != needle[j]) break;
-            j++;
-        }
-        if (j == n) return true;
-    }
-    return false;
-}
-
-static hm_str sw_lower(hm_decode_ctx *ctx, hm_str v) {
-    uint32_t i = 0;
-    while (i < v.len && !(v.p[i] >= 'A' && v.p[i] <= 'Z')) i++;
-    if (i == v.len) return v;
-    char *o = hm_arena_alloc(ctx->arena, v.len);
-    for (uint32_t j = 0; j < v.len; j++) {
-        char c = v.p[j];
-        o[j] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-    }
-    return (hm_str){o, v.len};
-}
-
 /* Skip an optional relay address ("10.0.0.1 ") in front of id=. Returns the offset of
  * "id=" or -1. */
 static int64_t sw_start(hm_str b) {
@@ -313,7 +285,7 @@ static int sw_decode(hm_decode_ctx *ctx, hm_event *ev) {
             int64_t sl = hm_str_find(v, '/');
             hm_str pr = sl >= 0 ? (hm_str){v.p, (uint32_t)sl} : v;
             if (sl >= 0) proto_svc = (hm_str){v.p + sl + 1, v.len - (uint32_t)sl - 1};
-            if (pr.len) hm_ev_set(ev, HM_F_PROTO, sw_lower(ctx, pr));
+            if (pr.len) hm_ev_set(ev, HM_F_PROTO, hm_dec_lower(ctx, pr));
             continue;
         }
         if (hm_str_eq_c(k, "usr") || hm_str_eq_c(k, "user")) {
@@ -347,7 +319,7 @@ static int sw_decode(hm_decode_ctx *ctx, hm_event *ev) {
     if (dst_host.len) hm_dec_extra(ctx, ev, HM_STR_LIT("dstHost"), dst_host);
     if (app_name.len) hm_ev_set(ev, HM_F_APP, app_name);
     if (fw_action.len && !hm_str_eq_c(fw_action, "NA") && !hm_str_eq_c(fw_action, "N/A"))
-        hm_ev_set(ev, HM_F_ACTION, sw_lower(ctx, fw_action));
+        hm_ev_set(ev, HM_F_ACTION, hm_dec_lower(ctx, fw_action));
     else if (fw_action.len)
         hm_dec_extra(ctx, ev, HM_STR_LIT("fw_action"), fw_action);
     if (proto_svc.len) hm_dec_extra(ctx, ev, HM_STR_LIT("service"), proto_svc);
@@ -376,24 +348,24 @@ static int sw_decode(hm_decode_ctx *ctx, hm_event *ev) {
         hm_ev_set_c(ev, HM_F_EVENT, vb->event);
         if (vb->outcome) hm_ev_set_c(ev, HM_F_OUTCOME, vb->outcome);
         if (vb->kind == 5) hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
-    } else if (sw_contains_ci(msg, "login") &&
-               (sw_contains_ci(msg, "denied") || sw_contains_ci(msg, "fail"))) {
-        bool admin = sw_contains_ci(msg, "administrator");
+    } else if (hm_str_icontains(msg, "login") &&
+               (hm_str_icontains(msg, "denied") || hm_str_icontains(msg, "fail"))) {
+        bool admin = hm_str_icontains(msg, "administrator");
         sw_origin(ev, admin ? 5 : 3);
         hm_ev_set_c(ev, HM_F_EVENT, admin ? "admin_login_failure" : "login_failure");
         hm_ev_set_c(ev, HM_F_OUTCOME, "failure");
         if (admin) hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
-    } else if (sw_contains_ci(msg, "login") && sw_contains_ci(msg, "allowed")) {
-        bool admin = sw_contains_ci(msg, "administrator");
+    } else if (hm_str_icontains(msg, "login") && hm_str_icontains(msg, "allowed")) {
+        bool admin = hm_str_icontains(msg, "administrator");
         sw_origin(ev, admin ? 5 : 3);
         hm_ev_set_c(ev, HM_F_EVENT, admin ? "admin_login_success" : "login_success");
         hm_ev_set_c(ev, HM_F_OUTCOME, "success");
         if (admin) hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
-    } else if (sw_contains_ci(msg, "ips ") || sw_contains_ci(msg, "attack")) {
+    } else if (hm_str_icontains(msg, "ips ") || hm_str_icontains(msg, "attack")) {
         sw_origin(ev, 4);
         hm_ev_set_c(ev, HM_F_EVENT, "ips_alert");
-    } else if (sw_contains_ci(msg, "dropped") || sw_contains_ci(msg, "denied") ||
-               sw_contains_ci(msg, "blocked")) {
+    } else if (hm_str_icontains(msg, "dropped") || hm_str_icontains(msg, "denied") ||
+               hm_str_icontains(msg, "blocked")) {
         sw_origin(ev, 0);
         hm_ev_set_c(ev, HM_F_EVENT, "traffic_deny");
         hm_ev_set_c(ev, HM_F_OUTCOME, "failure");
