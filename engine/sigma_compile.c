@@ -1,5 +1,6 @@
 /* sigma_compile.c - predicates -> one Hyperscan database per field; which rules must be
  * evaluated even when no Hyperscan predicate fires. Start-up only. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,125 @@ static unsigned regex_hs_flags(const sg_pred *p) {
     return f;
 }
 
+/* Witness selection. A rule only needs to be evaluated when one of a set W of its
+ * predicates is true, provided the rule cannot be true with every member of W false (a
+ * "cut"). Only witnesses go into the Hyperscan databases; every other predicate of a
+ * candidate rule is tested directly. Choosing the rarest cut per rule keeps common
+ * predicates (`Image|endswith: \cmd.exe`, a one-letter windash flag, `.exe`) out of the
+ * scan: smaller databases, fewer match callbacks and far fewer candidate rules. Rules with
+ * no cut (e.g. only negations) stay on the always-evaluate list, as before. */
+
+/* Fields whose values repeat a lot across events (process names, event ids, ...): a match
+ * there says little about how rare the event is. */
+static bool low_cardinality_field(const char *name) {
+    static const char *const names[] = {"OriginalFileName", "Product",         "Company",
+                                        "Description",      "IntegrityLevel",  "User",
+                                        "ParentUser",       "EventID",         "Provider_Name",
+                                        "Channel",          "LogonType",       "Initiated",
+                                        "Protocol",         "DestinationPort", "EventType",
+                                        "ServiceName",      "Hashes",          NULL};
+    size_t n = strlen(name);
+    if (n >= 5 && !strcmp(name + n - 5, "Image")) return true;
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(name, names[i])) return true;
+    return false;
+}
+
+/* Rough probability that a Hyperscan-capable predicate is true on an event of its
+ * logsource: longer literals are rarer, anchored ones rarer still. Only the order of these
+ * estimates matters (they pick one conjunct over another). */
+static double pred_estimate(const hm_ruleset *rs, const sg_pred *p) {
+    double e;
+    if (p->kind == SG_P_STR) {
+        size_t run = 0, best = 0;
+        for (size_t i = 0; i < p->vlen; i++) {
+            if (p->wild && p->wild[i]) {
+                run = 0;
+                continue;
+            }
+            if (++run > best) best = run;
+        }
+        e = pow(0.6, (double)(best > 40 ? 40 : best));
+        if (p->match != SG_M_CONTAINS) e *= 0.3;
+    } else {
+        e = p->prefilter ? 0.2 : 0.1; /* regex: no cheap estimate */
+    }
+    const sg_field *f = &rs->fields[p->field];
+    if (f->tax == SG_F_RAW)
+        e *= 4.0; /* keywords scan the whole record */
+    else if (low_cardinality_field(f->name))
+        e *= 8.0;
+    return e > 1.0 ? 1.0 : e;
+}
+
+/* Estimated probability of the cheapest cut of node n (INFINITY: none); with mark, flags
+ * the predicates of that cut as witnesses. */
+static double node_cut(hm_ruleset *rs, uint32_t n, bool *witness, bool mark) {
+    const sg_node *nd = &rs->nodes[n];
+    switch (nd->kind) {
+    case SG_N_FALSE:
+        return 0.0;
+    case SG_N_TRUE:
+    case SG_N_NOT: /* a negation is true when its predicates are not: no witness */
+        return INFINITY;
+    case SG_N_PRED: {
+        const sg_pred *p = &rs->preds[nd->pred];
+        if (!p->in_hs) return INFINITY;
+        if (mark) witness[nd->pred] = true;
+        return pred_estimate(rs, p);
+    }
+    case SG_N_AND: { /* one false conjunct suffices: take the cheapest */
+        double best = INFINITY;
+        uint32_t pick = UINT32_MAX;
+        for (uint32_t i = 0; i < nd->nkids; i++) {
+            double c = node_cut(rs, rs->kids[nd->kid0 + i], witness, false);
+            if (c < best) {
+                best = c;
+                pick = rs->kids[nd->kid0 + i];
+            }
+        }
+        if (mark && pick != UINT32_MAX) node_cut(rs, pick, witness, true);
+        return best;
+    }
+    default: { /* OR: every branch needs its own cut */
+        double sum = 0.0;
+        for (uint32_t i = 0; i < nd->nkids && sum < INFINITY; i++)
+            sum += node_cut(rs, rs->kids[nd->kid0 + i], witness, false);
+        if (mark && sum < INFINITY)
+            for (uint32_t i = 0; i < nd->nkids; i++)
+                node_cut(rs, rs->kids[nd->kid0 + i], witness, true);
+        return sum;
+    }
+    }
+}
+
+static void select_witnesses(hm_ruleset *rs) {
+    bool *witness = hm_xcalloc(rs->n_preds + 1, sizeof(bool));
+    for (size_t i = 0; i < rs->n_rules; i++) node_cut(rs, rs->rules[i].root, witness, true);
+    for (size_t i = 0; i < rs->n_preds; i++) {
+        sg_pred *p = &rs->preds[i];
+        /* direct matching folds the event value once per field, so fold the needle now */
+        if (p->kind == SG_P_STR && !p->cased && !p->lval) {
+            p->lval = hm_xmalloc(p->vlen + 1);
+            for (size_t k = 0; k < p->vlen; k++) {
+                unsigned char ch = (unsigned char)p->val[k];
+                p->lval[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+            }
+            p->lval[p->vlen] = 0;
+        }
+        /* regexes are always confirmed (or evaluated) by PCRE2: use its JIT where present */
+        if (p->kind == SG_P_REGEX && p->re && rs->rules[p->rule].enabled)
+            (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+        if (p->in_hs && !witness[i]) {
+            p->in_hs = false;
+            if (p->prefilter) rs->info.regexes_prefilter--;
+            p->prefilter = false;
+            rs->info.hs_predicates--;
+        }
+    }
+    free(witness);
+}
+
 int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     /* decide per predicate whether Hyperscan can serve it */
     hs_compile_error_t *cerr = NULL;
@@ -150,6 +270,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         }
         if (p->in_hs) rs->info.hs_predicates++;
     }
+    select_witnesses(rs);
     /* group by field; identical (pattern, flags) in one field share one expression id,
      * chained through rs->pred_next (the corpus repeats many endswith/contains values) */
     exprs *per_field = hm_xcalloc(rs->n_fields + 1, sizeof(exprs));

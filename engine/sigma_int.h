@@ -51,11 +51,12 @@ typedef struct sg_pred {
     uint8_t kind;   /* sg_pkind */
     uint8_t match;  /* sg_match for SG_P_STR / FIELDREF */
     bool cased;     /* case-sensitive */
-    bool in_hs;     /* decided by the field's Hyperscan scan */
+    bool in_hs;     /* decided by the field's Hyperscan scan (a witness, see below) */
     bool prefilter; /* Hyperscan approximates; confirm with PCRE2 */
     uint32_t rule;
-    int field; /* index in ruleset fields */
-    char *val; /* STR: bytes (may contain NUL); REGEX: pattern source */
+    int field;  /* index in ruleset fields */
+    char *val;  /* STR: bytes (may contain NUL); REGEX: pattern source */
+    char *lval; /* STR, case-insensitive: val with A-Z folded (direct matching) or NULL */
     size_t vlen;
     uint8_t *wild;  /* STR glob: per byte 0 literal, 1 '*', 2 '?' (NULL if none) */
     pcre2_code *re; /* REGEX (always compiled, for confirm/reference) */

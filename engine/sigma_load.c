@@ -1398,6 +1398,7 @@ static sg_rule *rule_push(hm_ruleset *rs) {
 static void rollback(hm_ruleset *rs, size_t n_preds, size_t n_nodes, size_t n_kids) {
     for (size_t i = n_preds; i < rs->n_preds; i++) {
         free(rs->preds[i].val);
+        free(rs->preds[i].lval);
         free(rs->preds[i].wild);
         free(rs->preds[i].yara_rule);
         if (rs->preds[i].re) pcre2_code_free(rs->preds[i].re);

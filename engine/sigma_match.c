@@ -35,6 +35,13 @@ struct hm_detector {
     uint32_t *slot_gen;
     const hm_event *ev;
     void *yara_scanner; /* YR_SCANNER* */
+    /* per-field case-folded values for direct (non-witness) string predicates: folded
+     * once per event and field, in fold_buf (grown, never shrunk: no per-event malloc) */
+    uint32_t fold_tag;
+    uint32_t *fold_gen;
+    hm_str *fold_val;
+    char *fold_buf;
+    size_t fold_len, fold_cap;
 };
 
 bool sg_yara_match(hm_detector *d, const sg_pred *p, hm_str v);
@@ -56,6 +63,8 @@ hm_detector *hm_detector_new(const hm_ruleset *rs) {
     d->slot_val = hm_xcalloc(rs->n_slots + 1, sizeof(hm_str));
     d->slot_gen = hm_xcalloc(rs->n_slots + 1, sizeof(uint32_t));
     d->yara_scanner = sg_yara_scanner_new(rs);
+    d->fold_gen = hm_xcalloc(rs->n_fields + 1, sizeof(uint32_t));
+    d->fold_val = hm_xcalloc(rs->n_fields + 1, sizeof(hm_str));
     return d;
 }
 
@@ -70,6 +79,9 @@ void hm_detector_free(hm_detector *d) {
     free(d->slot_val);
     free(d->slot_gen);
     sg_yara_scanner_free(d->yara_scanner);
+    free(d->fold_gen);
+    free(d->fold_val);
+    free(d->fold_buf);
     for (size_t i = 0; i < d->plan_cap; i++) {
         free(d->plans[i].dbs);
         free(d->plans[i].always);
@@ -225,6 +237,62 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 /* glob/string fallback (only for predicates Hyperscan could not take) */
 bool sg_str_match(const sg_pred *p, hm_str v);
 
+/* The value of field with A-Z folded, cached for the rest of the event. */
+static hm_str folded(hm_detector *d, int field, hm_str v) {
+    if (d->fold_gen[field] == d->fold_tag) return d->fold_val[field];
+    if (d->fold_len + v.len > d->fold_cap) {
+        /* growing moves the buffer: forget what this event folded so far */
+        size_t nc = d->fold_cap ? d->fold_cap : 4096;
+        while (nc < d->fold_len + v.len) nc *= 2;
+        free(d->fold_buf);
+        d->fold_buf = hm_xmalloc(nc);
+        d->fold_cap = nc;
+        d->fold_len = 0;
+        if (++d->fold_tag == 0) {
+            memset(d->fold_gen, 0, d->rs->n_fields * sizeof(uint32_t));
+            d->fold_tag = 1;
+        }
+    }
+    char *o = d->fold_buf + d->fold_len;
+    for (size_t i = 0; i < v.len; i++) {
+        unsigned char c = (unsigned char)v.p[i];
+        o[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    d->fold_len += v.len;
+    d->fold_gen[field] = d->fold_tag;
+    d->fold_val[field] = (hm_str){o, v.len};
+    return d->fold_val[field];
+}
+
+/* A string predicate tested directly (it is not a witness, so no scan decided it):
+ * case-insensitive ones compare folded needle and folded value byte for byte. */
+static bool str_direct(hm_detector *d, const sg_pred *p, hm_str v) {
+    const char *pat = p->val;
+    if (!p->cased) {
+        if (!p->lval) return sg_str_match(p, v);
+        v = folded(d, p->field, v);
+        pat = p->lval;
+    }
+    size_t n = v.len, m = p->vlen;
+    const char *s = v.p ? v.p : "";
+    switch (p->match) {
+    case SG_M_EXACT:
+        return n == m && !memcmp(s, pat, m);
+    case SG_M_STARTS:
+        return n >= m && !memcmp(s, pat, m);
+    case SG_M_ENDS:
+        return n >= m && !memcmp(s + n - m, pat, m);
+    case SG_M_CONTAINS:
+        return m == 0 || memmem(s, n, pat, m) != NULL;
+    default: {
+        sg_pred tmp = *p;
+        tmp.val = (char *)pat;
+        tmp.cased = true;
+        return sg_str_match(&tmp, v);
+    }
+    }
+}
+
 static bool regex_match(hm_detector *d, const sg_pred *p, hm_str v) {
     int rc = pcre2_match(p->re, (PCRE2_SPTR)(v.p ? v.p : ""), v.len, 0, 0, d->md, NULL);
     return rc >= 0;
@@ -258,7 +326,7 @@ static bool eval_pred(hm_detector *d, uint32_t pi) {
             r = has && v.len == 0;
             break;
         case SG_P_STR:
-            r = has && sg_str_match(p, v);
+            r = has && str_direct(d, p, v);
             break;
         case SG_P_REGEX:
             r = has && regex_match(d, p, v);
@@ -327,6 +395,11 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     }
     d->ev = ev;
     d->n_cand = 0;
+    d->fold_len = 0;
+    if (++d->fold_tag == 0) {
+        memset(d->fold_gen, 0, rs->n_fields * sizeof(uint32_t));
+        d->fold_tag = 1;
+    }
     uint16_t lp = hm_ev_has(ev, HM_F_PRODUCT) ? sg_ls_lookup(rs, ev->f[HM_F_PRODUCT]) : 0;
     uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? sg_ls_lookup(rs, ev->f[HM_F_CATEGORY]) : 0;
     uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? sg_ls_lookup(rs, ev->f[HM_F_SERVICE]) : 0;
