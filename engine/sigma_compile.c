@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sigma_int.h"
@@ -158,6 +159,12 @@ static double pred_estimate(const hm_ruleset *rs, const sg_pred *p) {
         }
         e = pow(0.6, (double)(best > 40 ? 40 : best));
         if (p->match != SG_M_CONTAINS) e *= 0.3;
+        /* flag-like values ('true', 'false', '0', '-') say nothing however long */
+        static const char *const flags[] = {"true", "false", "yes", "no", "0", "1", "-", NULL};
+        if (p->match == SG_M_EXACT)
+            for (size_t i = 0; flags[i]; i++)
+                if (p->vlen == strlen(flags[i]) && !strncasecmp(p->val, flags[i], p->vlen))
+                    e = 0.5;
     } else {
         e = p->prefilter ? 0.2 : 0.1; /* regex: no cheap estimate */
     }
