@@ -143,6 +143,46 @@ static bool low_cardinality_field(const char *name) {
     return false;
 }
 
+/* Taxonomy fields that take one of a few values (docs/fields.md): however long a value
+ * such as `traffic_allow` is, a large share of events carries it. */
+static bool enumerated_field(const char *name) {
+    static const char *const names[] = {"src_type",
+                                        "vendor",
+                                        "product",
+                                        "category",
+                                        "service",
+                                        "program",
+                                        "facility",
+                                        "event",
+                                        "action",
+                                        "outcome",
+                                        "user_role",
+                                        "auth_method",
+                                        "portal",
+                                        "proto",
+                                        "src_zone",
+                                        "dst_zone",
+                                        "app",
+                                        "http_method",
+                                        "site",
+                                        "building",
+                                        "door_class",
+                                        "web_category",
+                                        "screening",
+                                        "visitor_id_type",
+                                        "object",
+                                        "term",
+                                        "dst_country",
+                                        "geo_country",
+                                        "dst_port",
+                                        "syslog_severity",
+                                        "severity_vendor",
+                                        NULL};
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(name, names[i])) return true;
+    return false;
+}
+
 /* Rough probability that a Hyperscan-capable predicate is true on an event of its
  * logsource: longer literals are rarer, anchored ones rarer still. Only the order of these
  * estimates matters (they pick one conjunct over another). */
@@ -163,12 +203,13 @@ static double pred_estimate(const hm_ruleset *rs, const sg_pred *p) {
         static const char *const flags[] = {"true", "false", "yes", "no", "0", "1", "-", NULL};
         if (p->match == SG_M_EXACT)
             for (size_t i = 0; flags[i]; i++)
-                if (p->vlen == strlen(flags[i]) && !strncasecmp(p->val, flags[i], p->vlen))
-                    e = 0.5;
+                if (p->vlen == strlen(flags[i]) && !strncasecmp(p->val, flags[i], p->vlen)) e = 0.5;
     } else {
         e = p->prefilter ? 0.2 : 0.1; /* regex: no cheap estimate */
     }
     const sg_field *f = &rs->fields[p->field];
+    if (f->tax >= 0 && enumerated_field(f->name)) /* `event: traffic_allow` is most of a day */
+        return e > 0.1 ? e : 0.1;
     if (f->tax == SG_F_RAW)
         e *= 4.0; /* keywords scan the whole record */
     else if (low_cardinality_field(f->name))
@@ -230,6 +271,16 @@ static void select_witnesses(hm_ruleset *rs) {
                 p->lval[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
             }
             p->lval[p->vlen] = 0;
+        }
+        if (p->kind == SG_P_STR && p->match == SG_M_GLOB && p->wild) {
+            size_t run = 0;
+            for (size_t k = 0; k < p->vlen; k++) {
+                run = p->wild[k] ? 0 : run + 1;
+                if (run > p->lit_len) {
+                    p->lit_len = (uint32_t)run;
+                    p->lit_off = (uint32_t)(k + 1 - run);
+                }
+            }
         }
         /* regexes are always confirmed (or evaluated) by PCRE2: use its JIT where present */
         if (p->kind == SG_P_REGEX && p->re && rs->rules[p->rule].enabled)

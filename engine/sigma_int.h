@@ -58,8 +58,9 @@ typedef struct sg_pred {
     char *val;  /* STR: bytes (may contain NUL); REGEX: pattern source */
     char *lval; /* STR, case-insensitive: val with A-Z folded (direct matching) or NULL */
     size_t vlen;
-    uint8_t *wild;  /* STR glob: per byte 0 literal, 1 '*', 2 '?' (NULL if none) */
-    pcre2_code *re; /* REGEX (always compiled, for confirm/reference) */
+    uint8_t *wild;             /* STR glob: per byte 0 literal, 1 '*', 2 '?' (NULL if none) */
+    uint32_t lit_off, lit_len; /* STR glob: its longest literal run (must occur in a match) */
+    pcre2_code *re;            /* REGEX (always compiled, for confirm/reference) */
     uint32_t re_flags;
     /* CIDR */
     uint8_t family; /* 4 or 6 */
@@ -120,10 +121,12 @@ struct hm_ruleset {
     int raw_field, time_field; /* field index or -1 */
     /* vendor field name -> slot: open addressing */
     char **slot_names;
+    uint32_t *slot_lens;     /* strlen of each slot name (lookups compare lengths first) */
     uint32_t *slot_hash_idx; /* [slot_cap] slot+1 or 0 */
     size_t slot_cap;
     /* logsource value interning */
     char **ls_names;
+    uint32_t *ls_lens;
     size_t n_ls;
     sg_db *dbs;
     size_t n_dbs;

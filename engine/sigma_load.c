@@ -92,7 +92,7 @@ int sg_slot_lookup(const hm_ruleset *rs, const char *name, size_t n) {
     size_t j = name_hash(name, n) & (rs->slot_cap - 1);
     while (rs->slot_hash_idx[j]) {
         uint32_t s = rs->slot_hash_idx[j] - 1;
-        if (strlen(rs->slot_names[s]) == n && !memcmp(rs->slot_names[s], name, n)) return (int)s;
+        if (rs->slot_lens[s] == n && !memcmp(rs->slot_names[s], name, n)) return (int)s;
         j = (j + 1) & (rs->slot_cap - 1);
     }
     return -1;
@@ -116,6 +116,8 @@ static int slot_intern(hm_ruleset *rs, const char *name) {
     }
     rs->slot_names = hm_xrealloc(rs->slot_names, (rs->n_slots + 1) * sizeof(char *));
     rs->slot_names[rs->n_slots] = hm_xstrdup(name);
+    rs->slot_lens = hm_xrealloc(rs->slot_lens, (rs->n_slots + 1) * sizeof(uint32_t));
+    rs->slot_lens[rs->n_slots] = (uint32_t)n;
     size_t j = name_hash(name, n) & (rs->slot_cap - 1);
     while (rs->slot_hash_idx[j]) j = (j + 1) & (rs->slot_cap - 1);
     rs->slot_hash_idx[j] = (uint32_t)rs->n_slots + 1;
@@ -161,13 +163,16 @@ static uint16_t ls_intern(hm_ruleset *rs, const char *v) {
     for (size_t i = 0; i < rs->n_ls; i++)
         if (!strcmp(rs->ls_names[i], v)) return (uint16_t)(i + 1);
     rs->ls_names = hm_xrealloc(rs->ls_names, (rs->n_ls + 1) * sizeof(char *));
+    rs->ls_lens = hm_xrealloc(rs->ls_lens, (rs->n_ls + 1) * sizeof(uint32_t));
+    rs->ls_lens[rs->n_ls] = (uint32_t)strlen(v);
     rs->ls_names[rs->n_ls++] = hm_xstrdup(v);
     return (uint16_t)rs->n_ls;
 }
 
 uint16_t sg_ls_lookup(const hm_ruleset *rs, hm_str v) {
     for (size_t i = 0; i < rs->n_ls; i++)
-        if (hm_str_eq_c(v, rs->ls_names[i])) return (uint16_t)(i + 1);
+        if (rs->ls_lens[i] == v.len && (!v.len || !memcmp(v.p, rs->ls_names[i], v.len)))
+            return (uint16_t)(i + 1);
     return 0;
 }
 
@@ -611,6 +616,24 @@ static uint32_t pred_from_sstr(loadctx *c, int field, sstr *s, unsigned flags, c
     if ((contains || ends) && !(s->n && s->w[0] == 1)) ss_push(&g, '*', 1);
     for (size_t i = 0; i < s->n; i++) ss_push(&g, s->b[i], s->w[i]);
     if ((contains || starts) && !(s->n && s->w[s->n - 1] == 1)) ss_push(&g, '*', 1);
+    /* '*' only at the edges ('10.32.*', '*.example.com', '*abc*'): the same as startswith,
+     * endswith or contains, which both matchers test with plain comparisons */
+    size_t lead = 0, trail = 0;
+    while (lead < g.n && g.w[lead] == 1) lead++;
+    while (trail < g.n - lead && g.w[g.n - 1 - trail] == 1) trail++;
+    bool plain_middle = lead + trail < g.n;
+    for (size_t i = lead; i < g.n - trail && plain_middle; i++)
+        if (g.w[i]) plain_middle = false;
+    if (plain_middle) {
+        size_t n = g.n - lead - trail;
+        p->match = lead && trail ? SG_M_CONTAINS : lead ? SG_M_ENDS : SG_M_STARTS;
+        p->val = hm_xmalloc(n + 1);
+        memcpy(p->val, g.b + lead, n);
+        p->val[n] = 0;
+        p->vlen = n;
+        ss_free(&g);
+        return id;
+    }
     p->match = SG_M_GLOB;
     p->val = hm_xmalloc(g.n + 1);
     memcpy(p->val, g.b, g.n);
@@ -1773,9 +1796,11 @@ void hm_ruleset_free(hm_ruleset *rs) {
     free(rs->fields);
     for (size_t i = 0; i < rs->n_slots; i++) free(rs->slot_names[i]);
     free(rs->slot_names);
+    free(rs->slot_lens);
     free(rs->slot_hash_idx);
     for (size_t i = 0; i < rs->n_ls; i++) free(rs->ls_names[i]);
     free(rs->ls_names);
+    free(rs->ls_lens);
     for (size_t i = 0; i < rs->n_dbs; i++) {
         hs_free_database(rs->dbs[i].db);
         free(rs->dbs[i].pred_of_id);

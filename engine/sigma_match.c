@@ -12,7 +12,6 @@
 typedef struct scan_plan {
     uint16_t p, c, s;
     bool reg, used;
-    bool needs_slots; /* some applicable rule reads a vendor field */
     uint32_t *dbs;
     uint32_t n_dbs;
     uint32_t *always;
@@ -42,6 +41,12 @@ struct hm_detector {
     hm_str *fold_val;
     char *fold_buf;
     size_t fold_len, fold_cap;
+    /* per-field parsed IP address for |cidr predicates (several test the same field) */
+    uint32_t *ip_gen;
+    struct ip_parsed {
+        uint8_t addr[16];
+        uint8_t family; /* 0: not an IP address */
+    } * ip;
 };
 
 bool sg_yara_match(hm_detector *d, const sg_pred *p, hm_str v);
@@ -65,6 +70,8 @@ hm_detector *hm_detector_new(const hm_ruleset *rs) {
     d->yara_scanner = sg_yara_scanner_new(rs);
     d->fold_gen = hm_xcalloc(rs->n_fields + 1, sizeof(uint32_t));
     d->fold_val = hm_xcalloc(rs->n_fields + 1, sizeof(hm_str));
+    d->ip_gen = hm_xcalloc(rs->n_fields + 1, sizeof(uint32_t));
+    d->ip = hm_xcalloc(rs->n_fields + 1, sizeof(*d->ip));
     return d;
 }
 
@@ -82,6 +89,8 @@ void hm_detector_free(hm_detector *d) {
     free(d->fold_gen);
     free(d->fold_val);
     free(d->fold_buf);
+    free(d->ip_gen);
+    free(d->ip);
     for (size_t i = 0; i < d->plan_cap; i++) {
         free(d->plans[i].dbs);
         free(d->plans[i].always);
@@ -142,14 +151,6 @@ static const scan_plan *get_plan(hm_detector *d, uint16_t p, uint16_t c, uint16_
             }
         }
     }
-    for (size_t i = 0; i < rs->n_preds && !pl->needs_slots; i++) {
-        const sg_pred *pr = &rs->preds[i];
-        const sg_rule *r = &rs->rules[pr->rule];
-        if (!r->enabled || !ls_ok(r, p, c, s, reg)) continue;
-        if (rs->fields[pr->field].tax == -1 ||
-            (pr->field2 >= 0 && rs->fields[pr->field2].tax == -1))
-            pl->needs_slots = true;
-    }
     pl->always = hm_xmalloc((rs->n_always + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < rs->n_always; i++)
         if (ls_ok(&rs->rules[rs->always[i]], p, c, s, reg))
@@ -204,9 +205,21 @@ static inline bool get_value(hm_detector *d, int field, hm_str *out) {
         *out = (hm_str){"", 0};
         return true;
     }
-    if (d->slot_gen[f->slot] != d->gen) return false;
+    /* vendor fields: looked up by name the first time a predicate asks this event (most
+     * events never need one), the answer, found or not, cached for the event */
+    if (d->slot_gen[f->slot] != d->gen) {
+        d->slot_gen[f->slot] = d->gen;
+        d->slot_val[f->slot] = (hm_str){NULL, 0};
+        uint32_t n = d->rs->slot_lens[f->slot];
+        const char *name = d->rs->slot_names[f->slot];
+        for (uint16_t i = 0; i < d->ev->n_extra; i++)
+            if (d->ev->extra[i].key.len == n && !memcmp(d->ev->extra[i].key.p, name, n)) {
+                d->slot_val[f->slot] = d->ev->extra[i].val;
+                break;
+            }
+    }
     *out = d->slot_val[f->slot];
-    return true;
+    return out->p != NULL;
 }
 
 typedef struct scan_ctx {
@@ -285,12 +298,32 @@ static bool str_direct(hm_detector *d, const sg_pred *p, hm_str v) {
     case SG_M_CONTAINS:
         return m == 0 || memmem(s, n, pat, m) != NULL;
     default: {
+        /* a glob's longest literal run must be there: one memmem rejects most values
+         * before the backtracking matcher runs */
+        if (p->lit_len && !memmem(s, n, pat + p->lit_off, p->lit_len)) return false;
         sg_pred tmp = *p;
         tmp.val = (char *)pat;
         tmp.cased = true;
         return sg_str_match(&tmp, v);
     }
     }
+}
+
+/* |cidr: the field's address parsed once per event. */
+static bool cidr_direct(hm_detector *d, const sg_pred *p, hm_str v) {
+    struct ip_parsed *ip = &d->ip[p->field];
+    if (d->ip_gen[p->field] != d->gen) {
+        d->ip_gen[p->field] = d->gen;
+        if (!sg_parse_ip(v.p, v.len, ip->addr, &ip->family)) ip->family = 0;
+    }
+    if (!ip->family || ip->family != p->family) return false;
+    int full = p->prefix / 8, rem = p->prefix % 8;
+    if (memcmp(ip->addr, p->addr, (size_t)full) != 0) return false;
+    if (rem) {
+        uint8_t mask = (uint8_t)(0xFF << (8 - rem));
+        if ((ip->addr[full] & mask) != (p->addr[full] & mask)) return false;
+    }
+    return true;
 }
 
 static bool regex_match(hm_detector *d, const sg_pred *p, hm_str v) {
@@ -332,7 +365,7 @@ static bool eval_pred(hm_detector *d, uint32_t pi) {
             r = has && regex_match(d, p, v);
             break;
         case SG_P_CIDR:
-            r = has && sg_eval_cidr(p, v);
+            r = has && cidr_direct(d, p, v);
             break;
         case SG_P_NUM:
             r = has && sg_eval_num(p, v);
@@ -388,6 +421,7 @@ static bool eval_node(hm_detector *d, uint32_t n) {
 size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) {
     const hm_ruleset *rs = d->rs;
     if (++d->gen == 0) { /* wrapped: reset generations */
+        memset(d->ip_gen, 0, rs->n_fields * sizeof(uint32_t));
         memset(d->pred_gen, 0, rs->n_preds * sizeof(uint32_t));
         memset(d->rule_gen, 0, rs->n_rules * sizeof(uint32_t));
         memset(d->slot_gen, 0, rs->n_slots * sizeof(uint32_t));
@@ -406,13 +440,6 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     bool ev_registry =
         hm_ev_has(ev, HM_F_CATEGORY) && hm_str_starts(ev->f[HM_F_CATEGORY], "registry_");
     const scan_plan *plan = get_plan(d, lp, lc, lsv, ev_registry);
-    /* vendor fields: resolve slots only when an applicable rule reads one */
-    for (uint16_t i = 0; plan->needs_slots && i < ev->n_extra; i++) {
-        int s = sg_slot_lookup(rs, ev->extra[i].key.p, ev->extra[i].key.len);
-        if (s < 0 || d->slot_gen[s] == d->gen) continue;
-        d->slot_gen[s] = d->gen;
-        d->slot_val[s] = ev->extra[i].val;
-    }
     for (uint32_t k = 0; k < plan->n_dbs; k++) {
         const sg_db *db = &rs->dbs[plan->dbs[k]];
         hm_str v;
