@@ -38,7 +38,11 @@ bool sg_parse_ip(const char *p, size_t n, uint8_t addr[16], uint8_t *family) {
 bool sg_eval_cidr(const sg_pred *p, hm_str v) {
     uint8_t a[16];
     uint8_t fam;
-    if (!sg_parse_ip(v.p, v.len, a, &fam) || fam != p->family) return false;
+    return sg_parse_ip(v.p, v.len, a, &fam) && sg_cidr_has(p, a, fam);
+}
+
+bool sg_cidr_has(const sg_pred *p, const uint8_t a[16], uint8_t fam) {
+    if (fam != p->family) return false;
     int full = p->prefix / 8, rem = p->prefix % 8;
     if (memcmp(a, p->addr, (size_t)full) != 0) return false;
     if (rem) {

@@ -158,6 +158,8 @@ bool sg_eval_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *ev
 bool sg_parse_double(hm_str v, double *out);
 /* IPv4/IPv6 text -> 4 or 16 bytes; family 4 or 6. No allocation. */
 bool sg_parse_ip(const char *p, size_t n, uint8_t addr[16], uint8_t *family);
+/* |cidr on an address already parsed (family 4 or 6) */
+bool sg_cidr_has(const sg_pred *p, const uint8_t addr[16], uint8_t family);
 
 /* Correlations (corr_load.c). */
 struct hm_ydoc;

@@ -316,14 +316,7 @@ static bool cidr_direct(hm_detector *d, const sg_pred *p, hm_str v) {
         d->ip_gen[p->field] = d->gen;
         if (!sg_parse_ip(v.p, v.len, ip->addr, &ip->family)) ip->family = 0;
     }
-    if (!ip->family || ip->family != p->family) return false;
-    int full = p->prefix / 8, rem = p->prefix % 8;
-    if (memcmp(ip->addr, p->addr, (size_t)full) != 0) return false;
-    if (rem) {
-        uint8_t mask = (uint8_t)(0xFF << (8 - rem));
-        if ((ip->addr[full] & mask) != (p->addr[full] & mask)) return false;
-    }
-    return true;
+    return ip->family && sg_cidr_has(p, ip->addr, ip->family);
 }
 
 static bool regex_match(hm_detector *d, const sg_pred *p, hm_str v) {
