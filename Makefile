@@ -36,7 +36,8 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps demo test asan bench format format-check clean
 
-all: $(BUILD)/hallmonitor $(BUILD)/hm-gen $(BUILD)/hm-wingen $(BUILD)/hm-linesplit $(UNIT_BIN)
+all: $(BUILD)/hallmonitor $(BUILD)/hm-gen $(BUILD)/hm-wingen $(BUILD)/hm-linesplit \
+     $(BUILD)/hm-sendlog $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +59,10 @@ $(BUILD)/hm-wingen: bench/wingen.c
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(SAN) $(WARN) -o $@ $<
 
 $(BUILD)/hm-linesplit: bench/linesplit.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(SAN) $(WARN) -o $@ $<
+
+$(BUILD)/hm-sendlog: bench/sendlog.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(SAN) $(WARN) -o $@ $<
 

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "timeutil.h"
@@ -394,8 +395,17 @@ void sl_tick(sl_common *c, bool final) {
     }
 }
 
+/* Counters with one writer (the connector thread): a plain load and store, not a locked
+ * read-modify-write per record; readers still see whole values. */
+static inline void sl_add(_Atomic uint64_t *x, uint64_t n) {
+    atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 void sl_emit(sl_common *c, hm_batch *b, int sender, const char *p, size_t len, uint32_t flags,
              uint64_t orig_len, int64_t now_ns) {
+    if (HM_UNLIKELY(!atomic_load_explicit(&c->first_ns, memory_order_relaxed)))
+        atomic_store_explicit(&c->first_ns, hm_mono_ns(), memory_order_relaxed);
     hm_batch_reserve_buf(b, len);
     char *d = b->buf + b->buf_len;
     memcpy(d, p, len);
@@ -412,12 +422,25 @@ void sl_emit(sl_common *c, hm_batch *b, int sender, const char *p, size_t len, u
     r->partition = -1;
     r->key = NULL;
     r->key_len = 0;
-    atomic_fetch_add_explicit(&c->records, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->bytes, orig_len ? orig_len : len, memory_order_relaxed);
-    if (sender >= 0)
-        atomic_fetch_add_explicit(&c->senders[sender].records, 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&c->other_records, 1, memory_order_relaxed);
+    sl_add(&c->records, 1);
+    sl_add(&c->bytes, orig_len ? orig_len : len);
+    sl_add(sender >= 0 ? &c->senders[sender].records : &c->other_records, 1);
+}
+
+void sl_batch_begin(sl_common *c) {
+    if (!c->batch_end_ns) return;
+    atomic_fetch_add_explicit(&c->wait_ns, hm_mono_ns() - c->batch_end_ns, memory_order_relaxed);
+    c->batch_end_ns = 0;
+}
+
+void sl_batch_end(sl_common *c, uint32_t n) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        atomic_store_explicit(&c->cpu_ns, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec,
+                              memory_order_relaxed);
+    if (!n) return;
+    c->batch_end_ns = hm_mono_ns();
+    atomic_store_explicit(&c->last_ns, c->batch_end_ns, memory_order_relaxed);
 }
 
 typedef struct top_ent {
@@ -463,5 +486,9 @@ void sl_stats_common(sl_common *c, hm_buf *out) {
     for (size_t k = shown; k < n; k++) rest += t[k].n;
     hm_buf_printf(out, "},\"senders_distinct\":%zu,\"senders_other_records\":%llu", n,
                   (unsigned long long)rest);
+    int64_t first = atomic_load(&c->first_ns), last = atomic_load(&c->last_ns);
+    hm_buf_printf(out, ",\"active_s\":%.3f,\"cpu_s\":%.3f,\"wait_s\":%.3f",
+                  first && last > first ? (double)(last - first) / 1e9 : 0.0,
+                  (double)atomic_load(&c->cpu_ns) / 1e9, (double)atomic_load(&c->wait_ns) / 1e9);
     free(t);
 }

@@ -76,6 +76,11 @@ typedef struct sl_common {
     int64_t last_tick_ns;
     uint64_t seq; /* receive sequence: the position of the next record */
     hm_conn_opts opts;
+    /* where the listener's time goes (mono ns; --stats "active_s", "cpu_s", "wait_s"):
+     * first record received .. last batch handed over; the thread's CPU time; time spent
+     * outside read_batch after handing a batch over (the pipeline had no free batch) */
+    int64_t batch_end_ns;
+    _Atomic int64_t first_ns, last_ns, cpu_ns, wait_ns;
 } sl_common;
 
 /* Parses "scheme://HOST:PORT[/][?k=v&...]" into c (scheme must match; `allowed` is a
@@ -109,6 +114,11 @@ void sl_emit(sl_common *c, hm_batch *b, int sender, const char *p, size_t len, u
 static inline bool sl_room(const hm_batch *b, size_t len) {
     return b->n < b->cap && (b->n == 0 || b->buf_len + len <= b->buf_cap);
 }
+
+/* Bracket read_batch: account the time the pipeline held the listener, the thread's CPU
+ * time, and the end of the active period (n = records handed over). */
+void sl_batch_begin(sl_common *c);
+void sl_batch_end(sl_common *c, uint32_t n);
 
 /* Common stats members ("records":..,"senders":{...}); no leading or trailing comma. */
 void sl_stats_common(sl_common *c, hm_buf *out);

@@ -573,6 +573,7 @@ static int tcp_read_batch(hm_source *src, hm_batch *b) {
     b->origin = st->c.label;
     b->source_index = src->index;
     st->full = false;
+    sl_batch_begin(&st->c);
     sl_tick(&st->c, false);
     int64_t start = hm_mono_ns(), deadline = start + 100 * 1000000LL;
     if (start - st->last_sweep_ns >= 500 * 1000000LL) {
@@ -605,6 +606,7 @@ static int tcp_read_batch(hm_source *src, hm_batch *b) {
         if (!b->n && now >= deadline && !st->npending) break;
         if (now >= deadline + 400 * 1000000LL) break; /* a pending stream of skipped bytes */
     }
+    sl_batch_end(&st->c, b->n);
     return (int)b->n;
 }
 

@@ -636,6 +636,53 @@ def tls_client_certificate_required_with_ca():
     assert srv.details["tls_failures"] == 1, srv.details
 
 
+# ------------------------------------------------------------------- the bench's sender
+
+
+def sendlog(args, port):
+    """Runs build/hm-sendlog with "-" as the address (it says "ready", then reads it)."""
+    p = subprocess.Popen([os.path.join(build_dir(), "hm-sendlog")] + args, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stderr.readline().strip() == b"ready"
+    out, err = p.communicate(f"127.0.0.1:{port}\n".encode(), timeout=60)
+    assert p.returncode == 0, err
+    return json.loads(out)
+
+
+@case
+def bench_sender_tcp_lf_octet_and_paced_udp():
+    if not os.path.exists(os.path.join(build_dir(), "hm-sendlog")):
+        raise Skip("hm-sendlog not built")
+    n = 20000
+    path = os.path.join(tmpdir(), "lines.log")
+    with open(path, "wb") as f:
+        for i in range(n):
+            f.write((sis_line(i) + ("\r\n" if i % 7 == 0 else "\n")).encode())
+            if i == 10:
+                f.write(b"\n")  # empty lines are not sent
+    for proto, args in (("tcp", []), ("tcp", ["--octet"]), ("udp", ["--rate", "40000"]),
+                        ("tcp", ["--lines", str(n + 500)])):
+        port = free_port()
+        srv = Server(f"syslog+{proto}://127.0.0.1:{port}", idle="1s")
+        r = sendlog([proto, "-", path] + args, port)
+        srv.finish()
+        assert srv.rc == 0, srv.stderr()
+        want = n + 500 if "--lines" in args else n
+        assert r["lines"] == want, r
+        got = users(srv.events)
+        assert len(got) == want, (proto, args, len(got), srv.details)
+        assert not srv.deads, srv.deads[:2]
+        if "--lines" not in args:  # --lines cycles through the file
+            assert sorted(int(u[1:]) for u in got) == list(range(n))
+        d = srv.details
+        assert d["records"] == want, d
+        # the listener's timing for the bench: active, CPU and pipeline-wait seconds
+        assert d["active_s"] > 0 and d["cpu_s"] > 0 and d["wait_s"] >= 0, d
+        if proto == "udp":
+            assert r["elapsed_s"] >= 0.9 * n / 40000, r  # paced, not blasted
+            assert d["kernel_drops"] == 0, d
+
+
 # ------------------------------------------------------------------------- usage, help, stop
 
 
