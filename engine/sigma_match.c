@@ -41,6 +41,14 @@ struct hm_detector {
     hm_str *fold_val;
     char *fold_buf;
     size_t fold_len, fold_cap;
+    /* the last product/category/service value seen and its interned id: a stream mostly
+     * repeats a few log sources, so most events skip the lookup */
+    struct ls_memo {
+        char v[32];
+        size_t len;
+        uint16_t id;
+        bool set;
+    } ls_memo[3];
     /* per-field parsed IP address for |cidr predicates (several test the same field) */
     uint32_t *ip_gen;
     struct ip_parsed {
@@ -309,6 +317,19 @@ static bool str_direct(hm_detector *d, const sg_pred *p, hm_str v) {
     }
 }
 
+static uint16_t ls_id(hm_detector *d, int which, hm_str v) {
+    struct ls_memo *m = &d->ls_memo[which];
+    if (m->set && m->len == v.len && (!v.len || !memcmp(m->v, v.p, v.len))) return m->id;
+    uint16_t id = sg_ls_lookup(d->rs, v);
+    if (v.len <= sizeof m->v) {
+        if (v.len) memcpy(m->v, v.p, v.len);
+        m->len = v.len;
+        m->id = id;
+        m->set = true;
+    }
+    return id;
+}
+
 /* |cidr: the field's address parsed once per event. */
 static bool cidr_direct(hm_detector *d, const sg_pred *p, hm_str v) {
     struct ip_parsed *ip = &d->ip[p->field];
@@ -427,9 +448,9 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
         memset(d->fold_gen, 0, rs->n_fields * sizeof(uint32_t));
         d->fold_tag = 1;
     }
-    uint16_t lp = hm_ev_has(ev, HM_F_PRODUCT) ? sg_ls_lookup(rs, ev->f[HM_F_PRODUCT]) : 0;
-    uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? sg_ls_lookup(rs, ev->f[HM_F_CATEGORY]) : 0;
-    uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? sg_ls_lookup(rs, ev->f[HM_F_SERVICE]) : 0;
+    uint16_t lp = hm_ev_has(ev, HM_F_PRODUCT) ? ls_id(d, 0, ev->f[HM_F_PRODUCT]) : 0;
+    uint16_t lc = hm_ev_has(ev, HM_F_CATEGORY) ? ls_id(d, 1, ev->f[HM_F_CATEGORY]) : 0;
+    uint16_t lsv = hm_ev_has(ev, HM_F_SERVICE) ? ls_id(d, 2, ev->f[HM_F_SERVICE]) : 0;
     bool ev_registry =
         hm_ev_has(ev, HM_F_CATEGORY) && hm_str_starts(ev->f[HM_F_CATEGORY], "registry_");
     const scan_plan *plan = get_plan(d, lp, lc, lsv, ev_registry);
