@@ -16,6 +16,10 @@
 #include "syslog.h"
 #include "mapping.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define JSMN_HEADER
 #define JSMN_PARENT_LINKS
 #define JSMN_STRICT
@@ -63,23 +67,183 @@ int hm_decode_record(hm_decode_ctx *ctx, const hm_field_map *const *maps, const 
 
 /* ---- helpers for decoders ---- */
 
+/* First byte in [p, e) equal to a or b, else e. Vendor values are short: a library call per
+ * value costs more than the scan, so this is inline, 16 bytes a step where SSE2 exists
+ * (every x86-64), 8 bytes a step (bit tricks on a word) elsewhere. Reads only [p, e). */
+static inline const char *hm_find2(const char *p, const char *e, char a, char b) {
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+    for (; e - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+        if (m) return p + __builtin_ctz(m);
+    }
+#endif
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t ma = ones * (unsigned char)a, mb = ones * (unsigned char)b;
+    for (; e - p >= 8; p += 8) {
+        uint64_t w, xa, xb;
+        memcpy(&w, p, 8);
+        xa = w ^ ma;
+        xb = w ^ mb;
+        if ((((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs) break; /* bytes below say where */
+    }
+    for (; p < e; p++)
+        if (*p == a || *p == b) return p;
+    return e;
+}
+
 /* key=value tokenizer for FortiGate/SonicWall/Meraki/generic bodies: keys are
- * [A-Za-z0-9_.-]+, values are "double quoted" (with \" escapes), 'single quoted', or run
- * to the next blank. Blanks between pairs may be repeated. Non key=value words are skipped. */
+ * [A-Za-z0-9_.:-]+, values are "double quoted" (with \" escapes), 'single quoted', or run
+ * to the next blank. Blanks between pairs may be repeated. Non key=value words are skipped.
+ * Inline: it runs for every pair of the most frequent sources, and the key and value then
+ * stay in registers. */
 typedef struct hm_kv_iter {
     const char *p, *end;
+    bool esc; /* the last value was quoted and holds a backslash (may need unescaping) */
 } hm_kv_iter;
 static inline void hm_kv_iter_init(hm_kv_iter *it, hm_str s) {
     it->p = s.p;
     it->end = s.p + s.len;
+    it->esc = false;
 }
-bool hm_kv_next(hm_kv_iter *it, hm_str *key, hm_str *val);
+extern const uint8_t hm_kv_key_char[256]; /* [A-Za-z0-9_.:-] */
+#if defined(__SSE2__)
+/* Bit i set when byte i of x is a key byte. Letters: c | 0x20 in a..z holds for A..Z and
+ * a..z only; bytes >= 0x80 are negative in these signed compares and fall outside every
+ * range. */
+static inline unsigned hm_kv_key_bits(__m128i x) {
+    __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), l));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmpgt_epi8(_mm_set1_epi8(':' + 1), x)); /* 0-9 : */
+    __m128i punct = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')), _mm_cmpeq_epi8(x, _mm_set1_epi8('.'))),
+        _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), punct));
+}
+/* Bit i set when byte i of x equals c. */
+static inline unsigned hm_kv_eq_bits(__m128i x, char c) {
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+#endif
+/* First byte in [p, e) that is not a key byte, else e: a whole key in one SSE2 step. */
+static inline const char *hm_kv_key_end(const char *p, const char *e) {
+#if defined(__SSE2__)
+    for (; e - p >= 16; p += 16) {
+        unsigned m = hm_kv_key_bits(_mm_loadu_si128((const __m128i *)(const void *)p));
+        if (m != 0xFFFF) return p + __builtin_ctz(~m);
+    }
+#endif
+    while (p < e && hm_kv_key_char[(unsigned char)*p]) p++;
+    return p;
+}
+#if defined(__SSE2__)
+/* The common pair, key="value" or key=value within the 32 bytes at p (a key shorter than 16
+ * bytes, no backslash in a quoted value before its closing quote), read from byte-class
+ * masks of two loads: the key's end and the value's end come from the same loads, and only
+ * the classes the value needs are computed. Returns false (nothing set) for anything else,
+ * which the general path then reads. Needs 32 readable bytes at p. */
+__attribute__((always_inline)) static inline bool hm_kv_pair32(const char *p, hm_str *key,
+                                                               hm_str *val, const char **next) {
+    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned k0 = hm_kv_key_bits(x0);
+    if (k0 == 0xFFFF) return false; /* keys of 16 bytes or more: the general path */
+    unsigned ke = (unsigned)__builtin_ctz(~k0);
+    if (ke == 0 || p[ke] != '=') return false;
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    unsigned vs = ke + 1; /* value start, <= 16 */
+    char c = p[vs];
+    /* only the classes this value needs are computed */
+    if (c == '"' || c == '\'') {
+        uint32_t stop = (hm_kv_eq_bits(x0, c) | hm_kv_eq_bits(x0, '\\') |
+                         (hm_kv_eq_bits(x1, c) | hm_kv_eq_bits(x1, '\\')) << 16) >>
+                        (vs + 1);
+        if (!stop) return false;
+        unsigned qe = vs + 1 + (unsigned)__builtin_ctz(stop);
+        if (p[qe] != c) return false; /* a backslash came first: the general path unescapes */
+        *key = (hm_str){p, ke};
+        *val = (hm_str){p + vs + 1, qe - vs - 1};
+        *next = p + qe + 1;
+        return true;
+    }
+    uint32_t stop = (hm_kv_eq_bits(x0, ' ') | hm_kv_eq_bits(x0, '\t') |
+                     (hm_kv_eq_bits(x1, ' ') | hm_kv_eq_bits(x1, '\t')) << 16) >>
+                    vs;
+    if (!stop) return false;
+    unsigned ve = vs + (unsigned)__builtin_ctz(stop);
+    *key = (hm_str){p, ke};
+    *val = (hm_str){p + vs, ve - vs};
+    *next = p + ve;
+    return true;
+}
+#endif
+/* always inlined: called out of line, key and val would go through memory, and reading
+ * them back as 16-byte values stalls on store forwarding */
+__attribute__((always_inline)) static inline bool hm_kv_next(hm_kv_iter *it, hm_str *key,
+                                                             hm_str *val) {
+    const char *p = it->p, *e = it->end;
+    it->esc = false;
+    for (;;) {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+        if (p >= e) {
+            it->p = p;
+            return false;
+        }
+#if defined(__SSE2__)
+        if (e - p >= 32 && hm_kv_pair32(p, key, val, &it->p)) return true;
+#endif
+        const char *k = p;
+        p = hm_kv_key_end(p, e);
+        if (p < e && *p == '=' && p > k) {
+            *key = (hm_str){k, (uint32_t)(p - k)};
+            p++;
+            if (p < e && (*p == '"' || *p == '\'')) {
+                char q = *p++;
+                const char *v = p;
+                /* to the first quote not escaped by a backslash (a backslash escapes the
+                 * byte after it, so runs of them pair up) */
+                for (;;) {
+                    p = hm_find2(p, e, q, '\\');
+                    if (p >= e || *p == q) break;
+                    it->esc = true;
+                    if (e - p <= 2) {
+                        p = e;
+                        break;
+                    }
+                    p += 2;
+                }
+                *val = (hm_str){v, (uint32_t)(p - v)};
+                if (p < e) p++;
+            } else {
+                const char *v = p;
+                p = hm_find2(p, e, ' ', '\t');
+                *val = (hm_str){v, (uint32_t)(p - v)};
+            }
+            it->p = p;
+            return true;
+        }
+        /* not a key=value word: skip it */
+        p = hm_find2(p, e, ' ', '\t');
+    }
+}
 
 /* Map a vendor key through ctx->map: taxonomy field when mapped (first writer wins),
  * otherwise kept as a vendor extra under its own name. */
 void hm_dec_map(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val);
-/* Keep a vendor field under its own name. */
-void hm_dec_extra(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val);
+/* Keep a vendor field under its own name. Inline: a dozen calls per event on busy sources;
+ * only growing the array (capacity 8, 16, 32, 64, 96 inside the arena) is out of line. */
+void hm_dec_extra_grow(hm_decode_ctx *ctx, hm_event *ev);
+static inline void hm_dec_extra(hm_decode_ctx *ctx, hm_event *ev, hm_str key, hm_str val) {
+    uint16_t n = ev->n_extra;
+    if (HM_UNLIKELY(n >= HM_EVENT_MAX_EXTRA)) return; /* bounded: later fields stay in raw */
+    if (n == 0 || HM_UNLIKELY(n == 8 || n == 16 || n == 32 || n == 64)) hm_dec_extra_grow(ctx, ev);
+    ev->extra[n].key = key;
+    ev->extra[n].val = val;
+    ev->n_extra = (uint16_t)(n + 1);
+}
 /* Copy bytes into the arena (for values built or unescaped by the decoder). */
 static inline hm_str hm_dec_dup(hm_decode_ctx *ctx, const char *p, size_t n) {
     return hm_arena_strdup(ctx->arena, p, n);
@@ -97,9 +261,18 @@ bool hm_dec_time_iso(hm_decode_ctx *ctx, hm_event *ev, hm_str v);
 bool hm_dec_time_vendor(hm_decode_ctx *ctx, hm_event *ev, hm_str v);
 /* The same for sources whose zone-less stamps are UTC (cloud APIs). */
 bool hm_dec_time_iso_utc(hm_event *ev, hm_str v);
-/* Standard origin fields. */
-void hm_dec_origin(hm_event *ev, hm_src_type t, const char *vendor, const char *product,
-                   const char *category, const char *service);
+/* Standard origin fields. Inline so that the string literals' lengths are compile-time
+ * constants (no strlen per event). */
+extern const hm_str hm_src_type_strs[HM_SRC_COUNT];
+static inline void hm_dec_origin(hm_event *ev, hm_src_type t, const char *vendor,
+                                 const char *product, const char *category, const char *service) {
+    ev->src_type = (uint8_t)t;
+    hm_ev_set(ev, HM_F_SRC_TYPE, hm_src_type_strs[t]);
+    if (vendor) hm_ev_set_c(ev, HM_F_VENDOR, vendor);
+    if (product) hm_ev_set_c(ev, HM_F_PRODUCT, product);
+    if (category) hm_ev_set_c(ev, HM_F_CATEGORY, category);
+    if (service) hm_ev_set_c(ev, HM_F_SERVICE, service);
+}
 /* IPv4 dotted quad or an IPv6 literal (hex, ':' and '.'; at least two ':'). */
 bool hm_str_is_ip(hm_str s);
 /* A MAC address: 12 hex digits plain or grouped by '-', ':' or '.' (aa-bb-.., aabb.ccdd.eeff),
@@ -109,6 +282,16 @@ bool hm_str_is_mac(hm_str s);
 hm_str hm_dec_lower(hm_decode_ctx *ctx, hm_str v);
 /* Trimmed, lowercased, blanks as '_': a vendor word turned into a token. */
 hm_str hm_dec_token(hm_decode_ctx *ctx, hm_str v);
+/* s equals lower ASCII case-insensitively; lower must be lowercase. Inline, length first. */
+static inline bool hm_str_ieq_lower(hm_str s, hm_str lower) {
+    if (s.len != lower.len) return false;
+    for (uint32_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+        if (c != lower.p[i]) return false;
+    }
+    return true;
+}
 /* Does s contain needle, ASCII case-insensitively? needle must be lowercase. */
 bool hm_str_icontains(hm_str s, const char *needle);
 /* Outcome from common words: success/accept/allow/ok/pass -> success,

@@ -9,72 +9,59 @@
 #include "event.h"
 #include "yamltree.h"
 
-typedef struct map_slot {
-    char *key; /* NULL = empty */
-    uint32_t len;
-    int field;
-} map_slot;
-
-struct hm_field_map {
-    char *decoder;
-    size_t cap; /* power of two */
-    size_t n;
-    map_slot *slots;
-};
-
-/* Word-at-a-time hash: vendor keys are short and looked up for every field of every event. */
-static uint64_t key_hash(const char *k, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, k, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-        k += 8;
-        n -= 8;
+/* Places every key with multiplier mul; returns the total probe count (a measure of how
+ * well mul spreads these keys). */
+static size_t map_place(hm_field_map *m, uint64_t mul) {
+    size_t cap = (size_t)1 << m->bits, probes = 0;
+    m->mul = mul;
+    memset(m->slot, 0, cap * sizeof(*m->slot));
+    for (size_t i = 0; i < m->n; i++) {
+        size_t j = hm_map_slot(m, m->keys[i].w0, m->keys[i].w1, m->keys[i].len);
+        while (m->slot[j]) {
+            j = (j + 1) & (cap - 1);
+            probes++;
+        }
+        m->slot[j] = (uint32_t)(i + 1);
     }
-    uint64_t w = 0;
-    memcpy(&w, k, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 29);
+    return probes;
+}
+
+/* Sizes the index table to at least 4x the keys and keeps the best of a few multipliers
+ * (odd constants; the first that places every key in its home slot wins at once). */
+static void map_build(hm_field_map *m) {
+    static const uint64_t muls[] = {
+        0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL, 0x9E3779B97F4A7C15ULL, 0xbf58476d1ce4e5b9ULL,
+        0x94d049bb133111ebULL, 0xd6e8feb86659fd93ULL, 0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL};
+    unsigned bits = 4;
+    while (((size_t)1 << bits) < m->n * 4) bits++;
+    free(m->slot);
+    m->bits = bits;
+    m->slot = hm_xcalloc((size_t)1 << bits, sizeof(*m->slot));
+    size_t best = SIZE_MAX, best_i = 0;
+    for (size_t i = 0; i < HM_ARRAY_LEN(muls) && best; i++) {
+        size_t p = map_place(m, muls[i]);
+        if (p < best) {
+            best = p;
+            best_i = i;
+        }
+    }
+    map_place(m, muls[best_i]);
 }
 
 static void map_put(hm_field_map *m, const char *k, size_t n, int field) {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        map_slot *ns = hm_xcalloc(ncap, sizeof(*ns));
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->slots[i].key) continue;
-            size_t j = key_hash(m->slots[i].key, m->slots[i].len) & (ncap - 1);
-            while (ns[j].key) j = (j + 1) & (ncap - 1);
-            ns[j] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = ns;
-        m->cap = ncap;
-    }
-    size_t j = key_hash(k, n) & (m->cap - 1);
-    while (m->slots[j].key) {
-        if (m->slots[j].len == n && !memcmp(m->slots[j].key, k, n)) {
-            m->slots[j].field = field;
+    uint64_t w0, w1;
+    hm_map_key_words(k, n, &w0, &w1);
+    for (size_t i = 0; i < m->n; i++)
+        if (hm_map_key_is(&m->keys[i], k, n, w0, w1)) {
+            m->keys[i].field = field; /* a repeated key: the last one wins */
             return;
         }
-        j = (j + 1) & (m->cap - 1);
+    if (m->n == m->cap_keys) {
+        m->cap_keys = m->cap_keys ? m->cap_keys * 2 : 32;
+        m->keys = hm_xrealloc(m->keys, m->cap_keys * sizeof(*m->keys));
     }
-    m->slots[j].key = hm_xstrndup(k, n);
-    m->slots[j].len = (uint32_t)n;
-    m->slots[j].field = field;
-    m->n++;
-}
-
-int hm_field_map_get(const hm_field_map *m, const char *key, size_t n) {
-    if (!m || !m->cap) return -1;
-    size_t j = key_hash(key, n) & (m->cap - 1);
-    while (m->slots[j].key) {
-        if (m->slots[j].len == n && !memcmp(m->slots[j].key, key, n)) return m->slots[j].field;
-        j = (j + 1) & (m->cap - 1);
-    }
-    return -1;
+    m->keys[m->n++] = (hm_map_key){
+        .w0 = w0, .w1 = w1, .len = (uint32_t)n, .field = field, .key = hm_xstrndup(k, n)};
 }
 
 const char *hm_field_map_decoder(const hm_field_map *m) {
@@ -83,8 +70,9 @@ const char *hm_field_map_decoder(const hm_field_map *m) {
 
 void hm_field_map_free(hm_field_map *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
-    free(m->slots);
+    for (size_t i = 0; i < m->n; i++) free(m->keys[i].key);
+    free(m->keys);
+    free(m->slot);
     free(m->decoder);
     free(m);
 }
@@ -137,6 +125,7 @@ hm_field_map *hm_field_map_load(const char *path, char *err, size_t errlen) {
         }
         map_put(m, k->str, strlen(k->str), id);
     }
+    map_build(m);
 out:
     hm_ydocs_free(docs, nd);
     return m;

@@ -1,5 +1,9 @@
 #include "syslog.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static inline bool is_digit(char c) {
     return (unsigned)(c - '0') <= 9;
 }
@@ -35,9 +39,57 @@ int hm_time_infer_year(const hm_time_ctx *tc, int month, int day) {
     return y;
 }
 
+/* The last plain "Mmm dd HH:MM:SS " stamp this thread parsed, when its reading depends only on
+ * its 16 bytes and the time context (a fixed or given reference year, not the clock): logs
+ * come many to a second, so most stamps repeat the previous one. */
+static _Thread_local struct {
+    uint64_t w0, w1; /* the 16 bytes */
+    const hm_time_ctx *tc;
+    const hm_tz *tz;
+    uint64_t tz_id;
+    int fixed_year;
+    int64_t ref_ns;
+    int64_t ts_ns;
+    bool has_year, valid;
+} bsd_last;
+
+static size_t parse_bsd_ts_full(const char *p, size_t n, const hm_time_ctx *tc, hm_syslog_hdr *h);
+
 /* "Mmm dd HH:MM:SS" or "Mmm  d HH:MM:SS", optionally "Mmm dd YYYY HH:MM:SS" (Cisco).
  * Returns bytes consumed or 0. */
 static size_t parse_bsd_ts(const char *p, size_t n, const hm_time_ctx *tc, hm_syslog_hdr *h) {
+    /* cacheable: 15 stamp bytes then a blank (no fraction), year fixed or given a reference */
+    bool cacheable = n >= 16 && p[15] == ' ' && tc && (tc->fixed_year > 0 || tc->ref_ns);
+    if (!cacheable) return parse_bsd_ts_full(p, n, tc, h);
+    uint64_t w0, w1;
+    memcpy(&w0, p, 8);
+    memcpy(&w1, p + 8, 8);
+    if (bsd_last.valid && bsd_last.w0 == w0 && bsd_last.w1 == w1 && bsd_last.tc == tc &&
+        bsd_last.tz == tc->tz && bsd_last.tz_id == (tc->tz ? tc->tz->id : 0) &&
+        bsd_last.fixed_year == tc->fixed_year && bsd_last.ref_ns == tc->ref_ns) {
+        h->ts_ns = bsd_last.ts_ns;
+        h->has_ts = true;
+        h->ts_has_zone = false;
+        h->ts_has_year = bsd_last.has_year;
+        return 15;
+    }
+    size_t used = parse_bsd_ts_full(p, n, tc, h);
+    bsd_last.valid = used == 15; /* what the cache replays */
+    if (bsd_last.valid) {
+        bsd_last.w0 = w0;
+        bsd_last.w1 = w1;
+        bsd_last.tc = tc;
+        bsd_last.tz = tc->tz;
+        bsd_last.tz_id = tc->tz ? tc->tz->id : 0;
+        bsd_last.fixed_year = tc->fixed_year;
+        bsd_last.ref_ns = tc->ref_ns;
+        bsd_last.ts_ns = h->ts_ns;
+        bsd_last.has_year = h->ts_has_year;
+    }
+    return used;
+}
+
+static size_t parse_bsd_ts_full(const char *p, size_t n, const hm_time_ctx *tc, hm_syslog_hdr *h) {
     if (n < 15) return 0;
     int mo = hm_month_from_abbr(p);
     if (!mo || p[3] != ' ') return 0;
@@ -95,14 +147,68 @@ static size_t token_len(const char *p, const char *e) {
     return (size_t)(q - p);
 }
 
+/* [A-Za-z0-9_./-] as a table: one load per tag byte instead of a chain of compares */
+static const uint8_t tag_char[256] = {
+    ['-'] = 1, ['.'] = 1, ['/'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+/* First byte in [p, qe) that is not a tag byte, else qe; 16 bytes a step with SSE2. */
+static inline const char *tag_end(const char *p, const char *qe) {
+#if defined(__SSE2__)
+    for (; qe - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* letters (c | 0x20 in a..z), '-' '.' '/' and the digits (one range 0x2d..0x39), '_';
+         * bytes >= 0x80 are negative in the signed compares and fall outside */
+        __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+                                       _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), l));
+        __m128i range = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('-' - 1)),
+                                      _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), x));
+        __m128i us = _mm_cmpeq_epi8(x, _mm_set1_epi8('_'));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, range), us));
+        if (m != 0xFFFF) return p + __builtin_ctz(~m);
+    }
+#endif
+    while (p < qe && tag_char[(unsigned char)*p]) p++;
+    return p;
+}
+
+/* End of the token at p (the next blank, else e); *eq_or_comma: whether it holds '=' or ','.
+ * 16 bytes a step with SSE2: a hostname usually takes one. */
+static inline const char *host_token_end(const char *p, const char *e, bool *eq_or_comma) {
+    bool ec = false;
+#if defined(__SSE2__)
+    for (; e - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(x, _mm_set1_epi8('=')), _mm_cmpeq_epi8(x, _mm_set1_epi8(','))));
+        if (sp) {
+            unsigned at = (unsigned)__builtin_ctz(sp);
+            *eq_or_comma = ec || (m & ((1u << at) - 1)) != 0;
+            return p + at;
+        }
+        ec = ec || m != 0;
+    }
+#endif
+    for (; p < e && *p != ' '; p++) ec = ec || *p == '=' || *p == ',';
+    *eq_or_comma = ec;
+    return p;
+}
+
 /* TAG: [A-Za-z0-9_./-]{1,48} optionally "[pid]", followed by ':'. Returns bytes of the
  * tag including ':' (and one following blank) or 0. */
 static size_t parse_tag(const char *p, const char *e, hm_syslog_hdr *h) {
-    const char *q = p;
-    while (q < e && q - p < 48 &&
-           ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || is_digit(*q) || *q == '_' ||
-            *q == '.' || *q == '/' || *q == '-'))
-        q++;
+    const char *qe = e - p > 48 ? p + 48 : e;
+    const char *q = tag_end(p, qe);
     if (q == p || q >= e) return 0;
     const char *name_end = q;
     hm_str pid = {0};
@@ -264,10 +370,11 @@ void hm_syslog_parse(const char *line, size_t n, const hm_time_ctx *tc, hm_syslo
     /* HOSTNAME, unless the next token is already the tag (no hostname sent) */
     size_t t = parse_tag(p, e, h);
     if (!t) {
-        size_t hl = token_len(p, e);
-        /* a hostname never contains '=' or ',' or '{'; such a token starts the body */
-        bool hostlike =
-            hl > 0 && !memchr(p, '=', hl) && !memchr(p, ',', hl) && *p != '{' && *p != '%';
+        /* a hostname never contains '=' or ',' or '{'; such a token starts the body (one
+         * pass finds the token's end and looks for them) */
+        bool eq_or_comma;
+        size_t hl = (size_t)(host_token_end(p, e, &eq_or_comma) - p);
+        bool hostlike = hl > 0 && !eq_or_comma && *p != '{' && *p != '%';
         if (hostlike) {
             h->host = (hm_str){p, (uint32_t)hl};
             p += hl;

@@ -35,8 +35,14 @@ int hm_month_from_abbr(const char *p) {
     return 0;
 }
 
+static uint64_t tz_next_id(void) {
+    static uint64_t last;
+    return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 int hm_tz_load(hm_tz *tz, const char *name, int y0, int y1) {
     memset(tz, 0, sizeof(*tz));
+    tz->id = tz_next_id();
     snprintf(tz->name, sizeof tz->name, "%s", name);
     if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC") || !strcmp(name, "Z")) {
         tz->n = 1;
@@ -116,6 +122,7 @@ void hm_tz_free(hm_tz *tz) {
     tz->utc_start = NULL;
     tz->offset = NULL;
     tz->n = 0;
+    tz->id = 0;
 }
 
 int32_t hm_tz_offset_at_utc(const hm_tz *tz, int64_t utc_s) {
@@ -139,13 +146,47 @@ int32_t hm_tz_offset_at_utc(const hm_tz *tz, int64_t utc_s) {
     return tz->offset[lo];
 }
 
+/* Local times known to convert with one offset (see hm_tz_local_to_utc), per thread. */
+static _Thread_local struct {
+    const hm_tz *tz;
+    uint64_t id;    /* tz->id when filled: a zone loaded again at the same address misses */
+    int64_t lo, hi; /* local seconds [lo, hi) */
+    int32_t off;
+} tz_span;
+
 int64_t hm_tz_local_to_utc(const hm_tz *tz, int64_t local_s) {
     if (!tz || tz->n <= 1) return local_s - (tz && tz->n ? tz->offset[0] : 0);
+    /* log times cluster: most stamps fall in the span the previous one found */
+    if (tz_span.tz == tz && tz_span.id == tz->id && local_s >= tz_span.lo && local_s < tz_span.hi)
+        return local_s - tz_span.off;
     /* Try both offsets around the instant; prefer the earlier valid reading. */
     int32_t o1 = hm_tz_offset_at_utc(tz, local_s - 86400 / 2);
     int32_t o2 = hm_tz_offset_at_utc(tz, local_s + 86400 / 2);
     int64_t c1 = local_s - o1, c2 = local_s - o2;
     bool v1 = hm_tz_offset_at_utc(tz, c1) == o1, v2 = hm_tz_offset_at_utc(tz, c2) == o2;
+    /* Remember the span of local times whose answer is certainly local - off with this
+     * interval's offset: at least max(12 h, |off|) away from both of its transitions, both
+     * probes above and local - off stay inside the interval, so all readings agree. */
+    int lo = 0, hi = tz->n - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (tz->utc_start[mid] <= local_s)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    int32_t off = tz->offset[lo];
+    int64_t margin = off < 0 ? -(int64_t)off : off;
+    if (margin < 86400 / 2) margin = 86400 / 2;
+    int64_t s_lo = lo == 0 ? INT64_MIN : tz->utc_start[lo] + margin;
+    int64_t s_hi = lo + 1 == tz->n ? INT64_MAX : tz->utc_start[lo + 1] - margin;
+    if (s_lo < s_hi) {
+        tz_span.tz = tz;
+        tz_span.id = tz->id;
+        tz_span.lo = s_lo;
+        tz_span.hi = s_hi;
+        tz_span.off = off;
+    }
     if (v1 && v2) return c1 < c2 ? c1 : c2;
     if (v1) return c1;
     if (v2) return c2;

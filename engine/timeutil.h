@@ -12,6 +12,7 @@ typedef struct hm_tz {
     int n;              /* transitions */
     int64_t *utc_start; /* seconds; offset[i] applies from utc_start[i] */
     int32_t *offset;    /* seconds east of UTC */
+    uint64_t id;        /* unique per hm_tz_load: keys per-thread conversion caches */
 } hm_tz;
 
 /* Loads zone NAME ("America/Chicago", "UTC") for years [y0, y1]. Returns 0 or HM_EUSAGE

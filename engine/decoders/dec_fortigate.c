@@ -145,13 +145,26 @@ static bool fgt_looks_ip(hm_str v) {
     return dots == 3 || colons >= 2;
 }
 
-static bool fgt_in(hm_str v, const char *const *words) {
-    for (; *words; words++)
-        if (hm_str_ieq_c(v, *words)) return true;
+/* words: lowercase, lengths kept (compared first), ended by an empty entry */
+static bool fgt_in(hm_str v, const hm_str *words) {
+    for (; words->len; words++)
+        if (hm_str_ieq_lower(v, *words)) return true;
     return false;
 }
 
 /* ---- probe ---- */
+
+/* Does head contain " devid=" or " logid="? Jumps from '=' to '=' and looks behind: the
+ * same answer as two substring searches, for a fraction of their cost. */
+static bool fgt_has_id_key(hm_str head) {
+    const char *p = head.p, *e = head.p + head.len;
+    while ((p = hm_find2(p, e, '=', '=')) < e) {
+        if (p - head.p >= 6 && (!memcmp(p - 6, " devid", 6) || !memcmp(p - 6, " logid", 6)))
+            return true;
+        p++;
+    }
+    return false;
+}
 
 /* One pass over the first bytes: which FortiOS marker keys appear as `key=` words. */
 enum { FK_DATE = 1, FK_ID = 2, FK_TYPE = 4, FK_EVT = 8, FK_LOGID = 16 };
@@ -163,7 +176,7 @@ static int fgt_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     /* fast path for the common FortiOS shape: "date=... devid=/logid=..." near the start */
     if (!memcmp(w.p, "date=", 5)) {
         hm_str head = {w.p, w.len < 200 ? w.len : 200};
-        if (hm_str_find_s(head, " devid=") >= 0 || hm_str_find_s(head, " logid=") >= 0) return 100;
+        if (fgt_has_id_key(head)) return 100;
     }
     unsigned seen = 0;
     int64_t date_at = -1;
@@ -232,8 +245,11 @@ static const char *fgt_status_outcome(hm_str st) {
     return hm_outcome_from_word(st);
 }
 
-static const char *const fgt_deny_words[] = {"deny",    "denied", "block", "blocked",       "drop",
-                                             "dropped", "reject", "reset", "clear_session", NULL};
+static const hm_str fgt_deny_words[] = {HM_STR_LIT("deny"),          HM_STR_LIT("denied"),
+                                        HM_STR_LIT("block"),         HM_STR_LIT("blocked"),
+                                        HM_STR_LIT("drop"),          HM_STR_LIT("dropped"),
+                                        HM_STR_LIT("reject"),        HM_STR_LIT("reset"),
+                                        HM_STR_LIT("clear_session"), {NULL, 0}};
 
 static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
     hm_str type = f->type, sub = f->subtype, act = f->action;
@@ -309,8 +325,10 @@ static void fgt_classify(hm_decode_ctx *ctx, hm_event *ev, const fgt_vals *f) {
                 hm_ev_set_c(ev, HM_F_USER_ROLE, "admin");
                 return;
             }
-            static const char *const cfg_acts[] = {"add", "edit",  "delete", "move",
-                                                   "set", "unset", NULL};
+            static const hm_str cfg_acts[] = {
+                HM_STR_LIT("add"),  HM_STR_LIT("edit"), HM_STR_LIT("delete"),
+                HM_STR_LIT("move"), HM_STR_LIT("set"),  HM_STR_LIT("unset"),
+                {NULL, 0}};
             if (f->cfgpath.len || fgt_in(act, cfg_acts) ||
                 hm_str_icontains(f->logdesc, "configur")) {
                 hm_dec_origin(ev, HM_SRC_FIREWALL, vendor, product, "configuration", NULL);
@@ -415,7 +433,7 @@ static int fgt_decode(hm_decode_ctx *ctx, hm_event *ev) {
     int pairs = 0;
     while (hm_kv_next(&it, &k, &v)) {
         pairs++;
-        v = fgt_unescape(ctx, v);
+        if (it.esc) v = fgt_unescape(ctx, v);
         switch (k.len) {
         case 2:
             if (hm_str_eq_c(k, "tz")) {

@@ -14,15 +14,34 @@
 
 #define PF_MAXF 48
 
+/* Fields between commas; the last runs to the end. Commas are found 16 bytes at a time as a
+ * bit mask and the fields cut from its set bits: no per-byte branch that mispredicts at
+ * every (short, variable) field end. */
 static int pf_split(hm_str b, hm_str *f, int max) {
     int n = 0;
-    uint32_t st = 0;
-    for (uint32_t i = 0; i <= b.len && n < max; i++) {
-        if (i == b.len || b.p[i] == ',') {
+    uint32_t st = 0, i = 0;
+    if (max <= 0) return 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= b.len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b.p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+        while (m) {
+            uint32_t c = i + (uint32_t)__builtin_ctz(m);
+            f[n++] = (hm_str){b.p + st, c - st};
+            if (n == max) return n;
+            st = c + 1;
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i < b.len; i++) {
+        if (b.p[i] == ',') {
             f[n++] = (hm_str){b.p + st, i - st};
+            if (n == max) return n;
             st = i + 1;
         }
     }
+    f[n++] = (hm_str){b.p + st, b.len - st};
     return n;
 }
 
@@ -85,8 +104,10 @@ static int pf_probe(hm_decode_ctx *ctx, const hm_syslog_hdr *h) {
     return act && dir && ver ? 60 : 0;
 }
 
-static void pf_extra(hm_decode_ctx *ctx, hm_event *ev, const char *k, hm_str v) {
-    if (v.len) hm_dec_extra(ctx, ev, hm_str_c(k), v);
+/* k: a string literal (its length is then a compile-time constant) */
+#define pf_extra(ctx, ev, k, v) pf_extra_s(ctx, ev, HM_STR_LIT(k), v)
+static inline void pf_extra_s(hm_decode_ctx *ctx, hm_event *ev, hm_str k, hm_str v) {
+    if (v.len) hm_dec_extra(ctx, ev, k, v);
 }
 
 static int pf_decode(hm_decode_ctx *ctx, hm_event *ev) {
