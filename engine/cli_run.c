@@ -39,8 +39,15 @@ static void run_usage(FILE *f) {
             "  --yara DIR              YARA rules for the |yara modifier (default rules/yara)\n"
             "correlation:\n"
             "  --state memory|redis://[user:pass@]host:port/db   state backend (default memory)\n"
-            "  --lateness D            accept out-of-order events up to D (default 60s)\n"
+            "  --lateness D            accept out-of-order events up to D (default 60s; 0: none,\n"
+            "                          an event not newer than all earlier ones is late)\n"
             "  --instance NAME         this instance's name when sharing Redis (default host:pid)\n"
+            "  --state-dir DIR         memory state: save open windows to DIR/correlation.state\n"
+            "                          at a clean exit (end of input, SIGTERM, SIGINT) and\n"
+            "                          continue them at the next start (same correlation rules)\n"
+            "  --max-groups N          memory state: live groups per correlation (default\n"
+            "                          1000000); hits for new groups beyond it are dropped,\n"
+            "                          counted and logged\n"
             "inputs (repeatable):\n"
             "  --input file:PATH       a file; globs allowed (quote them): file:'/var/log/*.log'\n"
             "  --input -               standard input\n"
@@ -98,6 +105,16 @@ static void on_signal(int sig) {
 }
 
 int hm_cmd_run(int argc, char **argv) {
+    /* handlers first: a SIGHUP (log rotation) or SIGTERM while the rules compile must not
+     * kill the process with the default action; they are acted on once the engine runs */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     hm_engine_cfg cfg;
     hm_engine_cfg_defaults(&cfg);
     const char **inputs = calloc((size_t)argc + 1, sizeof(char *));
@@ -134,7 +151,9 @@ int hm_cmd_run(int argc, char **argv) {
         O_ASSETS,
         O_SUPPS,
         O_IWINDOW,
-        O_HORIZON
+        O_HORIZON,
+        O_STATEDIR,
+        O_MAXGROUPS
     };
     static const struct option longopts[] = {
         {"input", required_argument, 0, O_INPUT},
@@ -165,6 +184,8 @@ int hm_cmd_run(int argc, char **argv) {
         {"suppressions", required_argument, 0, O_SUPPS},
         {"incident-window", required_argument, 0, O_IWINDOW},
         {"risk-horizon", required_argument, 0, O_HORIZON},
+        {"state-dir", required_argument, 0, O_STATEDIR},
+        {"max-groups", required_argument, 0, O_MAXGROUPS},
         {0, 0, 0, 0},
     };
     const char **rule_paths = calloc((size_t)argc + 1, sizeof(char *));
@@ -266,6 +287,20 @@ int hm_cmd_run(int argc, char **argv) {
         case O_INSTANCE:
             cfg.corr.instance = optarg;
             break;
+        case O_STATEDIR:
+            cfg.corr.state_dir = optarg;
+            break;
+        case O_MAXGROUPS: {
+            char *end = NULL;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (!end || *end || v < 1 || v > 4000000000ULL || optarg[0] == '-') {
+                fprintf(stderr, "hallmonitor run: --max-groups %s: expected 1..4000000000\n",
+                        optarg);
+                goto out;
+            }
+            cfg.corr.max_groups = v;
+            break;
+        }
         case O_WATCH:
             cfg.watch_rules = true;
             break;
@@ -296,11 +331,12 @@ int hm_cmd_run(int argc, char **argv) {
             }
             break;
         case O_LATENESS:
-            if (!hm_parse_duration_ns(optarg, &cfg.corr.lateness_ns)) {
+            if (!hm_parse_duration_ns(optarg, &cfg.corr.lateness_ns) || cfg.corr.lateness_ns < 0) {
                 fprintf(stderr, "hallmonitor run: --lateness %s: expected a duration like 60s\n",
                         optarg);
                 goto out;
             }
+            cfg.corr.lateness_set = true; /* 0 means none, not the default */
             break;
         case O_HELP:
             run_usage(stdout);
@@ -410,14 +446,6 @@ int hm_cmd_run(int argc, char **argv) {
         goto out;
     }
     rs = NULL; /* the engine owns the rule set now (hot reload replaces it) */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     int r = hm_engine_run(e);
     hm_engine_free(e);
     rc = r == HM_OK ? 0 : 1;

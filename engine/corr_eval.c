@@ -76,7 +76,8 @@ static bool parse_num(hm_str v, double *out) {
 /* Aggregate of members [lo, hi] (inclusive). Returns false when the type has no value
  * (e.g. an average of no numbers). scratch arrays sized hi-lo+1. */
 static bool aggregate(const hm_corr *c, const corr_member *m, size_t lo, size_t hi, double *out,
-                      hm_str *vals, double *nums, size_t *n_distinct) {
+                      hm_str *vals, double *nums, const double *parsed, const bool *parsed_ok,
+                      size_t *n_distinct) {
     size_t n = hi - lo + 1;
     *n_distinct = 0;
     switch (c->type) {
@@ -115,11 +116,10 @@ static bool aggregate(const hm_corr *c, const corr_member *m, size_t lo, size_t 
         return true;
     }
     default: {
+        /* numbers were parsed once per evaluation (parsed/parsed_ok, by member) */
         size_t k = 0;
-        for (size_t i = lo; i <= hi; i++) {
-            double d;
-            if (m[i].has_value && parse_num(m[i].value, &d)) nums[k++] = d;
-        }
+        for (size_t i = lo; i <= hi; i++)
+            if (parsed_ok[i]) nums[k++] = parsed[i];
         if (c->type == HM_CORR_VALUE_SUM) {
             double s = 0;
             for (size_t i = 0; i < k; i++) s += nums[i];
@@ -183,17 +183,38 @@ static void emit(const hm_corr *c, uint32_t ci, hm_str group, const corr_member 
     free(eref);
 }
 
-void corr_evaluate(const hm_corr *c, uint32_t ci, hm_str group, const corr_member *m, size_t n,
-                   int64_t wm, corr_cursor *cur, corr_fire_fn fire, void *ud) {
+void corr_scratch_free(corr_scratch *s) {
+    free(s->vals);
+    free(s->nums);
+    free(s->parsed);
+    free(s->parsed_ok);
+    memset(s, 0, sizeof(*s));
+}
+
+static void scratch_reserve(corr_scratch *s, size_t n) {
+    if (n <= s->cap) return;
+    size_t nc = s->cap ? s->cap : 64;
+    while (nc < n) nc *= 2;
+    s->vals = hm_xrealloc(s->vals, nc * sizeof(hm_str));
+    s->nums = hm_xrealloc(s->nums, nc * sizeof(double));
+    s->parsed = hm_xrealloc(s->parsed, nc * sizeof(double));
+    s->parsed_ok = hm_xrealloc(s->parsed_ok, nc * sizeof(bool));
+    s->cap = nc;
+}
+
+void corr_evaluate_at(const hm_corr *c, uint32_t ci, hm_str group, const corr_member *m, size_t n,
+                      int64_t wm, size_t *done, size_t *reset, corr_scratch *sc, corr_fire_fn fire,
+                      void *ud) {
     int64_t span = c->span_ns / 1000000;
-    hm_str *vals = hm_xmalloc((n + 1) * sizeof(hm_str));
-    double *nums = hm_xmalloc((n + 1) * sizeof(double));
-    /* first member after the reset point */
-    size_t first = 0;
-    if (cur->has_reset)
-        while (first < n &&
-               corr_member_cmp(m[first].ts_ms, m[first].id, cur->reset_ts, cur->reset_id) <= 0)
-            first++;
+    scratch_reserve(sc, n + 1);
+    hm_str *vals = sc->vals;
+    double *nums = sc->nums;
+    size_t first = *reset < n ? *reset : n; /* first member after the reset point */
+    bool numeric = c->type == HM_CORR_VALUE_SUM || c->type == HM_CORR_VALUE_AVG ||
+                   c->type == HM_CORR_VALUE_PERCENTILE;
+    if (numeric) /* each member's number once, not once per window it is in */
+        for (size_t i = first; i < n; i++)
+            sc->parsed_ok[i] = m[i].has_value && parse_num(m[i].value, &sc->parsed[i]);
     if (c->close_eval) {
         for (;;) {
             if (first >= n) break;
@@ -203,23 +224,16 @@ void corr_evaluate(const hm_corr *c, uint32_t ci, hm_str group, const corr_membe
             while (hi + 1 < n && m[hi + 1].ts_ms < close_t) hi++;
             double v;
             size_t nd;
-            if (aggregate(c, m, first, hi, &v, vals, nums, &nd) && satisfied(c, v))
+            if (aggregate(c, m, first, hi, &v, vals, nums, sc->parsed, sc->parsed_ok, &nd) &&
+                satisfied(c, v))
                 emit(c, ci, group, m, first, hi, close_t, v, vals, nd, fire, ud);
-            cur->has_reset = true;
-            cur->reset_ts = m[hi].ts_ms;
-            cur->reset_id = m[hi].id;
-            cur->has_done = true;
-            cur->done_ts = m[hi].ts_ms;
-            cur->done_id = m[hi].id;
+            *reset = hi + 1;
+            *done = hi + 1;
             first = hi + 1;
         }
-        free(vals);
-        free(nums);
         return;
     }
-    size_t i = 0;
-    if (cur->has_done)
-        while (i < n && corr_member_cmp(m[i].ts_ms, m[i].id, cur->done_ts, cur->done_id) <= 0) i++;
+    size_t i = *done;
     size_t lo = first;
     for (; i < n && m[i].ts_ms <= wm; i++) {
         if (i < first) continue;
@@ -227,18 +241,41 @@ void corr_evaluate(const hm_corr *c, uint32_t ci, hm_str group, const corr_membe
         if (lo < first) lo = first;
         double v;
         size_t nd;
-        if (aggregate(c, m, lo, i, &v, vals, nums, &nd) && satisfied(c, v)) {
+        if (aggregate(c, m, lo, i, &v, vals, nums, sc->parsed, sc->parsed_ok, &nd) &&
+            satisfied(c, v)) {
             emit(c, ci, group, m, lo, i, m[i].ts_ms, v, vals, nd, fire, ud);
-            cur->has_reset = true;
-            cur->reset_ts = m[i].ts_ms;
-            cur->reset_id = m[i].id;
+            *reset = i + 1;
             first = i + 1;
             lo = first;
         }
-        cur->has_done = true;
-        cur->done_ts = m[i].ts_ms;
-        cur->done_id = m[i].id;
+        *done = i + 1;
     }
-    free(vals);
-    free(nums);
+}
+
+/* Cursor form: positions from the cursor, then back. */
+void corr_evaluate(const hm_corr *c, uint32_t ci, hm_str group, const corr_member *m, size_t n,
+                   int64_t wm, corr_cursor *cur, corr_fire_fn fire, void *ud) {
+    size_t first = 0, done = 0;
+    if (cur->has_reset)
+        while (first < n &&
+               corr_member_cmp(m[first].ts_ms, m[first].id, cur->reset_ts, cur->reset_id) <= 0)
+            first++;
+    if (cur->has_done)
+        while (done < n &&
+               corr_member_cmp(m[done].ts_ms, m[done].id, cur->done_ts, cur->done_id) <= 0)
+            done++;
+    size_t d0 = done, r0 = first;
+    corr_scratch sc = {0};
+    corr_evaluate_at(c, ci, group, m, n, wm, &done, &first, &sc, fire, ud);
+    corr_scratch_free(&sc);
+    if (done != d0 && done) {
+        cur->has_done = true;
+        cur->done_ts = m[done - 1].ts_ms;
+        cur->done_id = m[done - 1].id;
+    }
+    if (first != r0 && first) {
+        cur->has_reset = true;
+        cur->reset_ts = m[first - 1].ts_ms;
+        cur->reset_id = m[first - 1].id;
+    }
 }

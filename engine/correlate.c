@@ -1,7 +1,10 @@
 /* correlate.c - the correlator: late-hit filtering, watermarks, correlation levels
  * (inner correlations before the ones that reference them), alert output and chaining. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "corr_int.h"
@@ -23,10 +26,116 @@ struct hm_correlator {
     hm_corr_hit *chain; /* hits produced by firings, for the next level */
     size_t n_chain, cap_chain;
     hm_arena chain_arena;
+    hm_corr_hit *ok, *lv; /* per-push buffers, kept between pushes */
+    size_t cap_ok, cap_lv;
+    char *state_path; /* --state-dir snapshot file (memory state), or NULL */
 };
+
+/* CPU time of the calling thread: the correlator's cost, not time spent descheduled. */
+static int64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static int64_t ns_to_ms(int64_t ns) {
     return ns / 1000000 - (ns % 1000000 < 0);
+}
+
+/* ---- --state-dir (memory state) ---- */
+
+static uint64_t hash_cstr(uint64_t h, const char *s) {
+    return hm_hash64(s ? s : "", s ? strlen(s) + 1 : 1, h); /* the NUL separates fields */
+}
+
+static uint64_t hash_i64(uint64_t h, int64_t v) {
+    return hm_hash64(&v, sizeof v, h);
+}
+
+/* Identifies the correlation definitions a snapshot was written for (state refers to
+ * correlations by position, so the order counts too). */
+static uint64_t rules_hash(const hm_ruleset *rs, const hm_corr_set *set) {
+    uint64_t h = hash_i64(0x636f72726861736bULL, set ? (int64_t)set->n : -1);
+    for (size_t i = 0; set && i < set->n; i++) {
+        const hm_corr *a = &set->v[i];
+        h = hash_cstr(h, hm_ruleset_rule(rs, a->rule)->id);
+        int64_t nums[] = {a->type,       a->span_ns,
+                          a->n_refs,     a->n_group,
+                          a->n_cond,     a->n_value_fields,
+                          a->close_eval, a->min_rules,
+                          a->level,      (int64_t)(a->percentile * 1000)};
+        for (size_t k = 0; k < HM_ARRAY_LEN(nums); k++) h = hash_i64(h, nums[k]);
+        for (size_t r = 0; r < a->n_refs; r++)
+            h = hash_cstr(h, hm_ruleset_rule(rs, a->refs[r])->id);
+        for (size_t g = 0; g < a->n_group; g++) h = hash_cstr(h, a->group_by[g]);
+        for (size_t g = 0; g < a->n_group * a->n_refs; g++) h = hash_cstr(h, a->group_fields[g]);
+        for (int k = 0; k < a->n_cond; k++) {
+            h = hash_i64(h, a->cond[k].op);
+            h = hm_hash64(&a->cond[k].v, sizeof(double), h);
+        }
+        for (size_t v = 0; v < a->n_value_fields; v++) h = hash_cstr(h, a->value_fields[v]);
+    }
+    return h;
+}
+
+static bool state_dir_open(hm_correlator *c, const char *dir, char *err, size_t errlen) {
+    struct stat sb;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "--state-dir %s: %s", dir, strerror(errno));
+        return false;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "--state-dir %s: not a writable directory", dir);
+        return false;
+    }
+    size_t n = strlen(dir) + 32;
+    c->state_path = hm_xmalloc(n);
+    snprintf(c->state_path, n, "%s/correlation.state", dir);
+    return true;
+}
+
+static void state_load(hm_correlator *c) {
+    char err[512] = "";
+    corr_marks mk;
+    size_t ng = 0;
+    int rc = corr_mem_load(c->st, c->set, c->state_path, rules_hash(c->rs, c->set), &mk, &ng, err,
+                           sizeof err);
+    if (rc == HM_EOF) {
+        hm_info("correlate", "no correlation state saved in %s yet: starting empty", c->state_path);
+        return;
+    }
+    if (rc != HM_OK) {
+        hm_warn("correlate",
+                "not restoring correlation state: %s; starting with empty state (the file is "
+                "replaced at the next clean shutdown)",
+                err);
+        return;
+    }
+    c->max_ts_ms = mk.max_ts_ms;
+    c->local_wm_ms = mk.local_wm_ms;
+    c->evaluated_ms = mk.evaluated_ms;
+    hm_buf t = {0};
+    if (mk.local_wm_ms != INT64_MIN) hm_buf_put_time(&t, mk.local_wm_ms * 1000000);
+    hm_buf_putc(&t, 0);
+    hm_info("correlate",
+            "restored correlation state from %s: %zu groups; events at or before %s are late",
+            c->state_path, ng, mk.local_wm_ms != INT64_MIN ? t.p : "(none yet)");
+    hm_buf_free(&t);
+}
+
+/* Clean shutdown with --state-dir: the windows stay open and go to disk instead of being
+ * closed, so the next run continues them. */
+static void state_save(hm_correlator *c) {
+    char err[512] = "";
+    corr_marks mk = {c->max_ts_ms, c->local_wm_ms, c->evaluated_ms};
+    hm_corr_stats s = {0};
+    c->ops->stats(c->st, &s);
+    if (corr_mem_save(c->st, c->state_path, rules_hash(c->rs, c->set), &mk, err, sizeof err) ==
+        HM_OK)
+        hm_info("correlate", "correlation state saved to %s: %llu groups (windows stay open)",
+                c->state_path, (unsigned long long)s.groups);
+    else
+        hm_error("correlate", "could not save the correlation state: %s", err);
 }
 
 hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, char *err,
@@ -34,12 +143,21 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
     hm_correlator *c = hm_xcalloc(1, sizeof(*c));
     c->rs = rs;
     c->set = hm_ruleset_correlations(rs);
-    c->lateness_ms = (o && o->lateness_ns ? o->lateness_ns : 60000000000LL) / 1000000;
+    int64_t lateness_ns = o && (o->lateness_set || o->lateness_ns) ? o->lateness_ns : 60000000000LL;
+    c->lateness_ms = lateness_ns / 1000000;
     c->max_ts_ms = INT64_MIN;
     c->local_wm_ms = INT64_MIN;
     c->evaluated_ms = INT64_MIN;
     hm_arena_init(&c->chain_arena, 64 * 1024);
     const char *state = o && o->state ? o->state : "memory";
+    if (o && o->state_dir && o->state_dir[0] && strcmp(state, "memory")) {
+        snprintf(err, errlen,
+                 "--state-dir keeps memory state; Redis state (--state redis://) persists in "
+                 "Redis itself");
+        hm_arena_free(&c->chain_arena);
+        free(c);
+        return NULL;
+    }
     if (!strcmp(state, "memory")) {
         c->ops = &corr_mem_ops;
         c->st = corr_mem_new(o, err, errlen);
@@ -51,17 +169,28 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
         snprintf(err, errlen, "--state %s: expected memory or redis://[user:pass@]host:port/db",
                  state);
     }
+    if (c->st && o && o->state_dir && o->state_dir[0] &&
+        !state_dir_open(c, o->state_dir, err, errlen)) {
+        c->ops->destroy(c->st);
+        c->st = NULL;
+    }
     if (!c->st) {
         hm_arena_free(&c->chain_arena);
+        free(c->state_path);
         free(c);
         return NULL;
     }
+    if (c->ops == &corr_mem_ops) corr_mem_bind(c->st, rs);
+    if (c->state_path) state_load(c);
     return c;
 }
 
 void hm_correlator_free(hm_correlator *c) {
     if (!c) return;
     c->ops->destroy(c->st);
+    free(c->state_path);
+    free(c->ok);
+    free(c->lv);
     free(c->chain);
     hm_arena_free(&c->chain_arena);
     free(c);
@@ -228,40 +357,42 @@ static void dead_late(hm_buf *dead, const hm_correlator *c, const hm_corr_hit *h
     hm_buf_puts(dead, "\"}\n");
 }
 
+static hm_corr_hit *reserve_hits(hm_corr_hit **p, size_t *cap, size_t n) {
+    if (n > *cap) {
+        *cap = n > *cap * 2 ? n : *cap * 2;
+        *p = hm_xrealloc(*p, *cap * sizeof(hm_corr_hit));
+    }
+    return *p;
+}
+
 /* Applies hits level by level at watermark wm; chained hits feed the next level. */
 static int run_levels(hm_correlator *c, const hm_corr_hit *hits, size_t n, int64_t wm) {
     uint32_t levels = c->set->max_level + 1;
-    hm_corr_hit *lv = hm_xmalloc((n + 1) * sizeof(hm_corr_hit));
     c->n_chain = 0;
-    int rc = HM_OK;
-    for (uint32_t L = 0; L < levels && rc == HM_OK; L++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (c->set->v[hits[i].corr].level == L) lv[k++] = hits[i];
-        /* chained hits from lower levels (produced during this call) */
-        size_t nchain = c->n_chain;
-        hm_corr_hit *all = lv;
-        if (nchain) {
-            all = hm_xmalloc((k + nchain + 1) * sizeof(hm_corr_hit));
-            memcpy(all, lv, k * sizeof(hm_corr_hit));
-            size_t m = k;
-            for (size_t i = 0; i < nchain; i++)
-                if (c->set->v[c->chain[i].corr].level == L) all[m++] = c->chain[i];
-            k = m;
+    int rc;
+    if (levels == 1) { /* no chaining: the hits go as they are */
+        rc = c->ops->apply(c->st, c->set, 0, hits, n, wm, on_fire, c);
+    } else {
+        rc = c->ops->prepare ? c->ops->prepare(c->st, c->set, hits, n, wm) : HM_OK;
+        for (uint32_t L = 0; L < levels && rc == HM_OK; L++) {
+            /* this level's hits, then chained hits from lower levels (this call's firings) */
+            hm_corr_hit *lv = reserve_hits(&c->lv, &c->cap_lv, n + c->n_chain + 1);
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (c->set->v[hits[i].corr].level == L) lv[k++] = hits[i];
+            for (size_t i = 0; i < c->n_chain; i++)
+                if (c->set->v[c->chain[i].corr].level == L) lv[k++] = c->chain[i];
+            rc = c->ops->apply(c->st, c->set, L, lv, k, wm, on_fire, c);
         }
-        rc = c->ops->apply(c->st, c->set, L, all, k, wm, on_fire, c);
-        if (all != lv) free(all);
     }
-    free(lv);
     hm_arena_reset(&c->chain_arena);
     c->n_chain = 0;
     return rc;
 }
 
-int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out,
-                       hm_buf *dead, uint64_t *alerts_written) {
-    if (!c->set) return HM_OK;
-    hm_corr_hit *ok = hm_xmalloc((n + 1) * sizeof(hm_corr_hit));
+static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out, hm_buf *dead,
+                uint64_t *alerts_written) {
+    hm_corr_hit *ok = reserve_hits(&c->ok, &c->cap_ok, n + 1);
     size_t k = 0;
     int64_t max_ts = c->max_ts_ms;
     /* Late: at or before our own watermark (max event time seen - lateness). With shared
@@ -283,17 +414,13 @@ int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_b
     if (c->ops->watermark) {
         int64_t g;
         int rc = c->ops->watermark(c->st, wm, false, &g);
-        if (rc != HM_OK) {
-            free(ok);
-            return rc;
-        }
+        if (rc != HM_OK) return rc;
         wm = g;
     }
     if (wm < c->evaluated_ms) wm = c->evaluated_ms;
     c->out = out;
     c->written = 0;
     int rc = run_levels(c, ok, k, wm);
-    free(ok);
     c->out = NULL;
     if (rc != HM_OK) return rc; /* nothing applied for certain: the caller retries */
     c->stats.hits += n;
@@ -305,8 +432,21 @@ int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_b
     return HM_OK;
 }
 
-int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written) {
+int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out,
+                       hm_buf *dead, uint64_t *alerts_written) {
     if (!c->set) return HM_OK;
+    int64_t t0 = thread_cpu_ns();
+    int rc = push(c, hits, n, out, dead, alerts_written);
+    c->stats.busy_ns += (uint64_t)(thread_cpu_ns() - t0);
+    return rc;
+}
+
+static int finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written) {
+    if (c->state_path) {
+        state_save(c);
+        if (alerts_written) *alerts_written = 0;
+        return HM_OK;
+    }
     int64_t wm = INT64_MAX;
     if (c->ops->watermark) {
         /* wait for peer instances to pass our pending windows (bounded) */
@@ -337,9 +477,20 @@ int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written
     return HM_OK;
 }
 
+int hm_correlator_finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written) {
+    if (!c->set) return HM_OK;
+    int64_t t0 = thread_cpu_ns();
+    int rc = finish(c, out, alerts_written);
+    c->stats.busy_ns += (uint64_t)(thread_cpu_ns() - t0);
+    return rc;
+}
+
 int hm_correlator_commit(hm_correlator *c) {
     if (!c->set || !c->ops->commit) return HM_OK;
-    return c->ops->commit(c->st);
+    int64_t t0 = thread_cpu_ns();
+    int rc = c->ops->commit(c->st);
+    c->stats.busy_ns += (uint64_t)(thread_cpu_ns() - t0);
+    return rc;
 }
 
 /* Same definition? (then its state carries over a rule reload) */
@@ -383,5 +534,6 @@ int hm_correlator_rebind(hm_correlator *c, const hm_ruleset *rs) {
     c->rs = rs;
     c->set = ns;
     if (c->ops == &corr_redis_ops) corr_redis_set_ruleset(rs);
+    if (c->ops == &corr_mem_ops) corr_mem_bind(c->st, rs);
     return HM_OK;
 }

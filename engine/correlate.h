@@ -93,17 +93,27 @@ size_t hm_corr_extract(const hm_ruleset *rs, uint32_t rule, const hm_event *ev, 
 typedef struct hm_correlator hm_correlator;
 
 typedef struct hm_corr_opts {
-    const char *state;     /* "memory" or "redis://[user:pass@]host:port/db" */
-    int64_t lateness_ns;   /* out-of-order tolerance (default 60 s) */
+    const char *state; /* "memory" or "redis://[user:pass@]host:port/db" */
+    /* out-of-order tolerance; 0 means the default (60 s) unless lateness_set (then 0 is
+     * strict: any event older than the newest one seen is late) */
+    int64_t lateness_ns;
+    bool lateness_set;
     const char *state_dir; /* memory: snapshot on clean shutdown, reload on start; may be NULL */
     const char *instance;  /* instance name for shared watermarks (default host:pid) */
     const char *ns;        /* Redis key namespace (default "hm") */
+    uint64_t max_groups;   /* memory: live groups per correlation (0 = HM_CORR_MAX_GROUPS) */
 } hm_corr_opts;
+
+#define HM_CORR_MAX_GROUPS 1000000
 
 typedef struct hm_corr_stats {
     uint64_t hits, applied, late, fired, groups, groups_expired;
     uint64_t backend_round_trips, backend_errors, backend_retries;
-    size_t memory_bytes; /* memory backend: bytes held by group state */
+    size_t memory_bytes;     /* memory backend: bytes held by group state */
+    uint64_t groups_refused; /* memory: hits dropped because their correlation was at the cap */
+    uint64_t groups_peak;    /* memory: most live groups at once */
+    size_t memory_peak;      /* memory: most state bytes at once */
+    uint64_t busy_ns;        /* CPU time of push/finish/commit (the writer thread) */
 } hm_corr_stats;
 
 hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, char *err,

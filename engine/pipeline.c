@@ -126,6 +126,8 @@ struct hm_engine {
     uint64_t writer_gen;
     pthread_t reload_th;
     bool reload_started;
+    pthread_cond_t reload_cv; /* wakes the reload thread at shutdown (with work.mu) */
+    bool reload_quit;
     uint64_t reloads_ok, reloads_failed;
     bool warned_no_dead;
     int rc;
@@ -590,10 +592,20 @@ static void *reload_main(void *arg) {
     uint64_t sig = e->cfg.watch_rules ? all_rules_signature(e) : 0;
     int ticks = 0;
     while (!g_stop) {
-        struct timespec ts = {0, 200 * 1000000L};
-        nanosleep(&ts, NULL);
+        /* a timed wait, not a sleep: shutdown wakes it at once instead of adding up to
+         * 200 ms to every run that loads rules */
         pthread_mutex_lock(&e->work.mu);
-        bool running = e->sources_running > 0;
+        if (!e->reload_quit) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&e->reload_cv, &e->work.mu, &ts);
+        }
+        bool running = e->sources_running > 0 && !e->reload_quit;
         pthread_mutex_unlock(&e->work.mu);
         if (!running) break;
         bool want = g_reload;
@@ -652,6 +664,7 @@ int hm_engine_run(hm_engine *e) {
     bq_init(&e->work);
     pthread_mutex_init(&e->done_mu, NULL);
     pthread_cond_init(&e->done_cv, NULL);
+    pthread_cond_init(&e->reload_cv, NULL);
     for (size_t i = 0; i < e->n_batches; i++) {
         e->all_batches[i] = hm_batch_new(e->cfg.batch_cap, 512 * 1024);
         pool_put(e, e->all_batches[i]);
@@ -718,7 +731,13 @@ int hm_engine_run(hm_engine *e) {
     }
     for (size_t i = 0; i < e->n_sources; i++) pthread_join(e->sources[i].th, NULL);
     for (size_t i = 0; i < nw; i++) pthread_join(e->workers[i].th, NULL);
-    if (e->reload_started) pthread_join(e->reload_th, NULL);
+    if (e->reload_started) {
+        pthread_mutex_lock(&e->work.mu);
+        e->reload_quit = true;
+        pthread_cond_signal(&e->reload_cv);
+        pthread_mutex_unlock(&e->work.mu);
+        pthread_join(e->reload_th, NULL);
+    }
     if (e->corr) correlate_batch(e, NULL, 0, true); /* end of input: close every window */
     if (e->inc) write_incidents(e, true);
     e->stats.finished_ns = hm_mono_ns();
@@ -802,17 +821,20 @@ static void print_stats_to(const hm_engine *e, FILE *f) {
             (unsigned long long)e->reloads_ok, (unsigned long long)e->reloads_failed);
     fprintf(f, "},\"correlation\":{");
     if (e->corr) {
+        /* correlate_s: writer-thread time in the correlator (state, windows, alert JSON) */
         hm_corr_stats cs;
         hm_correlator_stats(e->corr, &cs);
         fprintf(f,
                 "\"alerts\":%llu,\"hits\":%llu,\"late\":%llu,\"fired\":%llu,\"groups\":%llu,"
-                "\"groups_expired\":%llu,\"state_bytes\":%zu,\"round_trips\":%llu,"
-                "\"backend_errors\":%llu",
+                "\"groups_expired\":%llu,\"groups_refused\":%llu,\"groups_peak\":%llu,"
+                "\"state_bytes\":%zu,\"state_bytes_peak\":%zu,\"correlate_s\":%.3f,"
+                "\"round_trips\":%llu,\"backend_errors\":%llu",
                 (unsigned long long)s->corr_alerts, (unsigned long long)cs.hits,
                 (unsigned long long)cs.late, (unsigned long long)cs.fired,
                 (unsigned long long)cs.groups, (unsigned long long)cs.groups_expired,
-                cs.memory_bytes, (unsigned long long)cs.backend_round_trips,
-                (unsigned long long)cs.backend_errors);
+                (unsigned long long)cs.groups_refused, (unsigned long long)cs.groups_peak,
+                cs.memory_bytes, cs.memory_peak, (double)cs.busy_ns / 1e9,
+                (unsigned long long)cs.backend_round_trips, (unsigned long long)cs.backend_errors);
     }
     fprintf(f, "},");
     if (e->inc) {
@@ -864,6 +886,7 @@ void hm_engine_free(hm_engine *e) {
         bq_destroy(&e->work);
         pthread_mutex_destroy(&e->done_mu);
         pthread_cond_destroy(&e->done_cv);
+        pthread_cond_destroy(&e->reload_cv);
     }
     if (e->maps) {
         hm_field_maps_free(e->maps);

@@ -1702,6 +1702,297 @@ static void test_cor27_memory_state_expires(void **state) {
 }
 
 /* ------------------------------------------------------------------------------------- */
+/* memory state: --lateness 0, --state-dir snapshots, the group cap                        */
+
+/* Pushes h[from, to) in pushes of step hits, appending alerts to out. */
+static void push_range(hm_correlator *c, const hm_corr_hit *h, size_t from, size_t to, size_t step,
+                       hm_buf *out) {
+    hm_buf dead = {0};
+    for (size_t at = from; at < to; at += step) {
+        size_t m = to - at < step ? to - at : step;
+        uint64_t w = 0;
+        assert_int_equal(hm_correlator_push(c, h + at, m, out, &dead, &w), HM_OK);
+        assert_int_equal(hm_correlator_commit(c), HM_OK);
+    }
+    hm_buf_free(&dead);
+}
+
+static hm_correlator *corr_new(const hm_ruleset *rs, const hm_corr_opts *o) {
+    char err[256] = "";
+    hm_correlator *c = hm_correlator_new(rs, o, err, sizeof err);
+    if (!c) fail_msg("hm_correlator_new: %s", err);
+    return c;
+}
+
+/* --lateness 0 is strict (no out-of-order tolerance); 0 without lateness_set keeps meaning
+ * the default of 60 s for callers that zero their options. */
+static void test_lateness_zero_is_strict(void **state) {
+    (void)state;
+    hm_ruleset *rs = load(EC_SPEC);
+    const th t[] = {
+        {"many_failed_logins", "failed_login", TS(100), "a0", "alice", NULL},
+        {"many_failed_logins", "failed_login", TS(99), "a1", "alice", NULL},  /* 1 s older */
+        {"many_failed_logins", "failed_login", TS(100), "a2", "alice", NULL}, /* = newest */
+        {"many_failed_logins", "failed_login", TS(101), "a3", "alice", NULL}, /* newer */
+    };
+    hm_corr_hit *h = make_hits(rs, t, 4);
+    for (int strict = 0; strict < 2; strict++) {
+        hm_corr_opts o = {.state = "memory", .lateness_ns = 0, .lateness_set = strict};
+        hm_correlator *c = corr_new(rs, &o);
+        hm_buf out = {0};
+        push_range(c, h, 0, 4, 1, &out);
+        hm_corr_stats st;
+        hm_correlator_stats(c, &st);
+        /* strict: the watermark is the newest time of the earlier pushes, and an event at or
+         * before it is late */
+        assert_int_equal(st.late, strict ? 2 : 0);
+        assert_int_equal(st.applied, strict ? 2 : 4);
+        hm_buf_free(&out);
+        hm_correlator_free(c);
+    }
+    free_hits(h, 4);
+    hm_ruleset_free(rs);
+}
+
+/* Hits of a split-run scenario: alice fails every 60 s (25 times: alerts at the 10th and
+ * 20th), bob 9 times, then one failure 3 h later moves the watermark past every window. */
+static size_t split_scenario(void) {
+    size_t n = 0;
+    for (int i = 0; i < 25; i++) {
+        gen(n++, "many_failed_logins", "failed_login", "a", i, TS(i * 60), "alice", NULL);
+        if (i < 9)
+            gen(n++, "many_failed_logins", "failed_login", "b", i, TS(i * 60 + 7), "bob", NULL);
+    }
+    gen(n++, "many_failed_logins", "failed_login", "z", 0, TS(3 * 3600), "carol", NULL);
+    return n;
+}
+
+static void state_dir_of(char *out, size_t cap) {
+    snprintf(out, cap, "%s/state%d", g_root, ++g_seq);
+}
+
+/* --state-dir: a run stopped in the middle of a burst and continued by a new correlator
+ * raises the alerts of one uninterrupted run. */
+static void test_memory_state_dir_continues_windows(void **state) {
+    (void)state;
+    hm_ruleset *rs = load(EC_SPEC);
+    size_t n = split_scenario();
+    hm_corr_hit *h = make_hits(rs, g_hits, n);
+    /* one run */
+    hm_corr_opts o = {.state = "memory"};
+    hm_correlator *c = corr_new(rs, &o);
+    hm_buf ref = {0};
+    push_range(c, h, 0, n, 4, &ref);
+    uint64_t w = 0;
+    assert_int_equal(hm_correlator_finish(c, &ref, &w), HM_OK);
+    hm_correlator_free(c);
+    /* the same hits in two runs; the cut (hit 13) is in the middle of alice's first burst */
+    char dir[512];
+    state_dir_of(dir, sizeof dir);
+    o.state_dir = dir;
+    hm_buf split = {0};
+    c = corr_new(rs, &o);
+    push_range(c, h, 0, 13, 4, &split);
+    assert_int_equal(hm_correlator_finish(c, &split, &w), HM_OK);
+    assert_int_equal(w, 0); /* windows stay open */
+    hm_corr_stats st;
+    hm_correlator_stats(c, &st);
+    uint64_t saved = st.groups;
+    assert_int_equal(saved, 2);
+    hm_correlator_free(c);
+    c = corr_new(rs, &o);
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, saved);
+    push_range(c, h, 13, n, 4, &split);
+    assert_int_equal(hm_correlator_finish(c, &split, &w), HM_OK);
+    hm_correlator_free(c);
+    hm_buf_putc(&ref, 0);
+    hm_buf_putc(&split, 0);
+    char *a = sorted_lines(ref.p), *b = sorted_lines(split.p);
+    assert_string_equal(a, b);
+    alert al[4];
+    assert_int_equal(parse_alerts(ref.p, al, 4), 2);
+    free(a);
+    free(b);
+    hm_buf_free(&ref);
+    hm_buf_free(&split);
+    free_hits(h, n);
+    hm_ruleset_free(rs);
+}
+
+/* A snapshot of other correlation rules, or a damaged one, is not used: the state starts
+ * empty (and is replaced at the next clean exit). */
+static void test_memory_state_dir_refuses_other_rules_and_damage(void **state) {
+    (void)state;
+    hm_ruleset *rs = load(EC_SPEC);
+    size_t n = split_scenario();
+    hm_corr_hit *h = make_hits(rs, g_hits, n);
+    char dir[512], file[600];
+    state_dir_of(dir, sizeof dir);
+    snprintf(file, sizeof file, "%s/correlation.state", dir);
+    hm_corr_opts o = {.state = "memory", .state_dir = dir};
+    hm_correlator *c = corr_new(rs, &o);
+    hm_buf out = {0};
+    push_range(c, h, 0, 13, 4, &out);
+    uint64_t w;
+    assert_int_equal(hm_correlator_finish(c, &out, &w), HM_OK);
+    hm_correlator_free(c);
+    hm_corr_stats st;
+    /* same rules: restored */
+    c = corr_new(rs, &o);
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, 2);
+    hm_correlator_free(c);
+    /* another threshold is another rule set */
+    hm_ruleset *other = load("title: Many failed logins\n"
+                             "id: c0000000-0000-0000-0000-000000000001\n"
+                             "name: many_failed_logins\n"
+                             "correlation:\n"
+                             "  type: event_count\n"
+                             "  rules: [failed_login]\n"
+                             "  group-by: [user]\n"
+                             "  timespan: 1h\n"
+                             "  condition: {gte: 5}\n");
+    c = corr_new(other, &o);
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, 0);
+    hm_correlator_free(c); /* finish not called: the snapshot stays as it was */
+    /* one flipped byte fails the checksum */
+    FILE *f = fopen(file, "r+b");
+    assert_non_null(f);
+    fseek(f, -3, SEEK_END);
+    int ch = fgetc(f);
+    fseek(f, -3, SEEK_END);
+    fputc(ch ^ 0x20, f);
+    fclose(f);
+    c = corr_new(rs, &o);
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, 0);
+    hm_correlator_free(c);
+    /* a truncated file too */
+    assert_int_equal(truncate(file, 30), 0);
+    c = corr_new(rs, &o);
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, 0);
+    hm_correlator_free(c);
+    /* Redis keeps its own state */
+    hm_corr_opts ro = {.state = "redis://127.0.0.1:1/0", .state_dir = dir};
+    char err[256] = "";
+    assert_null(hm_correlator_new(rs, &ro, err, sizeof err));
+    assert_non_null(strstr(err, "--state-dir"));
+    hm_buf_free(&out);
+    free_hits(h, n);
+    hm_ruleset_free(other);
+    hm_ruleset_free(rs);
+}
+
+/* Rule reload: the state of an unchanged correlation moves to its new position, a changed
+ * one starts over. */
+static void test_memory_rebind_keeps_unchanged_state(void **state) {
+    (void)state;
+    hm_ruleset *a = load(EC_SPEC);
+    /* the same correlation, now second, after a new one; and a changed threshold elsewhere */
+    hm_ruleset *b = load("title: Repeated successes\n"
+                         "id: c0000000-0000-0000-0000-0000000000ff\n"
+                         "name: repeated_successes\n"
+                         "correlation:\n"
+                         "  type: event_count\n"
+                         "  rules: [success_login]\n"
+                         "  group-by: [user]\n"
+                         "  timespan: 1h\n"
+                         "  condition: {gte: 3}\n"
+                         "---\n"
+                         "title: Many failed logins\n"
+                         "id: c0000000-0000-0000-0000-000000000001\n"
+                         "name: many_failed_logins\n"
+                         "level: high\n"
+                         "correlation:\n"
+                         "  type: event_count\n"
+                         "  rules: [failed_login]\n"
+                         "  group-by: [user]\n"
+                         "  timespan: 1h\n"
+                         "  condition: {gte: 10}\n");
+    assert_int_not_equal(corr_index(a, "many_failed_logins"), corr_index(b, "many_failed_logins"));
+    size_t n = 0;
+    for (int i = 0; i < 10; i++)
+        gen(n++, "many_failed_logins", "failed_login", "a", i, TS(i * 60), "alice", NULL);
+    hm_corr_hit *ha = make_hits(a, g_hits, 5);
+    hm_corr_hit *hb = make_hits(b, g_hits, n);
+    hm_corr_opts o = {.state = "memory"};
+    hm_correlator *c = corr_new(a, &o);
+    hm_buf out = {0};
+    push_range(c, ha, 0, 5, 2, &out);
+    assert_int_equal(hm_correlator_rebind(c, b), HM_OK);
+    hm_corr_stats st;
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, 1);
+    push_range(c, hb, 5, n, 2, &out);
+    uint64_t w;
+    assert_int_equal(hm_correlator_finish(c, &out, &w), HM_OK);
+    hm_buf_putc(&out, 0);
+    alert al[2];
+    assert_int_equal(parse_alerts(out.p, al, 2), 1); /* the 10th failure, 5 before the reload */
+    assert_string_equal(al[0].ids, id_range("a", 0, 9));
+    hm_buf_free(&out);
+    /* reloading to a changed definition drops that state */
+    hm_correlator *c2 = corr_new(b, &o);
+    push_range(c2, hb, 0, 5, 5, &out);
+    hm_ruleset *b2 = load("title: Many failed logins\n"
+                          "id: c0000000-0000-0000-0000-000000000001\n"
+                          "name: many_failed_logins\n"
+                          "correlation:\n"
+                          "  type: event_count\n"
+                          "  rules: [failed_login]\n"
+                          "  group-by: [user]\n"
+                          "  timespan: 1h\n"
+                          "  condition: {gte: 4}\n");
+    assert_int_equal(hm_correlator_rebind(c2, b2), HM_OK);
+    hm_correlator_stats(c2, &st);
+    assert_int_equal(st.groups, 0);
+    hm_correlator_free(c2);
+    hm_correlator_free(c);
+    hm_buf_free(&out);
+    free_hits(ha, 5);
+    free_hits(hb, n);
+    hm_ruleset_free(b2);
+    hm_ruleset_free(b);
+    hm_ruleset_free(a);
+}
+
+/* The group cap: hits for new groups beyond it are dropped and counted; existing groups
+ * keep counting. */
+static void test_memory_group_cap(void **state) {
+    (void)state;
+    hm_ruleset *rs = load(EC_SPEC);
+    size_t n = 0;
+    const char *users[] = {"u0", "u1", "u2", "u3", "u4"};
+    for (int i = 0; i < 5; i++)
+        gen(n++, "many_failed_logins", "failed_login", "x", i, TS(i), users[i], NULL);
+    for (int i = 0; i < 9; i++)
+        gen(n++, "many_failed_logins", "failed_login", "y", i, TS(10 + i), "u0", NULL);
+    hm_corr_hit *h = make_hits(rs, g_hits, n);
+    hm_corr_opts o = {.state = "memory", .max_groups = 3};
+    hm_correlator *c = corr_new(rs, &o);
+    hm_buf out = {0};
+    push_range(c, h, 0, n, 3, &out);
+    hm_corr_stats st;
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.groups, 3);
+    assert_int_equal(st.groups_refused, 2);
+    assert_int_equal(st.groups_peak, 3);
+    uint64_t w;
+    assert_int_equal(hm_correlator_finish(c, &out, &w), HM_OK);
+    alert al[2];
+    hm_buf_putc(&out, 0);
+    assert_int_equal(parse_alerts(out.p, al, 2), 1); /* u0 reached 10 */
+    assert_string_equal(al[0].group, "{\"user\":\"u0\"}");
+    hm_buf_free(&out);
+    hm_correlator_free(c);
+    free_hits(h, n);
+    hm_ruleset_free(rs);
+}
+
+/* ------------------------------------------------------------------------------------- */
 /* a private redis-server for the parity runs                                             */
 
 static int free_port(void) {
@@ -1800,6 +2091,11 @@ int main(void) {
         cmocka_unit_test(test_cor05_cycle),
         cmocka_unit_test(test_fixtures_load),
         cmocka_unit_test(test_cor27_memory_state_expires),
+        cmocka_unit_test(test_lateness_zero_is_strict),
+        cmocka_unit_test(test_memory_state_dir_continues_windows),
+        cmocka_unit_test(test_memory_state_dir_refuses_other_rules_and_damage),
+        cmocka_unit_test(test_memory_rebind_keeps_unchanged_state),
+        cmocka_unit_test(test_memory_group_cap),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     stop_redis();
