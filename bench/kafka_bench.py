@@ -129,7 +129,7 @@ def main():
     r = measure(build, data, workers, runs)
     print(f"kafka input (dev broker), decode+detect+correlate with rules/{r['rules']}: "
           f"{r['kafka_events_per_s']:,} ev/s vs file {r['file_events_per_s']:,} ev/s; "
-          f"ratio {r['ratio']:.2f} (median of {runs} paired runs; target >= 0.7), {workers} workers")
+          f"ratio {r['ratio']:.2f} (median of {runs} paired runs; target >= 0.7), --workers {workers}")
     print(json.dumps(r))
 
 
