@@ -387,13 +387,7 @@ static void do_revoke(kstate *st, rd_kafka_topic_partition_list_t *parts, bool c
                         st->uri, (unsigned long long)pending, REVOKE_WAIT_MS);
                 break;
             }
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = hm_deadline_ms(100);
             pthread_cond_timedwait(&st->cv_ack, &st->mu, &ts);
         }
         /* 3. final watermarks of the revoked partitions */

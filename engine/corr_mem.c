@@ -154,29 +154,8 @@ static void mem_acct(mem_state *st, size_t add, size_t sub) {
     if (st->bytes > st->peak_bytes) st->peak_bytes = st->bytes;
 }
 
-/* Word-at-a-time multiply-xorshift hash (the table's; also the snapshot checksum). */
-static uint64_t hash64(const void *data, size_t n, uint64_t seed) {
-    const unsigned char *p = data;
-    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t t = 0;
-    if (n) memcpy(&t, p, n);
-    h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-    return h;
-}
-
 static uint32_t gkey_hash(const mem_state *st, uint32_t corr, const char *k, size_t n) {
-    return (uint32_t)hash64(k, n, st->seed + corr);
+    return (uint32_t)hm_hash_words(k, n, st->seed + corr);
 }
 
 void *corr_mem_new(const hm_corr_opts *o, char *err, size_t errlen) {
@@ -187,7 +166,7 @@ void *corr_mem_new(const hm_corr_opts *o, char *err, size_t errlen) {
     st->tab = hm_xcalloc(st->cap, sizeof(tslot));
     mem_acct(st, st->cap * sizeof(tslot), 0);
     /* a per-process seed: group values chosen to collide cannot be prepared in advance */
-    st->seed = hash64(&st, sizeof st, (uint64_t)hm_mono_ns()) | 1;
+    st->seed = hm_hash_words(&st, sizeof st, (uint64_t)hm_mono_ns()) | 1;
     st->max_groups = o && o->max_groups ? o->max_groups : HM_CORR_MAX_GROUPS;
     st->free_hd = NO_HANDLE;
     st->free_ch = NIL;
@@ -845,7 +824,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
 }
 
 static uint64_t snap_checksum(const void *p, size_t n) {
-    return hash64(p, n, 0x48434d53u);
+    return hm_hash_words(p, n, 0x48434d53u);
 }
 
 static int write_all(int fd, const char *p, size_t n) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #define HM_VERSION "0.1.0"
 
@@ -78,9 +79,33 @@ static inline uint64_t hm_hash64(const void *data, size_t n, uint64_t seed) {
     return h;
 }
 
+/* Word-at-a-time multiply-xorshift hash: faster than hm_hash64 on keys of more than a few
+ * bytes; for in-memory tables (and the correlation snapshot checksum). */
+static inline uint64_t hm_hash_words(const void *data, size_t n, uint64_t seed) {
+    const unsigned char *p = data;
+    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t t = 0;
+    if (n) memcpy(&t, p, n);
+    h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    return h;
+}
+
 /* Monotonic and wall clocks in nanoseconds. */
 int64_t hm_now_ns(void);
 int64_t hm_mono_ns(void);
+/* CLOCK_REALTIME now + ms, the deadline form pthread_cond_timedwait takes. */
+struct timespec hm_deadline_ms(long ms);
 
 /* Logging to stderr with a component prefix; never used on the per-event path. */
 void hm_log(const char *level, const char *component, const char *fmt, ...)

@@ -623,13 +623,7 @@ static void *reload_main(void *arg) {
          * 200 ms to every run that loads rules */
         pthread_mutex_lock(&e->work.mu);
         if (!e->reload_quit) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = hm_deadline_ms(200);
             pthread_cond_timedwait(&e->reload_cv, &e->work.mu, &ts);
         }
         bool running = e->sources_running > 0 && !e->reload_quit;
@@ -730,13 +724,7 @@ int hm_engine_run(hm_engine *e) {
             bool finished = e->sources_running == 0 && next >= e->next_seq;
             pthread_mutex_unlock(&e->work.mu);
             if (finished || g_dump_stats) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = hm_deadline_ms(200);
             pthread_cond_timedwait(&e->done_cv, &e->done_mu, &ts);
         }
         if (b) e->ring[next % e->n_batches] = NULL;

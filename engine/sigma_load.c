@@ -71,25 +71,10 @@ static void idv_push(idvec *v, uint32_t x) {
 /* ---------- fields ---------- */
 
 /* Word-at-a-time: looked up for every vendor field of every event. */
-static uint64_t name_hash(const char *p, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 29);
-}
 
 int sg_slot_lookup(const hm_ruleset *rs, const char *name, size_t n) {
     if (!rs->slot_cap) return -1;
-    size_t j = name_hash(name, n) & (rs->slot_cap - 1);
+    size_t j = hm_hash_words(name, n, 0) & (rs->slot_cap - 1);
     while (rs->slot_hash_idx[j]) {
         uint32_t s = rs->slot_hash_idx[j] - 1;
         if (rs->slot_lens[s] == n && !memcmp(rs->slot_names[s], name, n)) return (int)s;
@@ -106,7 +91,7 @@ static int slot_intern(hm_ruleset *rs, const char *name) {
         size_t ncap = rs->slot_cap ? rs->slot_cap * 2 : 64;
         uint32_t *nh = hm_xcalloc(ncap, sizeof(uint32_t));
         for (size_t i = 0; i < rs->n_slots; i++) {
-            size_t j = name_hash(rs->slot_names[i], strlen(rs->slot_names[i])) & (ncap - 1);
+            size_t j = hm_hash_words(rs->slot_names[i], strlen(rs->slot_names[i]), 0) & (ncap - 1);
             while (nh[j]) j = (j + 1) & (ncap - 1);
             nh[j] = (uint32_t)i + 1;
         }
@@ -118,7 +103,7 @@ static int slot_intern(hm_ruleset *rs, const char *name) {
     rs->slot_names[rs->n_slots] = hm_xstrdup(name);
     rs->slot_lens = hm_xrealloc(rs->slot_lens, (rs->n_slots + 1) * sizeof(uint32_t));
     rs->slot_lens[rs->n_slots] = (uint32_t)n;
-    size_t j = name_hash(name, n) & (rs->slot_cap - 1);
+    size_t j = hm_hash_words(name, n, 0) & (rs->slot_cap - 1);
     while (rs->slot_hash_idx[j]) j = (j + 1) & (rs->slot_cap - 1);
     rs->slot_hash_idx[j] = (uint32_t)rs->n_slots + 1;
     return (int)rs->n_slots++;
