@@ -53,6 +53,17 @@ bool sg_cidr_has(const sg_pred *p, const uint8_t a[16], uint8_t fam) {
 }
 
 bool sg_parse_double(hm_str v, double *out) {
+    /* plain digits (ports, byte counts, ids: nearly every value): exact without strtod */
+    if (v.len && v.len <= 15) {
+        uint64_t n = 0;
+        size_t i = 0;
+        for (; i < v.len && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+            n = n * 10 + (uint64_t)(v.p[i] - '0');
+        if (i == v.len) {
+            *out = (double)n;
+            return true;
+        }
+    }
     char buf[64];
     if (v.len == 0 || v.len >= sizeof buf) return false;
     memcpy(buf, v.p, v.len);
