@@ -6,7 +6,6 @@ hm_batch *hm_batch_new(uint32_t cap, size_t buf_cap) {
     hm_batch *b = hm_xcalloc(1, sizeof(*b));
     b->cap = cap;
     b->rec = hm_xcalloc(cap, sizeof(*b->rec));
-    b->ev = hm_xcalloc(cap, sizeof(*b->ev));
     b->reason = hm_xcalloc(cap, sizeof(*b->reason));
     b->buf_cap = buf_cap;
     b->buf = hm_xmalloc(buf_cap);
@@ -45,7 +44,6 @@ void hm_batch_reserve_buf(hm_batch *b, size_t need) {
 void hm_batch_free(hm_batch *b) {
     if (!b) return;
     free(b->rec);
-    free(b->ev);
     free(b->reason);
     free(b->buf);
     hm_arena_free(&b->arena);

@@ -1,7 +1,8 @@
 /* batch.h - the unit of work that moves through the pipeline.
  *
  * A connector fills a batch with raw records (slices into batch->buf); one worker
- * decodes, detects and serializes the whole batch; the writer emits it in sequence
+ * decodes, detects and serializes the whole batch (the decoded events live in the
+ * worker, 64 at a time, not in the batch); the writer emits it in sequence
  * order and returns it to the pool. A batch belongs to exactly one thread at a time,
  * so nothing inside it is locked. Its arena and buffers are reused across trips:
  * steady state allocates nothing per event. */
@@ -27,7 +28,6 @@ typedef struct hm_batch {
     uint32_t source_index; /* index of the configured input */
     uint32_t n, cap;
     hm_record *rec;      /* [cap] */
-    hm_event *ev;        /* [cap] */
     const char **reason; /* [cap] NULL = decoded, else why it was dead-lettered */
     char *buf;           /* raw bytes the records point into */
     size_t buf_len, buf_cap;

@@ -62,6 +62,11 @@ static void bq_destroy(bqueue *q) {
     pthread_cond_destroy(&q->cv);
 }
 
+/* Events per decode/detect step: each worker decodes into its own array of this many events
+ * (about 80 KB), matches them, and reuses it for the next chunk; nothing after the worker
+ * reads the event structs (outputs, dead letters and correlation hits are copies). */
+#define HM_DETECT_CHUNK 64
+
 typedef struct worker {
     struct hm_engine *e;
     pthread_t th;
@@ -72,6 +77,7 @@ typedef struct worker {
     const hm_ruleset *det_rules; /* the rule set det was built for */
     uint64_t det_gen;            /* generation of det_rules (read by the writer) */
     hm_match matches[64];
+    hm_event *ev; /* [HM_DETECT_CHUNK]: the chunk being decoded and matched (hot in cache) */
 } worker;
 
 typedef struct source_thread {
@@ -301,9 +307,6 @@ static void decode_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint
                          hm_decode_ctx *dctx);
 static void detect_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint32_t c1);
 
-/* Events per decode/detect step (about 80 KB of events: stays in L2). */
-#define HM_DETECT_CHUNK 64
-
 static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
     hm_decode_ctx ctx = {.arena = &b->arena, .tc = &e->tc, .tok = w->tok};
     hm_batch_stats *s = &b->stats;
@@ -331,7 +334,7 @@ static void decode_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint
     hm_batch_stats *s = &b->stats;
     for (uint32_t i = c0; i < c1; i++) {
         const hm_record *r = &b->rec[i];
-        hm_event *ev = &b->ev[i];
+        hm_event *ev = &w->ev[i - c0];
         s->records++;
         s->bytes += r->orig_len ? r->orig_len : r->len;
         b->reason[i] = NULL;
@@ -369,7 +372,7 @@ static void detect_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint
     for (uint32_t i = c0; i < c1; i++) {
         if (b->reason[i]) continue;
         const hm_record *r = &b->rec[i];
-        hm_event *ev = &b->ev[i];
+        hm_event *ev = &w->ev[i - c0];
         size_t nm = e->cfg.reference_matcher
                         ? hm_detect_reference(b->rules, ev, w->matches, HM_ARRAY_LEN(w->matches))
                         : hm_detect(w->det, ev, w->matches, HM_ARRAY_LEN(w->matches));
@@ -697,6 +700,7 @@ int hm_engine_run(hm_engine *e) {
         e->workers[i].e = e;
         e->workers[i].index = (int)i;
         e->workers[i].tok = hm_xmalloc(HM_JSON_MAX_TOKENS * sizeof(jsmntok_t));
+        e->workers[i].ev = hm_xcalloc(HM_DETECT_CHUNK, sizeof(hm_event));
         if (e->cfg.rules) {
             e->workers[i].det = hm_detector_new(e->cfg.rules);
             if (!e->workers[i].det) {
@@ -889,6 +893,7 @@ void hm_engine_free(hm_engine *e) {
     if (e->workers) {
         for (int i = 0; i < e->cfg.workers; i++) {
             free(e->workers[i].tok);
+            free(e->workers[i].ev);
             hm_detector_free(e->workers[i].det);
         }
         free(e->workers);
