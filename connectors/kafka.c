@@ -579,13 +579,7 @@ static size_t poll_some(kstate *st, rd_kafka_message_t **msgs, size_t max, int t
 }
 
 static void timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu, long ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += ms * 1000000L;
-    while (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = hm_deadline_ms(ms);
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
