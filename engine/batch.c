@@ -17,6 +17,9 @@ void hm_batch_reset(hm_batch *b) {
     b->n = 0;
     b->buf_len = 0;
     b->origin = NULL;
+    b->chunk = NULL;
+    b->chunk_len = 0;
+    b->first_dead_reason = NULL;
     b->out.len = 0;
     b->dead.len = 0;
     b->n_hits = 0;
@@ -51,4 +54,34 @@ void hm_batch_free(hm_batch *b) {
     hm_buf_free(&b->dead);
     free(b->hits);
     free(b);
+}
+
+uint32_t hm_split_lines(const char **p, const char *end, const char *base, uint64_t pos0,
+                        int64_t recv_ns, size_t max_record, size_t hard_cap, hm_record *out,
+                        uint32_t max_out) {
+    const char *s = *p;
+    uint32_t n = 0;
+    while (n < max_out && s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *le = nl ? nl : end;
+        size_t len = (size_t)(le - s);
+        if (len && le[-1] == '\r') len--;
+        hm_record *r = &out[n++];
+        memset(r, 0, sizeof(*r));
+        r->data = s;
+        r->pos = pos0 + (uint64_t)(s - base);
+        r->recv_ns = recv_ns;
+        r->partition = -1;
+        if (HM_UNLIKELY(len > hard_cap)) {
+            r->orig_len = len;
+            len = hard_cap;
+            r->flags = HM_REC_TRUNCATED | HM_REC_OVERSIZE;
+        } else if (HM_UNLIKELY(len > max_record)) {
+            r->flags = HM_REC_OVERSIZE;
+        }
+        r->len = (uint32_t)len;
+        s = nl ? nl + 1 : end;
+    }
+    *p = s;
+    return n;
 }

@@ -84,41 +84,52 @@ static void *fwd_main(void *arg) {
             in->rc = HM_EIO;
             break;
         }
-        for (uint32_t i = 0; i < b->n; i++) {
-            const hm_record *r = &b->rec[i];
-            const char *origin = r->origin ? r->origin : b->origin ? b->origin : in->src.uri;
-            rd_kafka_headers_t *h = rd_kafka_headers_new(5);
-            tb.len = 0;
-            hm_buf_put_time(&tb, r->recv_ns);
-            rd_kafka_header_add(h, "recv_time", -1, tb.p, (ssize_t)tb.len);
-            rd_kafka_header_add(h, "origin", -1, origin, -1);
-            if (r->origin && strncmp(r->origin, "kafka:", 6) != 0)
-                rd_kafka_header_add(h, "sender", -1, r->origin, -1);
-            int pl = snprintf(posbuf, sizeof posbuf, "%llu", (unsigned long long)r->pos);
-            rd_kafka_header_add(h, "pos", -1, posbuf, pl);
-            if (r->flags & HM_REC_TRUNCATED) {
-                int ll = snprintf(lenbuf, sizeof lenbuf, "%llu", (unsigned long long)r->orig_len);
-                rd_kafka_header_add(h, "orig_len", -1, lenbuf, ll);
-            }
-            const void *key = r->key_len ? (const void *)r->key : (const void *)origin;
-            size_t klen = r->key_len ? r->key_len : strlen(origin);
-            for (;;) {
-                int s = hm_kprod_send(in->p, r->data, r->len, key, klen, h);
-                if (s == HM_OK) break;
-                if (s == HM_EIO || stop_hard()) {
-                    rd_kafka_headers_destroy(h);
-                    in->rc = HM_EIO;
-                    goto out;
+        /* a mapped file hands over a chunk of whole lines: split it b->cap at a time */
+        const char *cp = b->chunk, *ce = b->chunk ? b->chunk + b->chunk_len : NULL;
+        uint64_t nrec = 0;
+        do {
+            if (b->chunk)
+                b->n =
+                    hm_split_lines(&cp, ce, b->chunk, b->chunk_pos, b->chunk_recv_ns,
+                                   in->src.opts.max_record, in->src.opts.hard_cap, b->rec, b->cap);
+            for (uint32_t i = 0; i < b->n; i++) {
+                const hm_record *r = &b->rec[i];
+                const char *origin = r->origin ? r->origin : b->origin ? b->origin : in->src.uri;
+                rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+                tb.len = 0;
+                hm_buf_put_time(&tb, r->recv_ns);
+                rd_kafka_header_add(h, "recv_time", -1, tb.p, (ssize_t)tb.len);
+                rd_kafka_header_add(h, "origin", -1, origin, -1);
+                if (r->origin && strncmp(r->origin, "kafka:", 6) != 0)
+                    rd_kafka_header_add(h, "sender", -1, r->origin, -1);
+                int pl = snprintf(posbuf, sizeof posbuf, "%llu", (unsigned long long)r->pos);
+                rd_kafka_header_add(h, "pos", -1, posbuf, pl);
+                if (r->flags & HM_REC_TRUNCATED) {
+                    int ll =
+                        snprintf(lenbuf, sizeof lenbuf, "%llu", (unsigned long long)r->orig_len);
+                    rd_kafka_header_add(h, "orig_len", -1, lenbuf, ll);
                 }
-                int64_t now = hm_mono_ns();
-                if (now - last_warn > 30LL * 1000000000LL) {
-                    last_warn = now;
-                    hm_warn("forward", "%s: Kafka is not taking messages; input is held",
-                            in->src.uri);
+                const void *key = r->key_len ? (const void *)r->key : (const void *)origin;
+                size_t klen = r->key_len ? r->key_len : strlen(origin);
+                for (;;) {
+                    int s = hm_kprod_send(in->p, r->data, r->len, key, klen, h);
+                    if (s == HM_OK) break;
+                    if (s == HM_EIO || stop_hard()) {
+                        rd_kafka_headers_destroy(h);
+                        in->rc = HM_EIO;
+                        goto out;
+                    }
+                    int64_t now = hm_mono_ns();
+                    if (now - last_warn > 30LL * 1000000000LL) {
+                        last_warn = now;
+                        hm_warn("forward", "%s: Kafka is not taking messages; input is held",
+                                in->src.uri);
+                    }
                 }
+                in->bytes += r->len;
             }
-            in->bytes += r->len;
-        }
+            nrec += b->n;
+        } while (b->chunk && cp < ce);
         /* acks=all for the whole batch before the source may commit it */
         for (;;) {
             int s = hm_kprod_settle(in->p, 2000);
@@ -135,7 +146,7 @@ static void *fwd_main(void *arg) {
             }
         }
         if (in->src.ops->ack) in->src.ops->ack(&in->src, b);
-        in->records += b->n;
+        in->records += nrec;
         last = hm_mono_ns();
     }
 out:

@@ -390,17 +390,27 @@ static int run_levels(hm_correlator *c, const hm_corr_hit *hits, size_t n, int64
     return rc;
 }
 
+static bool same_event(const hm_corr_hit *a, const hm_corr_hit *b) {
+    return a->ts_ns == b->ts_ns && a->event_id.len == b->event_id.len &&
+           (a->event_id.p == b->event_id.p ||
+            !memcmp(a->event_id.p, b->event_id.p, a->event_id.len));
+}
+
 static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out, hm_buf *dead,
                 uint64_t *alerts_written) {
     hm_corr_hit *ok = reserve_hits(&c->ok, &c->cap_ok, n + 1);
     size_t k = 0;
-    int64_t max_ts = c->max_ts_ms;
-    /* Late: at or before our own watermark (max event time seen - lateness). With shared
-     * state the windows decided so far (evaluated_ms, the minimum over instances) may lag
-     * behind it; lateness still depends only on this instance's own input order. */
-    int64_t late_at = c->local_wm_ms > c->evaluated_ms ? c->local_wm_ms : c->evaluated_ms;
+    /* Late: at or before our own watermark, the newest event time seen *before this event*
+     * minus the lateness: input order decides, not where batches begin (the hits of one
+     * event are adjacent and share its time and id, so the running maximum moves between
+     * events). With shared state the windows decided so far (evaluated_ms, the minimum over
+     * instances) may lag behind; lateness still depends only on this instance's input. */
+    int64_t seen = c->max_ts_ms, max_ts = c->max_ts_ms;
     for (size_t i = 0; i < n; i++) {
         int64_t ts = ns_to_ms(hits[i].ts_ns);
+        if (i && !same_event(&hits[i - 1], &hits[i])) seen = max_ts;
+        int64_t late_at = seen == INT64_MIN ? INT64_MIN : seen - c->lateness_ms;
+        if (c->evaluated_ms > late_at) late_at = c->evaluated_ms;
         if (late_at != INT64_MIN && ts <= late_at) {
             c->stats.late++;
             dead_late(dead, c, &hits[i]);

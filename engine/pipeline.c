@@ -78,6 +78,8 @@ typedef struct worker {
     uint64_t det_gen;            /* generation of det_rules (read by the writer) */
     hm_match matches[64];
     hm_event *ev; /* [HM_DETECT_CHUNK]: the chunk being decoded and matched (hot in cache) */
+    hm_record rec[HM_DETECT_CHUNK];      /* lines split from a batch's chunk */
+    const char *reason[HM_DETECT_CHUNK]; /* their dead-letter reasons */
 } worker;
 
 typedef struct source_thread {
@@ -293,7 +295,7 @@ static void *source_main(void *arg) {
         break;
     }
     if (b) {
-        if (b->n)
+        if (b->n || b->chunk)
             work_push(e, b);
         else
             pool_put(e, b);
@@ -303,52 +305,74 @@ static void *source_main(void *arg) {
     return NULL;
 }
 
-static void decode_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint32_t c1,
-                         hm_decode_ctx *dctx);
-static void detect_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint32_t c1);
+static void decode_range(hm_engine *e, worker *w, hm_batch *b, const hm_record *rec,
+                         const char **reason, uint32_t n, hm_decode_ctx *dctx);
+static void detect_range(hm_engine *e, worker *w, hm_batch *b, const hm_record *rec,
+                         const char *const *reason, uint32_t n);
+
+/* Decode then detect up to HM_DETECT_CHUNK events: the detector reads the events while
+ * they are still in cache (a whole batch of events is larger than L2). Timed per chunk,
+ * not per event. */
+static void process_chunk(hm_engine *e, worker *w, hm_batch *b, const hm_record *rec,
+                          const char **reason, uint32_t n, hm_decode_ctx *ctx, bool detect) {
+    hm_batch_stats *s = &b->stats;
+    int64_t t0 = hm_mono_ns();
+    decode_range(e, w, b, rec, reason, n, ctx);
+    int64_t t1 = hm_mono_ns();
+    s->decode_ns += (uint64_t)(t1 - t0);
+    if (!detect) return;
+    detect_range(e, w, b, rec, reason, n);
+    s->detect_ns += (uint64_t)(hm_mono_ns() - t1);
+}
 
 static void process_batch(hm_engine *e, worker *w, hm_batch *b) {
     hm_decode_ctx ctx = {.arena = &b->arena, .tc = &e->tc, .tok = w->tok};
-    hm_batch_stats *s = &b->stats;
     bool detect = b->rules && (w->det || e->cfg.reference_matcher);
-    /* Decode then detect a chunk of events at a time: the detector reads the events while
-     * they are still in cache (a whole batch of events is larger than L2). Timed per
-     * chunk, not per event. */
+    if (b->chunk) {
+        /* A chunk of whole lines: split 64 at a time into this worker's records, so the
+         * lines are split on the core that decodes them, while they are in its cache. */
+        const char *p = b->chunk, *end = b->chunk + b->chunk_len;
+        while (p < end) {
+            uint32_t n =
+                hm_split_lines(&p, end, b->chunk, b->chunk_pos, b->chunk_recv_ns, e->cfg.max_record,
+                               e->cfg.hard_cap, w->rec, HM_DETECT_CHUNK);
+            process_chunk(e, w, b, w->rec, w->reason, n, &ctx, detect);
+        }
+        return;
+    }
     for (uint32_t c0 = 0; c0 < b->n; c0 += HM_DETECT_CHUNK) {
-        uint32_t c1 = b->n - c0 < HM_DETECT_CHUNK ? b->n : c0 + HM_DETECT_CHUNK;
-        int64_t t0 = hm_mono_ns();
-        decode_range(e, w, b, c0, c1, &ctx);
-        int64_t t1 = hm_mono_ns();
-        s->decode_ns += (uint64_t)(t1 - t0);
-        if (!detect) continue;
-        detect_range(e, w, b, c0, c1);
-        s->detect_ns += (uint64_t)(hm_mono_ns() - t1);
+        uint32_t n = b->n - c0 < HM_DETECT_CHUNK ? b->n - c0 : HM_DETECT_CHUNK;
+        process_chunk(e, w, b, b->rec + c0, b->reason + c0, n, &ctx, detect);
     }
 }
 
-/* phase 1 of a chunk: decode records [c0, c1) */
-static void decode_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint32_t c1,
-                         hm_decode_ctx *dctx) {
+/* phase 1 of a chunk: decode records rec[0, n) into w->ev; reason[i] says why rec[i] was
+ * dead-lettered (NULL = decoded) */
+static void decode_range(hm_engine *e, worker *w, hm_batch *b, const hm_record *rec,
+                         const char **reason, uint32_t n, hm_decode_ctx *dctx) {
     hm_decode_ctx ctx = *dctx;
     bool emit_events = e->cfg.emit & HM_EMIT_EVENTS;
     hm_batch_stats *s = &b->stats;
-    for (uint32_t i = c0; i < c1; i++) {
-        const hm_record *r = &b->rec[i];
-        hm_event *ev = &w->ev[i - c0];
+    for (uint32_t i = 0; i < n; i++) {
+        const hm_record *r = &rec[i];
+        hm_event *ev = &w->ev[i];
         s->records++;
         s->bytes += r->orig_len ? r->orig_len : r->len;
-        b->reason[i] = NULL;
+        reason[i] = NULL;
         if (HM_UNLIKELY(r->flags & HM_REC_OVERSIZE)) {
             s->oversize++;
-            b->reason[i] = (r->flags & HM_REC_TRUNCATED)
-                               ? "record exceeds the size limit (truncated)"
-                               : "record exceeds --max-record";
+            reason[i] = (r->flags & HM_REC_TRUNCATED) ? "record exceeds the size limit (truncated)"
+                                                      : "record exceeds --max-record";
         } else if (hm_decode_record(&ctx, e->maps, r, &w->hdr, ev) != HM_OK) {
-            b->reason[i] = ctx.reason;
+            reason[i] = ctx.reason;
         }
-        if (b->reason[i]) {
+        if (reason[i]) {
             s->dead++;
-            hm_serialize_dead(&b->dead, r, r->origin ? r->origin : b->origin, b->reason[i]);
+            if (!b->first_dead_reason) {
+                b->first_dead_reason = reason[i];
+                b->first_dead_pos = r->pos;
+            }
+            hm_serialize_dead(&b->dead, r, r->origin ? r->origin : b->origin, reason[i]);
             continue;
         }
         s->decoded++;
@@ -365,14 +389,15 @@ static void decode_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint
 }
 
 /* phase 2 of a chunk: detect, collect correlation hits, write single-event alerts */
-static void detect_range(hm_engine *e, worker *w, hm_batch *b, uint32_t c0, uint32_t c1) {
+static void detect_range(hm_engine *e, worker *w, hm_batch *b, const hm_record *rec,
+                         const char *const *reason, uint32_t n) {
     bool emit_alerts =
         e->cfg.emit & (HM_EMIT_ALERTS | HM_EMIT_INCIDENTS); /* alerts feed incidents */
     hm_batch_stats *s = &b->stats;
-    for (uint32_t i = c0; i < c1; i++) {
-        if (b->reason[i]) continue;
-        const hm_record *r = &b->rec[i];
-        hm_event *ev = &w->ev[i - c0];
+    for (uint32_t i = 0; i < n; i++) {
+        if (reason[i]) continue;
+        const hm_record *r = &rec[i];
+        hm_event *ev = &w->ev[i];
         size_t nm = e->cfg.reference_matcher
                         ? hm_detect_reference(b->rules, ev, w->matches, HM_ARRAY_LEN(w->matches))
                         : hm_detect(w->det, ev, w->matches, HM_ARRAY_LEN(w->matches));
@@ -564,13 +589,11 @@ static void write_batch(hm_engine *e, hm_batch *b) {
             }
         } else if (!e->warned_no_dead) {
             e->warned_no_dead = true;
-            uint32_t i = 0;
-            while (i + 1 < b->n && !b->reason[i]) i++;
             hm_warn("dead-letter",
                     "records could not be decoded and no --dead-letter PATH is set; they are "
                     "counted in --stats (first: %s, at %s:%llu)",
-                    b->reason[i] ? b->reason[i] : "?", b->origin,
-                    (unsigned long long)b->rec[i].pos);
+                    b->first_dead_reason ? b->first_dead_reason : "?", b->origin,
+                    (unsigned long long)b->first_dead_pos);
         }
     }
     fold_stats(e, b);
