@@ -86,6 +86,7 @@ def measure(build, data, workers=2, runs=3, log=print, rules=DEFAULT_RULES):
                                capture_output=True, text=True, timeout=600, check=True)
             s = _stats(p.stderr)
             file_rates.append(s["records"] / max(s["elapsed_s"], 1e-9))
+            fc = s.get("correlation", {})
             t0 = time.time()
             p = subprocess.run([hmb, "run", "--input", f"kafka://{boot}/bench?group=bench-{i}",
                                 "--exit-on-idle", "2s"] + _flags(workers, rules),
@@ -96,9 +97,11 @@ def measure(build, data, workers=2, runs=3, log=print, rules=DEFAULT_RULES):
             if s["records"] != lines:
                 raise RuntimeError(f"kafka run read {s['records']} of {lines} records")
             kafka_rates.append(s["records"] / max(det["active_s"], 1e-9))
+            kc = s.get("correlation", {})
             log(f"  run {i + 1}: file {file_rates[-1]:,.0f} ev/s, kafka {kafka_rates[-1]:,.0f} "
                 f"ev/s (active {det['active_s']:.2f} s, wall {walls[-1]:.1f} s incl. group join "
-                f"and 2 s idle)")
+                f"and 2 s idle); correlations fired: file {fc.get('fired')}, kafka "
+                f"{kc.get('fired')} ({kc.get('late')} late hits of {kc.get('hits')})")
     finally:
         broker.send_signal(signal.SIGTERM)
         try:

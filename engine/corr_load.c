@@ -419,6 +419,7 @@ size_t hm_corr_extract(const hm_ruleset *rs, uint32_t rule, const hm_event *ev, 
             h->corr = ci;
             h->ref = (uint32_t)r;
             h->ts_ns = ev->ts_ns;
+            h->stream = origin;
             h->event_id = id;
             h->group = (hm_str){g, (uint32_t)gl};
             h->has_value = false;

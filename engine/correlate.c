@@ -10,6 +10,22 @@
 #include "corr_int.h"
 #include "sigma_int.h"
 
+/* An input stream (a file, a Kafka partition, a syslog sender): events are in time order
+ * within one (up to the lateness), not across them. A backlog read from many partitions
+ * at once is hours apart between partitions: one watermark for all would make most of it
+ * late. */
+typedef struct corr_stream {
+    const void *key;
+    int64_t hit_ms;    /* newest time of its events that feed correlations */
+    int64_t hit_tmp;   /* the same within the push being applied */
+    int64_t active_ns; /* monotonic time hit_ms last moved */
+} corr_stream;
+
+/* A stream whose events stop (a finished file, a quiet partition) stops holding the
+ * watermark back after this long. */
+#define STREAM_IDLE_NS   (5 * 1000000000LL)
+#define STREAM_FORGET_NS (3600 * 1000000000LL)
+
 struct hm_correlator {
     const hm_ruleset *rs;
     const hm_corr_set *set;
@@ -29,6 +45,8 @@ struct hm_correlator {
     hm_corr_hit *ok, *lv; /* per-push buffers, kept between pushes */
     size_t cap_ok, cap_lv;
     char *state_path; /* --state-dir snapshot file (memory state), or NULL */
+    corr_stream *streams;
+    size_t n_streams, cap_streams;
 };
 
 /* CPU time of the calling thread: the correlator's cost, not time spent descheduled. */
@@ -191,6 +209,7 @@ void hm_correlator_free(hm_correlator *c) {
     free(c->state_path);
     free(c->ok);
     free(c->lv);
+    free(c->streams);
     free(c->chain);
     hm_arena_free(&c->chain_arena);
     free(c);
@@ -396,20 +415,56 @@ static bool same_event(const hm_corr_hit *a, const hm_corr_hit *b) {
             !memcmp(a->event_id.p, b->event_id.p, a->event_id.len));
 }
 
+static corr_stream *stream_of(hm_correlator *c, const void *key) {
+    for (size_t i = 0; i < c->n_streams; i++)
+        if (c->streams[i].key == key) return &c->streams[i];
+    if (c->n_streams == c->cap_streams) {
+        c->cap_streams = c->cap_streams ? c->cap_streams * 2 : 16;
+        c->streams = hm_xrealloc(c->streams, c->cap_streams * sizeof(corr_stream));
+    }
+    corr_stream *s = &c->streams[c->n_streams++];
+    *s = (corr_stream){.key = key, INT64_MIN, INT64_MIN, hm_mono_ns()};
+    return s;
+}
+
+/* This instance's watermark: the oldest of the streams still moving (every stream when
+ * none is), newest event time minus the lateness. */
+static int64_t local_watermark(const hm_correlator *c, int64_t now) {
+    int64_t wm_active = INT64_MAX, wm_all = INT64_MAX;
+    for (size_t i = 0; i < c->n_streams; i++) {
+        const corr_stream *s = &c->streams[i];
+        if (s->hit_tmp == INT64_MIN) continue;
+        int64_t w = s->hit_tmp - c->lateness_ms;
+        if (w < wm_all) wm_all = w;
+        bool active = s->hit_tmp > s->hit_ms || now - s->active_ns < STREAM_IDLE_NS;
+        if (active && w < wm_active) wm_active = w;
+    }
+    int64_t wm = wm_active != INT64_MAX ? wm_active : wm_all;
+    return wm == INT64_MAX ? INT64_MIN : wm;
+}
+
 static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out, hm_buf *dead,
                 uint64_t *alerts_written) {
     hm_corr_hit *ok = reserve_hits(&c->ok, &c->cap_ok, n + 1);
     size_t k = 0;
-    /* Late: at or before our own watermark, the newest event time seen *before this event*
-     * minus the lateness: input order decides, not where batches begin (the hits of one
-     * event are adjacent and share its time and id, so the running maximum moves between
-     * events). With shared state the windows decided so far (evaluated_ms, the minimum over
-     * instances) may lag behind; lateness still depends only on this instance's input. */
-    int64_t seen = c->max_ts_ms, max_ts = c->max_ts_ms;
+    int64_t now = hm_mono_ns();
+    for (size_t i = 0; i < c->n_streams; i++) c->streams[i].hit_tmp = c->streams[i].hit_ms;
+    /* Late: at or before the watermark of the hit's own stream, the newest hit time seen
+     * there *before this event*, minus the lateness: input order decides, not where batches
+     * begin (the hits of one event are adjacent and share its time and id, so the running
+     * maximum moves between events). Windows already decided (evaluated_ms: the oldest
+     * stream's watermark, with Redis the oldest over instances) cannot take a hit either. */
+    corr_stream *s = NULL, *pend_s = NULL;
+    int64_t pend_ts = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
         int64_t ts = ns_to_ms(hits[i].ts_ns);
-        if (i && !same_event(&hits[i - 1], &hits[i])) seen = max_ts;
-        int64_t late_at = seen == INT64_MIN ? INT64_MIN : seen - c->lateness_ms;
+        if (i && !same_event(&hits[i - 1], &hits[i]) && pend_s) {
+            if (pend_ts > pend_s->hit_tmp) pend_s->hit_tmp = pend_ts;
+            pend_s = NULL;
+            pend_ts = INT64_MIN;
+        }
+        if (!s || s->key != hits[i].stream) s = stream_of(c, hits[i].stream);
+        int64_t late_at = s->hit_tmp == INT64_MIN ? INT64_MIN : s->hit_tmp - c->lateness_ms;
         if (c->evaluated_ms > late_at) late_at = c->evaluated_ms;
         if (late_at != INT64_MIN && ts <= late_at) {
             c->stats.late++;
@@ -417,9 +472,14 @@ static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out
             continue;
         }
         ok[k++] = hits[i];
-        if (ts > max_ts) max_ts = ts;
+        pend_s = s;
+        if (ts > pend_ts) pend_ts = ts;
     }
-    int64_t local = max_ts == INT64_MIN ? INT64_MIN : max_ts - c->lateness_ms;
+    if (pend_s && pend_ts > pend_s->hit_tmp) pend_s->hit_tmp = pend_ts;
+    int64_t max_ts = c->max_ts_ms;
+    for (size_t i = 0; i < c->n_streams; i++)
+        if (c->streams[i].hit_tmp > max_ts) max_ts = c->streams[i].hit_tmp;
+    int64_t local = local_watermark(c, now);
     int64_t wm = local;
     if (c->ops->watermark) {
         int64_t g;
@@ -435,8 +495,16 @@ static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out
     if (rc != HM_OK) return rc; /* nothing applied for certain: the caller retries */
     c->stats.hits += n;
     c->stats.applied += k;
+    size_t keep = 0;
+    for (size_t i = 0; i < c->n_streams; i++) { /* commit; forget streams long gone */
+        corr_stream x = c->streams[i];
+        if (x.hit_tmp > x.hit_ms) x.active_ns = now;
+        x.hit_ms = x.hit_tmp;
+        if (now - x.active_ns < STREAM_FORGET_NS) c->streams[keep++] = x;
+    }
+    c->n_streams = keep;
     c->max_ts_ms = max_ts;
-    c->local_wm_ms = local;
+    if (local > c->local_wm_ms) c->local_wm_ms = local;
     c->evaluated_ms = wm;
     if (alerts_written) *alerts_written = c->written;
     return HM_OK;

@@ -75,6 +75,9 @@ typedef struct hm_corr_hit {
     uint32_t corr; /* index in hm_corr_set */
     uint32_t ref;  /* index in corr->refs */
     int64_t ts_ns;
+    /* The input stream the event came from (its origin string: a file, a Kafka partition,
+     * a syslog sender): lateness and the watermark are per stream. NULL = one stream. */
+    const void *stream;
     hm_str event_id;
     hm_str group; /* group values joined with 0x1f; empty when no group-by */
     hm_str value; /* value field(s) joined with 0x1f */

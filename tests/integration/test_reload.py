@@ -62,6 +62,7 @@ def sighup_under_load_loses_nothing():
                 with open(f"{d}/rule.yml", "w") as r:
                     r.write(RULE.format(prefix="bbb", n=2))
                 p.send_signal(signal.SIGHUP)
+                time.sleep(1.0)  # let it load before the file changes again (a busy machine)
             if step == 20:  # a broken rule set must be rejected, the old one kept
                 with open(f"{d}/rule.yml", "w") as r:
                     r.write("title: broken\ndetection: [\n")

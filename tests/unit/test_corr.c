@@ -1732,6 +1732,67 @@ static hm_correlator *corr_new(const hm_ruleset *rs, const hm_corr_opts *o) {
     return c;
 }
 
+/* Watermarks are per input stream: a backlog read from two partitions at once, one ten
+ * hours behind the other, loses nothing as late and gives the alerts of sorted input. With
+ * both in one stream (NULL) most of the older one is late: the control. */
+static void test_cor10_streams_have_their_own_watermarks(void **state) {
+    (void)state;
+    hm_ruleset *rs = load(EC_SPEC);
+    int ci = corr_index(rs, "many_failed_logins");
+    static const char stream_a[] = "kafka:logs/0", stream_b[] = "kafka:logs/1";
+    enum { N = 60 };
+    hm_corr_hit h[N], sorted[N];
+    char ids[N][32];
+    for (int i = 0; i < N; i++) { /* pairs of 3: A's three, then B's three, ... */
+        int a = (i / 3) % 2 == 0, j = (i / 6) * 3 + i % 3;
+        snprintf(ids[i], 32, "%s:%d", a ? stream_a : stream_b, j);
+        h[i] = (hm_corr_hit){.corr = (uint32_t)ci,
+                             .ts_ns = TS((a ? 36000 : 0) + j * 7) * 1000000,
+                             .stream = a ? stream_a : stream_b,
+                             .event_id = hm_str_c(ids[i]),
+                             .group = hm_str_c(a ? "alice" : "bob")};
+    }
+    memcpy(sorted, h, sizeof h);
+    for (int i = 1; i < N; i++)
+        for (int j = i; j > 0 && sorted[j].ts_ns < sorted[j - 1].ts_ns; j--) {
+            hm_corr_hit x = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = x;
+        }
+    hm_corr_opts o = {.state = "memory"};
+    hm_buf ref = {0}, got = {0}, ctl = {0};
+    hm_correlator *c = corr_new(rs, &o);
+    push_range(c, sorted, 0, N, N, &ref);
+    uint64_t w;
+    assert_int_equal(hm_correlator_finish(c, &ref, &w), HM_OK);
+    hm_correlator_free(c);
+    c = corr_new(rs, &o);
+    push_range(c, h, 0, N, 6, &got);
+    assert_int_equal(hm_correlator_finish(c, &got, &w), HM_OK);
+    hm_corr_stats st;
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.late, 0);
+    hm_correlator_free(c);
+    hm_buf_putc(&ref, 0);
+    hm_buf_putc(&got, 0);
+    char *x = sorted_lines(ref.p), *y = sorted_lines(got.p);
+    assert_string_equal(x, y);
+    alert a[8];
+    assert_int_equal(parse_alerts(ref.p, a, 8), 6); /* alice and bob: 10, 20 and 30 each */
+    free(x);
+    free(y);
+    for (int i = 0; i < N; i++) h[i].stream = NULL; /* the control: one stream */
+    c = corr_new(rs, &o);
+    push_range(c, h, 0, N, 6, &ctl);
+    hm_correlator_stats(c, &st);
+    assert_true(st.late >= 20);
+    hm_correlator_free(c);
+    hm_buf_free(&ref);
+    hm_buf_free(&got);
+    hm_buf_free(&ctl);
+    hm_ruleset_free(rs);
+}
+
 /* --lateness 0 is strict (no out-of-order tolerance); 0 without lateness_set keeps meaning
  * the default of 60 s for callers that zero their options. */
 static void test_lateness_zero_is_strict(void **state) {
@@ -2091,6 +2152,7 @@ int main(void) {
         cmocka_unit_test(test_cor05_chained_correlation),
         cmocka_unit_test(test_cor10_out_of_order_within_lateness),
         cmocka_unit_test(test_cor10_late_event_dead_lettered),
+        cmocka_unit_test(test_cor10_streams_have_their_own_watermarks),
         cmocka_unit_test(test_cor02_unknown_type),
         cmocka_unit_test(test_cor03_unresolvable_rule),
         cmocka_unit_test(test_cor09_bad_timespan),
