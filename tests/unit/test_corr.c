@@ -275,6 +275,16 @@ static void res_free(res *r) {
 
 /* Pushes hits in chunks (chunks[i] hits each, the rest in a last push; NULL = one push),
  * committing after each, then finishes. */
+/* Stable insertion sort by event time. */
+static void sort_hits_by_time(hm_corr_hit *h, size_t n) {
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && h[j].ts_ns < h[j - 1].ts_ns; j--) {
+            hm_corr_hit x = h[j];
+            h[j] = h[j - 1];
+            h[j - 1] = x;
+        }
+}
+
 static void run_state(const hm_ruleset *rs, const char *state, int64_t lateness_ms, const th *t,
                       size_t n, const size_t *chunks, size_t n_chunks, res *r) {
     memset(r, 0, sizeof(*r));
@@ -289,12 +299,7 @@ static void run_state(const hm_ruleset *rs, const char *state, int64_t lateness_
     hm_corr_hit *h = make_hits(rs, t, n);
     /* One push of the whole input: in time order, as a log would be (tests list hits by
      * entity for readability; lateness follows input order, even within a push). */
-    for (size_t i = 1; !chunks && i < n; i++)
-        for (size_t j = i; j > 0 && h[j].ts_ns < h[j - 1].ts_ns; j--) {
-            hm_corr_hit x = h[j];
-            h[j] = h[j - 1];
-            h[j - 1] = x;
-        }
+    if (!chunks) sort_hits_by_time(h, n);
     size_t at = 0, k = 0;
     while (at < n || (k == 0 && n == 0)) {
         size_t m = chunks && k < n_chunks ? chunks[k] : n - at;
@@ -350,6 +355,18 @@ static char *sorted_lines(const char *text) {
     free(v);
     free(copy);
     return o;
+}
+
+/* The two outputs hold the same lines, in any order (both NUL-terminated after). */
+static void assert_same_lines(hm_buf *a, hm_buf *b) {
+    hm_buf_putc(a, 0);
+    a->len--;
+    hm_buf_putc(b, 0);
+    b->len--;
+    char *x = sorted_lines(a->p), *y = sorted_lines(b->p);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
 }
 
 /* Memory backend, plus the same run on Redis (when available) with identical output. */
@@ -1753,12 +1770,7 @@ static void test_cor10_streams_have_their_own_watermarks(void **state) {
                              .group = hm_str_c(a ? "alice" : "bob")};
     }
     memcpy(sorted, h, sizeof h);
-    for (int i = 1; i < N; i++)
-        for (int j = i; j > 0 && sorted[j].ts_ns < sorted[j - 1].ts_ns; j--) {
-            hm_corr_hit x = sorted[j];
-            sorted[j] = sorted[j - 1];
-            sorted[j - 1] = x;
-        }
+    sort_hits_by_time(sorted, N);
     hm_corr_opts o = {.state = "memory"};
     hm_buf ref = {0}, got = {0}, ctl = {0};
     hm_correlator *c = corr_new(rs, &o);
@@ -1773,14 +1785,9 @@ static void test_cor10_streams_have_their_own_watermarks(void **state) {
     hm_correlator_stats(c, &st);
     assert_int_equal(st.late, 0);
     hm_correlator_free(c);
-    hm_buf_putc(&ref, 0);
-    hm_buf_putc(&got, 0);
-    char *x = sorted_lines(ref.p), *y = sorted_lines(got.p);
-    assert_string_equal(x, y);
+    assert_same_lines(&ref, &got);
     alert a[8];
     assert_int_equal(parse_alerts(ref.p, a, 8), 6); /* alice and bob: 10, 20 and 30 each */
-    free(x);
-    free(y);
     for (int i = 0; i < N; i++) h[i].stream = NULL; /* the control: one stream */
     c = corr_new(rs, &o);
     push_range(c, h, 0, N, 6, &ctl);
@@ -1875,14 +1882,9 @@ static void test_memory_state_dir_continues_windows(void **state) {
     push_range(c, h, 13, n, 4, &split);
     assert_int_equal(hm_correlator_finish(c, &split, &w), HM_OK);
     hm_correlator_free(c);
-    hm_buf_putc(&ref, 0);
-    hm_buf_putc(&split, 0);
-    char *a = sorted_lines(ref.p), *b = sorted_lines(split.p);
-    assert_string_equal(a, b);
+    assert_same_lines(&ref, &split);
     alert al[4];
     assert_int_equal(parse_alerts(ref.p, al, 4), 2);
-    free(a);
-    free(b);
     hm_buf_free(&ref);
     hm_buf_free(&split);
     free_hits(h, n);
