@@ -103,7 +103,8 @@ typedef struct kstate {
     kepoch **cur; /* current assignment (ACTIVE or REVOKING) */
     size_t n_cur, cap_cur;
     kepoch *last_hit;
-    kepoch **scratch; /* ack's list of epochs in one batch */
+    kepoch *announced; /* st->all's head when read_batch last told the engine of new epochs */
+    kepoch **scratch;  /* ack's list of epochs in one batch */
     size_t cap_scratch;
     uint64_t mark_seq;
     bool store_dirty;
@@ -888,6 +889,11 @@ static int kafka_read_batch(hm_source *src, hm_batch *b) {
     }
     b->origin = st->batch_origin;
     b->source_index = src->index;
+    pthread_mutex_lock(&st->mu); /* partitions assigned since the last batch */
+    for (kepoch *ep = st->all; ep && ep != st->announced; ep = ep->next_all)
+        if (ep->state == EP_ACTIVE) hm_batch_add_stream(b, ep->origin);
+    st->announced = st->all;
+    pthread_mutex_unlock(&st->mu);
     hm_batch_reserve_buf(b, total);
     int64_t now = hm_now_ns();
     for (size_t i = 0; i < k; i++) {

@@ -20,6 +20,7 @@ void hm_batch_reset(hm_batch *b) {
     b->chunk = NULL;
     b->chunk_len = 0;
     b->first_dead_reason = NULL;
+    b->n_new_streams = 0;
     b->out.len = 0;
     b->dead.len = 0;
     b->n_hits = 0;
@@ -44,8 +45,17 @@ void hm_batch_reserve_buf(hm_batch *b, size_t need) {
         }
 }
 
+void hm_batch_add_stream(hm_batch *b, const char *origin) {
+    if (b->n_new_streams == b->cap_new_streams) {
+        b->cap_new_streams = b->cap_new_streams ? b->cap_new_streams * 2 : 16;
+        b->new_streams = hm_xrealloc(b->new_streams, b->cap_new_streams * sizeof(char *));
+    }
+    b->new_streams[b->n_new_streams++] = origin;
+}
+
 void hm_batch_free(hm_batch *b) {
     if (!b) return;
+    free(b->new_streams);
     free(b->rec);
     free(b->reason);
     free(b->buf);

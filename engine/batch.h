@@ -37,6 +37,12 @@ typedef struct hm_batch {
     size_t chunk_len;
     uint64_t chunk_pos;    /* source position (byte offset) of chunk[0] */
     int64_t chunk_recv_ns; /* when the connector took the chunk */
+    /* Input streams (origins) the connector started since its previous batch, e.g. the
+     * Kafka partitions of a new assignment: the correlator waits for each (up to a few
+     * seconds) before deciding windows, so a partition whose first fetch comes late is not
+     * behind them. Origins live as long as the engine. */
+    const char **new_streams;
+    uint32_t n_new_streams, cap_new_streams;
     /* The first dead-lettered record, for the writer's one-time "no --dead-letter" warning. */
     const char *first_dead_reason;
     uint64_t first_dead_pos;
@@ -59,6 +65,8 @@ void hm_batch_reset(hm_batch *b);
 void hm_batch_free(hm_batch *b);
 /* Make room for `need` more raw bytes (keeps record slices valid by rebasing them). */
 void hm_batch_reserve_buf(hm_batch *b, size_t need);
+/* Records that input stream `origin` starts with this batch (b->new_streams). */
+void hm_batch_add_stream(hm_batch *b, const char *origin);
 
 /* Split lines from *p (up to end) into at most max_out records, as a line-framed file
  * connector would: '\n' ends a line and a '\r' before it is dropped; a line longer than

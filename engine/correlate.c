@@ -18,7 +18,8 @@ typedef struct corr_stream {
     const void *key;
     int64_t hit_ms;    /* newest time of its events that feed correlations */
     int64_t hit_tmp;   /* the same within the push being applied */
-    int64_t active_ns; /* monotonic time hit_ms last moved */
+    int64_t active_ns; /* monotonic time hit_ms last moved (or the stream was announced) */
+    bool expected;     /* announced by its connector: holds the watermark until its first hit */
 } corr_stream;
 
 /* A stream whose events stop (a finished file, a quiet partition) stops holding the
@@ -423,8 +424,17 @@ static corr_stream *stream_of(hm_correlator *c, const void *key) {
         c->streams = hm_xrealloc(c->streams, c->cap_streams * sizeof(corr_stream));
     }
     corr_stream *s = &c->streams[c->n_streams++];
-    *s = (corr_stream){.key = key, INT64_MIN, INT64_MIN, hm_mono_ns()};
+    *s = (corr_stream){.key = key, INT64_MIN, INT64_MIN, hm_mono_ns(), false};
     return s;
+}
+
+void hm_correlator_expect(hm_correlator *c, const void *stream) {
+    if (!c->set) return;
+    corr_stream *s = stream_of(c, stream);
+    if (s->hit_ms == INT64_MIN) {
+        s->expected = true;
+        s->active_ns = hm_mono_ns();
+    }
 }
 
 /* This instance's watermark: the oldest of the streams still moving (every stream when
@@ -433,12 +443,16 @@ static int64_t local_watermark(const hm_correlator *c, int64_t now) {
     int64_t wm_active = INT64_MAX, wm_all = INT64_MAX;
     for (size_t i = 0; i < c->n_streams; i++) {
         const corr_stream *s = &c->streams[i];
-        if (s->hit_tmp == INT64_MIN) continue;
+        if (s->hit_tmp == INT64_MIN) { /* an announced stream not heard from yet */
+            if (s->expected && now - s->active_ns < STREAM_IDLE_NS) wm_active = INT64_MIN;
+            continue;
+        }
         int64_t w = s->hit_tmp - c->lateness_ms;
         if (w < wm_all) wm_all = w;
         bool active = s->hit_tmp > s->hit_ms || now - s->active_ns < STREAM_IDLE_NS;
         if (active && w < wm_active) wm_active = w;
     }
+    if (wm_active == INT64_MIN) return INT64_MIN;
     int64_t wm = wm_active != INT64_MAX ? wm_active : wm_all;
     return wm == INT64_MAX ? INT64_MIN : wm;
 }

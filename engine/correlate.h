@@ -126,6 +126,9 @@ hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, ch
  * unavailable (nothing was applied: call again with the same hits). */
 int hm_correlator_push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out,
                        hm_buf *dead, uint64_t *alerts_written);
+/* An input stream starts (a Kafka partition was assigned): until its first hit, or for a
+ * few seconds if none comes, no window is decided, so its oldest events are not late. */
+void hm_correlator_expect(hm_correlator *c, const void *stream);
 /* After the alerts of the last push/finish are written: make the state moves durable
  * (Redis cursors). HM_ERETRY: call again. */
 int hm_correlator_commit(hm_correlator *c);

@@ -577,7 +577,11 @@ static void write_batch(hm_engine *e, hm_batch *b) {
         }
     /* correlation alerts after the batch's own alerts: the events that completed a
      * correlation come first (and the incident engine sees them before it) */
-    if (e->corr) correlate_batch(e, b->hits, b->n_hits, false);
+    if (e->corr) {
+        for (uint32_t i = 0; i < b->n_new_streams; i++)
+            hm_correlator_expect(e->corr, b->new_streams[i]);
+        correlate_batch(e, b->hits, b->n_hits, false);
+    }
     if (e->inc) write_incidents(e, false);
     if (b->dead.len) {
         if (e->has_dead_sink) {
