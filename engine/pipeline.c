@@ -49,6 +49,7 @@ typedef struct bqueue {
     pthread_cond_t cv;
     hm_batch *head, *tail;
     size_t n;
+    size_t waiters; /* threads waiting in pool_get */
 } bqueue;
 
 static void bq_init(bqueue *q) {
@@ -113,7 +114,8 @@ struct hm_engine {
     /* reorder ring for the writer */
     pthread_mutex_t done_mu;
     pthread_cond_t done_cv;
-    hm_batch **ring; /* [n_batches] indexed by seq % n_batches */
+    uint64_t writer_next; /* the batch the writer waits for (under done_mu) */
+    hm_batch **ring;      /* [n_batches] indexed by seq % n_batches */
     bool workers_quit;
 
     hm_engine_stats stats;
@@ -223,9 +225,18 @@ fail:
     return NULL;
 }
 
+/* A connector waiting for a free batch (backpressure) is woken when POOL_REFILL are free,
+ * not for each one: it then fills them back to back (one wake-up, not one per batch). */
+#define POOL_REFILL 2
+
 static hm_batch *pool_get(hm_engine *e) {
     pthread_mutex_lock(&e->pool.mu);
-    while (!e->pool.head) pthread_cond_wait(&e->pool.cv, &e->pool.mu); /* backpressure */
+    if (!e->pool.head) {
+        e->pool.waiters++;
+        size_t want = e->n_batches > 2 * POOL_REFILL ? POOL_REFILL : 1;
+        while (e->pool.n < want) pthread_cond_wait(&e->pool.cv, &e->pool.mu);
+        e->pool.waiters--;
+    }
     hm_batch *b = e->pool.head;
     e->pool.head = b->next;
     e->pool.n--;
@@ -239,7 +250,8 @@ static void pool_put(hm_engine *e, hm_batch *b) {
     b->next = e->pool.head;
     e->pool.head = b;
     e->pool.n++;
-    pthread_cond_signal(&e->pool.cv);
+    if (e->pool.waiters && (e->pool.n >= POOL_REFILL || e->n_batches <= 2 * POOL_REFILL))
+        pthread_cond_broadcast(&e->pool.cv);
     pthread_mutex_unlock(&e->pool.mu);
 }
 
@@ -450,7 +462,8 @@ static void *worker_main(void *arg) {
         process_batch(e, w, b);
         pthread_mutex_lock(&e->done_mu);
         e->ring[b->seq % e->n_batches] = b;
-        pthread_cond_broadcast(&e->done_cv);
+        /* only the batch the writer waits for wakes it (the others it finds in the ring) */
+        if (b->seq == e->writer_next) pthread_cond_broadcast(&e->done_cv);
         pthread_mutex_unlock(&e->done_mu);
     }
     return NULL;
@@ -746,6 +759,7 @@ int hm_engine_run(hm_engine *e) {
     uint64_t next = 0;
     for (;;) {
         pthread_mutex_lock(&e->done_mu);
+        e->writer_next = next;
         hm_batch *b;
         for (;;) {
             b = e->ring[next % e->n_batches];
