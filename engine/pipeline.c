@@ -718,6 +718,20 @@ static void *reload_main(void *arg) {
     return NULL;
 }
 
+/* Many late hits mostly mean inputs that disagree on event time, most often zone-less
+ * syslog stamps read in the wrong zone (--tz defaults to UTC): say so once, at the end. */
+static void warn_many_late(hm_engine *e) {
+    hm_corr_stats cs;
+    hm_correlator_stats(e->corr, &cs);
+    if (cs.late < 100 || cs.late * 100 < cs.hits) return;
+    hm_warn("correlate",
+            "%llu of %llu correlation hits were late (older than their input's newest event by "
+            "more than --lateness) and were not counted; zone-less syslog times are read in "
+            "--tz %s: if the district is not in that zone, or sources disagree, set --tz "
+            "(or raise --lateness for inputs that are out of order)",
+            (unsigned long long)cs.late, (unsigned long long)cs.hits, e->cfg.tz_name);
+}
+
 int hm_engine_run(hm_engine *e) {
     size_t nw = (size_t)e->cfg.workers;
     /* enough batches for every stage to hold a couple: bounded memory, no drops */
@@ -798,7 +812,10 @@ int hm_engine_run(hm_engine *e) {
         pthread_mutex_unlock(&e->work.mu);
         pthread_join(e->reload_th, NULL);
     }
-    if (e->corr) correlate_batch(e, NULL, 0, true); /* end of input: close every window */
+    if (e->corr) {
+        correlate_batch(e, NULL, 0, true); /* end of input: close every window */
+        warn_many_late(e);
+    }
     if (e->inc) write_incidents(e, true);
     e->stats.finished_ns = hm_mono_ns();
     for (size_t i = 0; i < e->n_sinks; i++)

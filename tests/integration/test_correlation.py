@@ -827,6 +827,25 @@ def lateness_zero_is_strict():
 
 
 @case
+def many_late_hits_end_with_a_hint_about_the_time_zone():
+    d = tmpdir()
+    p = os.path.join(d, "skew.log")
+    # a second source five hours behind (zone-less stamps read in the wrong zone)
+    write(p, "".join(fail(20000 + i, f"u{i % 7}", "10.3.0.1") for i in range(150)) +
+          "".join(fail(2000 + i, f"v{i % 7}", "10.3.0.2") for i in range(150)))
+    r = hm(*_run_args([p]))
+    err = r.stderr.decode()
+    cs = stats_of(err)["correlation"]
+    assert cs["late"] >= 150, cs
+    assert "correlation hits were late" in err and "set --tz" in err, err[-1500:]
+    # in order: no hint
+    q = os.path.join(d, "ok.log")
+    write(q, "".join(fail(2000 + i, f"u{i % 7}", "10.3.0.1") for i in range(300)))
+    r = hm(*_run_args([q]))
+    assert "correlation hits were late" not in r.stderr.decode()
+
+
+@case
 def group_cap_refuses_new_groups_with_a_log_line():
     d = tmpdir()
     p = os.path.join(d, "many.log")
