@@ -416,21 +416,21 @@ static bool same_event(const hm_corr_hit *a, const hm_corr_hit *b) {
             !memcmp(a->event_id.p, b->event_id.p, a->event_id.len));
 }
 
-static corr_stream *stream_of(hm_correlator *c, const void *key) {
+/* Index of the stream `key` in c->streams, added when new (the array may move). */
+static size_t stream_index(hm_correlator *c, const void *key) {
     for (size_t i = 0; i < c->n_streams; i++)
-        if (c->streams[i].key == key) return &c->streams[i];
+        if (c->streams[i].key == key) return i;
     if (c->n_streams == c->cap_streams) {
         c->cap_streams = c->cap_streams ? c->cap_streams * 2 : 16;
         c->streams = hm_xrealloc(c->streams, c->cap_streams * sizeof(corr_stream));
     }
-    corr_stream *s = &c->streams[c->n_streams++];
-    *s = (corr_stream){.key = key, INT64_MIN, INT64_MIN, hm_mono_ns(), false};
-    return s;
+    c->streams[c->n_streams] = (corr_stream){.key = key, INT64_MIN, INT64_MIN, hm_mono_ns(), false};
+    return c->n_streams++;
 }
 
 void hm_correlator_expect(hm_correlator *c, const void *stream) {
     if (!c->set) return;
-    corr_stream *s = stream_of(c, stream);
+    corr_stream *s = &c->streams[stream_index(c, stream)];
     if (s->hit_ms == INT64_MIN) {
         s->expected = true;
         s->active_ns = hm_mono_ns();
@@ -468,16 +468,19 @@ static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out
      * begin (the hits of one event are adjacent and share its time and id, so the running
      * maximum moves between events). Windows already decided (evaluated_ms: the oldest
      * stream's watermark, with Redis the oldest over instances) cannot take a hit either. */
-    corr_stream *s = NULL, *pend_s = NULL;
+    /* indexes, not pointers: a stream seen for the first time may move the array */
+    size_t si = SIZE_MAX, pend = SIZE_MAX;
     int64_t pend_ts = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
         int64_t ts = ns_to_ms(hits[i].ts_ns);
-        if (i && !same_event(&hits[i - 1], &hits[i]) && pend_s) {
-            if (pend_ts > pend_s->hit_tmp) pend_s->hit_tmp = pend_ts;
-            pend_s = NULL;
+        if (i && !same_event(&hits[i - 1], &hits[i]) && pend != SIZE_MAX) {
+            if (pend_ts > c->streams[pend].hit_tmp) c->streams[pend].hit_tmp = pend_ts;
+            pend = SIZE_MAX;
             pend_ts = INT64_MIN;
         }
-        if (!s || s->key != hits[i].stream) s = stream_of(c, hits[i].stream);
+        if (si == SIZE_MAX || c->streams[si].key != hits[i].stream)
+            si = stream_index(c, hits[i].stream);
+        const corr_stream *s = &c->streams[si];
         int64_t late_at = s->hit_tmp == INT64_MIN ? INT64_MIN : s->hit_tmp - c->lateness_ms;
         if (c->evaluated_ms > late_at) late_at = c->evaluated_ms;
         if (late_at != INT64_MIN && ts <= late_at) {
@@ -486,10 +489,10 @@ static int push(hm_correlator *c, const hm_corr_hit *hits, size_t n, hm_buf *out
             continue;
         }
         ok[k++] = hits[i];
-        pend_s = s;
+        pend = si;
         if (ts > pend_ts) pend_ts = ts;
     }
-    if (pend_s && pend_ts > pend_s->hit_tmp) pend_s->hit_tmp = pend_ts;
+    if (pend != SIZE_MAX && pend_ts > c->streams[pend].hit_tmp) c->streams[pend].hit_tmp = pend_ts;
     int64_t max_ts = c->max_ts_ms;
     for (size_t i = 0; i < c->n_streams; i++)
         if (c->streams[i].hit_tmp > max_ts) max_ts = c->streams[i].hit_tmp;

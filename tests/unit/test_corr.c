@@ -1788,6 +1788,21 @@ static void test_cor10_streams_have_their_own_watermarks(void **state) {
     assert_same_lines(&ref, &got);
     alert a[8];
     assert_int_equal(parse_alerts(ref.p, a, 8), 6); /* alice and bob: 10, 20 and 30 each */
+    /* many streams first seen in one push (the stream table grows mid-push): each hit is
+     * judged against its own stream; h[i] in stream i % 40, one stream every 10 hours */
+    static char keys[40][16];
+    hm_buf many = {0};
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i % 40], 16, "s%d", i % 40);
+        h[i].stream = keys[i % 40];
+        h[i].ts_ns = TS((i % 40) * 36000 + i) * 1000000;
+    }
+    c = corr_new(rs, &o);
+    push_range(c, h, 0, N, N, &many);
+    hm_correlator_stats(c, &st);
+    assert_int_equal(st.late, 0);
+    hm_correlator_free(c);
+    hm_buf_free(&many);
     for (int i = 0; i < N; i++) h[i].stream = NULL; /* the control: one stream */
     c = corr_new(rs, &o);
     push_range(c, h, 0, N, 6, &ctl);
