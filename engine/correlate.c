@@ -430,7 +430,8 @@ static size_t stream_index(hm_correlator *c, const void *key) {
 
 void hm_correlator_expect(hm_correlator *c, const void *stream) {
     if (!c->set) return;
-    corr_stream *s = &c->streams[stream_index(c, stream)];
+    size_t i = stream_index(c, stream); /* first: it may move c->streams */
+    corr_stream *s = &c->streams[i];
     if (s->hit_ms == INT64_MIN) {
         s->expected = true;
         s->active_ns = hm_mono_ns();
