@@ -182,13 +182,17 @@ def free_port():
     return port
 
 
-def redis_cmd(port, *args, timeout=2.0):
-    """One command (after AUTH) over RESP; returns the decoded reply (simple parser)."""
-    def enc(*a):
-        return b"".join([f"*{len(a)}\r\n".encode()] +
-                        [f"${len(str(x).encode())}\r\n{x}\r\n".encode() for x in a])
+def _resp(port, cmds, timeout, text):
+    """Sends AUTH then cmds over one connection (RESP) and returns every reply after AUTH's;
+    bulk strings decoded to str when text, else bytes (member names hold \\0)."""
+    def enc(a):
+        parts = [f"*{len(a)}\r\n".encode()]
+        for x in a:
+            x = x if isinstance(x, bytes) else str(x).encode()
+            parts.append(f"${len(x)}\r\n".encode() + x + b"\r\n")
+        return b"".join(parts)
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(enc("AUTH", PW) + enc(*args))
+        s.sendall(b"".join(enc(c) for c in [("AUTH", PW)] + list(cmds)))
         f = s.makefile("rb")
 
         def read():
@@ -205,12 +209,17 @@ def redis_cmd(port, *args, timeout=2.0):
                 if n < 0:
                     return None
                 data = f.read(n + 2)[:-2]
-                return data.decode(errors="replace")
+                return data.decode(errors="replace") if text else data
             if kind == b"*":
                 return [read() for _ in range(int(rest))]
             raise RuntimeError(f"unexpected reply {line!r}")
         read()  # AUTH
-        return read()
+        return [read() for _ in cmds]
+
+
+def redis_cmd(port, *args, timeout=2.0):
+    """One command (after AUTH); returns the decoded reply."""
+    return _resp(port, [args], timeout, text=True)[0]
 
 
 class Redis:
@@ -392,32 +401,7 @@ def replay_against_the_same_redis_raises_no_new_alert_ids():
 def redis_db_cmds(port, db, *cmds, timeout=5.0):
     """Several commands on database db (after AUTH and SELECT); returns their replies,
     bulk strings as bytes (member names hold \\0)."""
-    def enc(a):
-        parts = [f"*{len(a)}\r\n".encode()]
-        for x in a:
-            x = x if isinstance(x, bytes) else str(x).encode()
-            parts.append(f"${len(x)}\r\n".encode() + x + b"\r\n")
-        return b"".join(parts)
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(b"".join(enc(c) for c in [("AUTH", PW), ("SELECT", db)] + list(cmds)))
-        f = s.makefile("rb")
-
-        def read():
-            line = f.readline()
-            kind, rest = line[:1], line[1:-2]
-            if kind in (b"+", b":"):
-                return rest.decode()
-            if kind == b"-":
-                raise RuntimeError(rest.decode())
-            if kind == b"$":
-                n = int(rest)
-                return None if n < 0 else f.read(n + 2)[:-2]
-            if kind == b"*":
-                return [read() for _ in range(int(rest))]
-            raise RuntimeError(f"unexpected reply {line!r}")
-        read()
-        read()
-        return [read() for _ in cmds]
+    return _resp(port, [("SELECT", db)] + list(cmds), timeout, text=False)[1:]
 
 
 def redis_keys(port, db):
