@@ -114,10 +114,11 @@ int hm_cmd_rules(int argc, char **argv) {
         hm_ruleset_info info = {0};
         if (rs) hm_ruleset_get_info(rs, &info);
         printf("%zu rules compiled (%zu correlation, %zu filters), %zu errors, %zu warnings; "
-               "%zu predicates, %zu pattern databases (%.1f MiB), compiled in %.2f s\n",
+               "%zu predicates, %zu pattern databases and %zu value lists (%.1f MiB), compiled in "
+               "%.2f s\n",
                info.detection_rules, info.correlation_rules, info.filters, d.errors, d.warnings,
-               info.predicates, info.databases, (double)info.db_bytes / (1024.0 * 1024.0),
-               info.compile_s);
+               info.predicates, info.databases, info.list_databases,
+               (double)info.db_bytes / (1024.0 * 1024.0), info.compile_s);
     }
     int rc = d.errors ? 1 : 0;
     hm_diags_free(&d);

@@ -27,9 +27,10 @@ int hm_field_lookup(const char *name, size_t n);
 /* Source kinds (src_type); also the first routing key of detection. */
 #define HM_SRC_TYPES(X)                                                                            \
     X(UNKNOWN, "unknown")                                                                          \
-    X(FIREWALL, "firewall") X(WEB, "web") X(VPN, "vpn") X(DOOR, "door") X(VISITOR, "visitor")      \
-        X(SIS, "sis") X(IDP, "idp") X(RADIUS, "radius") X(SSH, "ssh") X(DHCP, "dhcp")              \
-            X(HOST, "host") X(SAAS, "saas") X(WINDOWS, "windows")
+    X(FIREWALL, "firewall")                                                                        \
+    X(WEB, "web") X(VPN, "vpn") X(DOOR, "door") X(VISITOR, "visitor") X(SIS, "sis") X(IDP, "idp")  \
+        X(RADIUS, "radius") X(SSH, "ssh") X(DHCP, "dhcp") X(HOST, "host") X(SAAS, "saas")          \
+            X(WINDOWS, "windows")
 
 typedef enum hm_src_type {
 #define X(id, name) HM_SRC_##id,

@@ -73,6 +73,7 @@ int hm_ruleset_find(const hm_ruleset *rs, const char *id_or_name);
 typedef struct hm_ruleset_info {
     size_t rules, detection_rules, correlation_rules, filters, predicates, hs_predicates;
     size_t databases, db_bytes, regexes_pcre_only, regexes_prefilter;
+    size_t list_databases; /* per value list (sigma_int.h sg_node.list_db) */
     double compile_s;
 } hm_ruleset_info;
 void hm_ruleset_get_info(const hm_ruleset *rs, hm_ruleset_info *info);

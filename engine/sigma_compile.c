@@ -75,6 +75,7 @@ static void ex_push(exprs *e, const char *pat, unsigned flags, unsigned id) {
 
 typedef struct compile_job {
     int field;
+    uint32_t list_node; /* a value-list job: its OR node + 1; 0: a field database */
     exprs *e;
     hs_database_t *db;
     int err_expr;
@@ -96,6 +97,8 @@ static void *compile_worker(void *arg) {
         if (k >= pool->n) return NULL;
         compile_job *jb = &pool->jobs[k];
         exprs *e = jb->e;
+        jb->err_expr = -1;
+        if (!e->n) continue; /* only whole-value predicates: no scan */
         unsigned *local_ids = hm_xmalloc(e->n * sizeof(unsigned));
         for (size_t q = 0; q < e->n; q++) local_ids[q] = (unsigned)q;
         hs_compile_error_t *cerr = NULL;
@@ -295,6 +298,68 @@ static void select_witnesses(hm_ruleset *rs) {
     free(witness);
 }
 
+/* Can a lookup of the whole value decide p (sg_exact_slot)? */
+static bool exact_pred(const sg_pred *p) {
+    if (p->kind != SG_P_STR || p->match != SG_M_EXACT || p->vlen == 0) return false;
+    for (size_t k = 0; p->wild && k < p->vlen; k++)
+        if (p->wild[k]) return false;
+    return true;
+}
+
+/* The hash an exact table keys on: value with A-Z folded (sg_exact_hash in the matcher
+ * computes the same on event values). */
+uint64_t sg_exact_hash(const char *v, size_t n) {
+    char buf[256];
+    if (n > sizeof buf) n = sizeof buf; /* callers never look up longer values */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    uint64_t h = hm_hash_words(buf, n, 0x5167);
+    return h ? h : 1;
+}
+
+static void exact_build(const hm_ruleset *rs, sg_db *sd, const uint32_t *preds, size_t n) {
+    if (!n) return;
+    uint32_t cap = 8;
+    while (cap < n * 2) cap <<= 1;
+    sd->exact = hm_xcalloc(cap, sizeof(sg_exact_slot));
+    sd->exact_mask = cap - 1;
+    sd->exact_min = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const sg_pred *p = &rs->preds[preds[i]];
+        uint64_t h = sg_exact_hash(p->val, p->vlen);
+        uint32_t j = (uint32_t)h & sd->exact_mask;
+        while (sd->exact[j].h) j = (j + 1) & sd->exact_mask;
+        sd->exact[j] = (sg_exact_slot){h, preds[i]};
+        if (p->vlen < sd->exact_min) sd->exact_min = (uint32_t)p->vlen;
+        if (p->vlen > sd->exact_max) sd->exact_max = (uint32_t)p->vlen;
+    }
+}
+
+/* Below this many values a list is cheaper value by value (memmem) than as a scan. */
+#define LIST_MIN 6
+
+/* Is node an OR of string predicates on one field, none decided by a field scan? */
+static bool list_node_ok(const hm_ruleset *rs, const sg_node *nd, int *field) {
+    if (nd->kind != SG_N_OR || nd->nkids < LIST_MIN) return false;
+    *field = -1;
+    for (uint32_t k = 0; k < nd->nkids; k++) {
+        const sg_node *kid = &rs->nodes[rs->kids[nd->kid0 + k]];
+        if (kid->kind != SG_N_PRED) return false;
+        const sg_pred *p = &rs->preds[kid->pred];
+        /* empty values need HS_FLAG_ALLOWEMPTY semantics: leave such lists alone */
+        if (p->kind != SG_P_STR || p->in_hs || p->vlen == 0 || !rs->rules[p->rule].enabled)
+            return false;
+        if (*field == -1)
+            *field = p->field;
+        else if (*field != p->field)
+            return false;
+        if (rs->fields[p->field].tax == SG_F_TIME) return false;
+    }
+    return true;
+}
+
 int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     /* decide per predicate whether Hyperscan can serve it */
     hs_compile_error_t *cerr = NULL;
@@ -344,10 +409,24 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         bool used;
     } dslot;
     dslot *dt = hm_xcalloc(dcap, sizeof(dslot));
+    typedef struct exact_ids {
+        uint32_t *ids;
+        size_t n, cap;
+    } exact_ids;
+    exact_ids *exact_of = hm_xcalloc(rs->n_fields + 1, sizeof(exact_ids));
     hm_buf b = {0};
     for (size_t i = 0; i < rs->n_preds; i++) {
         sg_pred *p = &rs->preds[i];
         if (!p->in_hs || !rs->rules[p->rule].enabled) continue;
+        if (exact_pred(p) && p->vlen <= 256) {
+            exact_ids *x = &exact_of[p->field];
+            if (x->n == x->cap) {
+                x->cap = x->cap ? x->cap * 2 : 16;
+                x->ids = hm_xrealloc(x->ids, x->cap * sizeof(uint32_t));
+            }
+            x->ids[x->n++] = (uint32_t)i;
+            continue;
+        }
         const char *pat;
         unsigned f;
         if (p->kind == SG_P_STR) {
@@ -379,15 +458,46 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         ex_push(e, pat, f, (unsigned)i);
     }
     free(dt);
-    hm_buf_free(&b);
 
     /* compile the field databases on every core: Hyperscan compiles are independent */
     size_t nf = 0;
     compile_job *jobs = hm_xcalloc(rs->n_fields + 1, sizeof(compile_job));
     for (size_t fi = 0; fi < rs->n_fields; fi++)
-        if (per_field[fi].n) jobs[nf++] = (compile_job){.field = (int)fi, .e = &per_field[fi]};
+        if (per_field[fi].n || exact_of[fi].n)
+            jobs[nf++] = (compile_job){.field = (int)fi, .e = &per_field[fi]};
+    /* value lists: an OR of >= LIST_MIN string predicates on one field, none decided by a
+     * scan, evaluated by one scan of their own database instead of one memmem per value
+     * (a 40-value CommandLine|contains list costs 40 passes over the command line) */
+    size_t n_list = 0;
+    exprs *lists = NULL;
+    {
+        size_t cap = 0;
+        for (size_t ni = 0; ni < rs->n_nodes; ni++) {
+            sg_node *nd = &rs->nodes[ni];
+            nd->list_db = 0;
+            int field;
+            if (!list_node_ok(rs, nd, &field)) continue;
+            if (n_list == cap) {
+                cap = cap ? cap * 2 : 64;
+                lists = hm_xrealloc(lists, cap * sizeof(exprs));
+            }
+            exprs *e = &lists[n_list];
+            memset(e, 0, sizeof *e);
+            for (uint32_t k = 0; k < nd->nkids; k++) {
+                const sg_pred *p = &rs->preds[rs->nodes[rs->kids[nd->kid0 + k]].pred];
+                str_pattern(p, &b);
+                ex_push(e, b.p, HM_HS_STR_FLAGS | (p->cased ? 0 : HS_FLAG_CASELESS), k);
+            }
+            jobs = hm_xrealloc(jobs, (nf + n_list + 1) * sizeof(compile_job));
+            jobs[nf + n_list] = (compile_job){.field = field, .list_node = (uint32_t)ni + 1};
+            n_list++;
+        }
+        for (size_t k = 0; k < n_list; k++) jobs[nf + k].e = &lists[k];
+    }
+    hm_buf_free(&b);
     /* biggest first so the long ones do not finish last */
-    for (size_t i = 1; i < nf; i++) {
+    size_t n_jobs = nf + n_list;
+    for (size_t i = 1; i < n_jobs; i++) {
         compile_job x = jobs[i];
         size_t j = i;
         while (j > 0 && jobs[j - 1].e->n < x.e->n) {
@@ -396,7 +506,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         }
         jobs[j] = x;
     }
-    compile_pool pool = {.jobs = jobs, .n = nf};
+    compile_pool pool = {.jobs = jobs, .n = n_jobs};
     pthread_mutex_init(&pool.mu, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
@@ -411,10 +521,26 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     int rc = HM_OK;
     uint32_t *rule_mark = hm_xcalloc(rs->n_rules + 1, sizeof(uint32_t));
     rs->dbs = hm_xcalloc(rs->n_fields + 1, sizeof(sg_db));
-    for (size_t k = 0; k < nf; k++) {
+    rs->list_dbs = n_list ? hm_xcalloc(n_list, sizeof(*rs->list_dbs)) : NULL;
+    for (size_t k = 0; k < n_jobs; k++) {
         compile_job *jb = &jobs[k];
         exprs *e = jb->e;
-        if (!jb->db) {
+        if (jb->list_node) {
+            /* a list whose patterns Hyperscan refuses keeps evaluating value by value */
+            if (!jb->db) continue;
+            if (hs_alloc_scratch(jb->db, &rs->proto_scratch) != HS_SUCCESS) {
+                hs_free_database(jb->db);
+                rc = HM_ENOMEM;
+                continue;
+            }
+            size_t sz = 0;
+            hs_database_size(jb->db, &sz);
+            rs->info.db_bytes += sz;
+            rs->list_dbs[rs->n_list_dbs] = (struct sg_list_db){jb->field, jb->db};
+            rs->nodes[jb->list_node - 1].list_db = (uint32_t)++rs->n_list_dbs;
+            continue;
+        }
+        if (!jb->db && e->n) {
             const sg_pred *p = jb->err_expr >= 0 ? &rs->preds[e->ids[jb->err_expr]] : NULL;
             hm_diags_add(d, HM_DIAG_ERROR, p ? rs->rules[p->rule].meta.file : "-", p ? p->line : 0,
                          p ? p->col : 0, p ? rs->rules[p->rule].meta.id : NULL, "compile",
@@ -427,7 +553,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         sd->field = jb->field;
         sd->db = jb->db;
         sd->n = (uint32_t)e->n;
-        sd->pred_of_id = hm_xmalloc(e->n * sizeof(uint32_t));
+        sd->pred_of_id = hm_xmalloc((e->n + 1) * sizeof(uint32_t));
         for (size_t q = 0; q < e->n; q++) sd->pred_of_id[q] = e->ids[q];
         rs->fields[jb->field].db = (int)rs->n_dbs;
         /* the rules this database can make candidates, for per-logsource scan plans */
@@ -445,10 +571,25 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
                 }
                 sd->rules[sd->n_rules++] = ru;
             }
-        size_t sz = 0;
-        hs_database_size(jb->db, &sz);
-        rs->info.db_bytes += sz;
-        if (hs_alloc_scratch(jb->db, &rs->proto_scratch) != HS_SUCCESS) rc = HM_ENOMEM;
+        const exact_ids *x = &exact_of[jb->field];
+        exact_build(rs, sd, x->ids, x->n);
+        for (size_t q = 0; q < x->n; q++) {
+            uint32_t ru = rs->preds[x->ids[q]].rule;
+            if (rule_mark[ru] == (uint32_t)k + 1) continue;
+            rule_mark[ru] = (uint32_t)k + 1;
+            if (sd->n_rules == rcap) {
+                rcap *= 2;
+                sd->rules = hm_xrealloc(sd->rules, rcap * sizeof(uint32_t));
+            }
+            sd->rules[sd->n_rules++] = ru;
+        }
+        rs->info.db_bytes += (size_t)(sd->exact_mask + (sd->exact ? 1 : 0)) * sizeof(sg_exact_slot);
+        if (jb->db) {
+            size_t sz = 0;
+            hs_database_size(jb->db, &sz);
+            rs->info.db_bytes += sz;
+            if (hs_alloc_scratch(jb->db, &rs->proto_scratch) != HS_SUCCESS) rc = HM_ENOMEM;
+        }
         rs->n_dbs++;
     }
     for (size_t fi = 0; fi < rs->n_fields; fi++) {
@@ -458,10 +599,20 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         free(e->flags);
         free(e->ids);
     }
+    for (size_t k = 0; k < n_list; k++) {
+        for (size_t q = 0; q < lists[k].n; q++) free(lists[k].pat[q]);
+        free(lists[k].pat);
+        free(lists[k].flags);
+        free(lists[k].ids);
+    }
+    free(lists);
+    for (size_t fi = 0; fi < rs->n_fields; fi++) free(exact_of[fi].ids);
+    free(exact_of);
     free(rule_mark);
     free(jobs);
     free(per_field);
     rs->info.databases = rs->n_dbs;
+    rs->info.list_databases = rs->n_list_dbs;
     return rc;
 }
 

@@ -84,6 +84,10 @@ typedef struct sg_node {
     int16_t sel;          /* search identifier index this node is the root of, or -1 */
     uint32_t pred;        /* SG_N_PRED */
     uint32_t kid0, nkids; /* children: ruleset->kids[kid0 .. kid0+nkids) */
+    /* OR of many string predicates on one field that no scan decides (the values of a
+     * selection that is not the rule's witness): 1 + index in ruleset->list_dbs, whose
+     * one scan of the field answers the whole list; 0: evaluate the children */
+    uint32_t list_db;
 } sg_node;
 
 typedef struct sg_rule {
@@ -96,10 +100,21 @@ typedef struct sg_rule {
     bool enabled;
 } sg_rule;
 
+/* Whole-value predicates (`field: value`, no wildcard) of one field, by hash of the
+ * value with A-Z folded: one lookup answers them all, cheaper than a scan for the short
+ * enumerated values most of them test (event ids, verbs, file names). */
+typedef struct sg_exact_slot {
+    uint64_t h;    /* hm_hash_words of the folded value; 0 = empty slot */
+    uint32_t pred; /* the predicate (a case-sensitive one compares val as well) */
+} sg_exact_slot;
+
 typedef struct sg_db {
     int field;
-    hs_database_t *db;
-    uint32_t *pred_of_id; /* Hyperscan expression id -> predicate index */
+    hs_database_t *db; /* NULL when every predicate of the field is in exact */
+    sg_exact_slot *exact;
+    uint32_t exact_mask;           /* slots - 1, or 0 with exact == NULL */
+    uint32_t exact_min, exact_max; /* value lengths that can match */
+    uint32_t *pred_of_id;          /* Hyperscan expression id -> predicate index */
     uint32_t n;
     uint32_t *rules; /* distinct rules with a predicate here (logsource planning) */
     uint32_t n_rules;
@@ -130,6 +145,11 @@ struct hm_ruleset {
     size_t n_ls;
     sg_db *dbs;
     size_t n_dbs;
+    struct sg_list_db {
+        int field;
+        hs_database_t *db;
+    } * list_dbs;
+    size_t n_list_dbs;
     uint32_t *pred_next; /* next predicate sharing a Hyperscan expression, or UINT32_MAX */
     hs_scratch_t *proto_scratch;
     uint32_t max_regex_groups;

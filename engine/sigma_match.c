@@ -235,6 +235,19 @@ typedef struct scan_ctx {
     const sg_db *db;
 } scan_ctx;
 
+/* A predicate found true (or, a regex, worth confirming) by a scan or lookup: its rule
+ * becomes a candidate. */
+static inline void mark_pred(hm_detector *d, uint32_t p) {
+    const sg_pred *pr = &d->rs->preds[p];
+    d->pred_gen[p] = d->gen;
+    d->pred_val[p] = pr->kind == SG_P_REGEX ? 2 : 1; /* regex: PCRE2 confirms lazily */
+    uint32_t r = pr->rule;
+    if (d->rule_gen[r] != d->gen) {
+        d->rule_gen[r] = d->gen;
+        d->cand[d->n_cand++] = r;
+    }
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx) {
     (void)from;
@@ -242,17 +255,35 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)flags;
     scan_ctx *sc = ctx;
     hm_detector *d = sc->d;
-    for (uint32_t p = sc->db->pred_of_id[id]; p != UINT32_MAX; p = d->rs->pred_next[p]) {
-        const sg_pred *pr = &d->rs->preds[p];
-        d->pred_gen[p] = d->gen;
-        d->pred_val[p] = pr->kind == SG_P_REGEX ? 2 : 1; /* regex: PCRE2 confirms lazily */
-        uint32_t r = pr->rule;
-        if (d->rule_gen[r] != d->gen) {
-            d->rule_gen[r] = d->gen;
-            d->cand[d->n_cand++] = r;
-        }
-    }
+    for (uint32_t p = sc->db->pred_of_id[id]; p != UINT32_MAX; p = d->rs->pred_next[p])
+        mark_pred(d, p);
     return 0;
+}
+
+uint64_t sg_exact_hash(const char *v, size_t n);
+
+/* Equal with A-Z folded (what HS_FLAG_CASELESS and folded() compare); bytes may be NUL. */
+static bool eq_fold(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x != y && (x | 32) != (y | 32)) return false;
+        if (x != y && !((x | 32) >= 'a' && (x | 32) <= 'z')) return false;
+    }
+    return true;
+}
+
+/* Whole-value predicates of the field: one hash lookup (sg_exact_slot). */
+static void exact_lookup(hm_detector *d, const sg_db *db, hm_str v) {
+    if (v.len < db->exact_min || v.len > db->exact_max) return;
+    uint64_t h = sg_exact_hash(v.p, v.len);
+    for (uint32_t j = (uint32_t)h & db->exact_mask; db->exact[j].h; j = (j + 1) & db->exact_mask) {
+        if (db->exact[j].h != h) continue;
+        uint32_t pi = db->exact[j].pred;
+        const sg_pred *p = &d->rs->preds[pi];
+        if (p->vlen != v.len) continue;
+        bool eq = p->cased ? !memcmp(p->val, v.p, v.len) : eq_fold(p->val, v.p, v.len);
+        if (eq) mark_pred(d, pi);
+    }
 }
 
 /* glob/string fallback (only for predicates Hyperscan could not take) */
@@ -409,6 +440,25 @@ static bool eval_pred(hm_detector *d, uint32_t pi) {
     return r;
 }
 
+static int on_list_match(unsigned id, unsigned long long from, unsigned long long to,
+                         unsigned flags, void *ctx) {
+    (void)id;
+    (void)from;
+    (void)to;
+    (void)flags;
+    *(bool *)ctx = true;
+    return 1; /* one value of the list is enough */
+}
+
+/* An OR of string predicates on one field: one scan of the value (sg_node.list_db). */
+static bool list_match(hm_detector *d, const struct sg_list_db *ld) {
+    hm_str v;
+    if (!get_value(d, ld->field, &v)) return false;
+    bool hit = false;
+    hs_scan(ld->db, v.len ? v.p : "", (unsigned)v.len, 0, d->scratch, on_list_match, &hit);
+    return hit;
+}
+
 static bool eval_node(hm_detector *d, uint32_t n) {
     const hm_ruleset *rs = d->rs;
     const sg_node *nd = &rs->nodes[n];
@@ -426,6 +476,7 @@ static bool eval_node(hm_detector *d, uint32_t n) {
             if (!eval_node(d, rs->kids[nd->kid0 + i])) return false;
         return true;
     default:
+        if (nd->list_db) return list_match(d, &rs->list_dbs[nd->list_db - 1]);
         for (uint32_t i = 0; i < nd->nkids; i++)
             if (eval_node(d, rs->kids[nd->kid0 + i])) return true;
         return false;
@@ -458,8 +509,11 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
         const sg_db *db = &rs->dbs[plan->dbs[k]];
         hm_str v;
         if (get_value(d, db->field, &v)) {
-            scan_ctx sc = {d, db};
-            hs_scan(db->db, v.len ? v.p : "", v.len, 0, d->scratch, on_match, &sc);
+            if (db->exact) exact_lookup(d, db, v);
+            if (db->db) {
+                scan_ctx sc = {d, db};
+                hs_scan(db->db, v.len ? v.p : "", v.len, 0, d->scratch, on_match, &sc);
+            }
         }
     }
     for (uint32_t i = 0; i < plan->n_always; i++) {

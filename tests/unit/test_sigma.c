@@ -2239,6 +2239,63 @@ static void test_large_value_list(void **state) {
     hm_ruleset_free(rs);
 }
 
+static void test_value_list_database(void **state) {
+    (void)state;
+    /* The witness is the rare Image suffix; the CommandLine list (>= 6 values, some
+     * wildcards, one cased) is then answered by one scan of its own database. */
+    hm_ruleset *rs = LOAD(HDR "    image:\n"
+                              "        Image|endswith: '\\evil-tool.exe'\n"
+                              "    cmd:\n"
+                              "        CommandLine|contains:\n"
+                              "            - ' -NoP '\n"
+                              "            - ' -e* JAB'\n"
+                              "            - 'sekurlsa::'\n"
+                              "            - '.downloadstring('\n"
+                              "            - 'vssadmin delete shadows'\n"
+                              "            - ';iex('\n"
+                              "            - 'a?c.exe'\n"
+                              "    condition: image and cmd\n");
+    hm_ruleset_info info;
+    hm_ruleset_get_info(rs, &info);
+    assert_int_equal(info.list_databases, 1);
+    const char *img = "C:\\Temp\\Evil-Tool.EXE";
+    YES(rs, "", "Image", img, "CommandLine", "powershell -nop -w hidden ;IEX(foo)");
+    YES(rs, "", "Image", img, "CommandLine", "x -EncodedCommand JABzAA==");
+    YES(rs, "", "Image", img, "CommandLine", "mimikatz SEKURLSA::logonpasswords");
+    YES(rs, "", "Image", img, "CommandLine", "run abc.exe now");
+    YES(rs, "", "Image", img, "CommandLine", "VSSADMIN DELETE SHADOWS /all");
+    NO(rs, "", "Image", img, "CommandLine", "powershell -NoProfile");
+    NO(rs, "", "Image", img, "CommandLine", "x -e JAC");
+    NO(rs, "", "Image", img, "CommandLine", "run ac.exe now");
+    NO(rs, "", "Image", img);
+    NO(rs, "", "Image", "C:\\Temp\\other.exe", "CommandLine", "sekurlsa::x");
+    hm_ruleset_free(rs);
+}
+
+static void test_whole_value_lookup(void **state) {
+    (void)state;
+    /* whole-value predicates are answered by a hash lookup: case-insensitive by default,
+     * |cased compares the bytes, a longer or shorter value never matches */
+    hm_ruleset *rs = LOAD(HDR "    sel:\n"
+                              "        OriginalFileName:\n"
+                              "            - 'PowerShell.EXE'\n"
+                              "            - 'pwsh.dll'\n"
+                              "    cased:\n"
+                              "        Description|cased: 'Windows PowerShell'\n"
+                              "    condition: sel or cased\n");
+    YES(rs, "", "OriginalFileName", "powershell.exe");
+    YES(rs, "", "OriginalFileName", "POWERSHELL.EXE");
+    YES(rs, "", "OriginalFileName", "PWSH.dll");
+    NO(rs, "", "OriginalFileName", "powershell.exe ");
+    NO(rs, "", "OriginalFileName", "xpowershell.exe");
+    NO(rs, "", "OriginalFileName", "powershell.ex");
+    NO(rs, "", "OriginalFileName", "powershell_exe");
+    YES(rs, "", "Description", "Windows PowerShell");
+    NO(rs, "", "Description", "windows powershell");
+    NO(rs, "", "Description", "Windows PowerShell ISE");
+    hm_ruleset_free(rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doc01_yml_yaml_extensions),
@@ -2326,6 +2383,8 @@ int main(void) {
         cmocka_unit_test(test_detect_max_and_order),
         cmocka_unit_test(test_yara_extension),
         cmocka_unit_test(test_large_value_list),
+        cmocka_unit_test(test_value_list_database),
+        cmocka_unit_test(test_whole_value_lookup),
     };
     return cmocka_run_group_tests_name("sigma", tests, group_setup, group_teardown);
 }
