@@ -289,6 +289,9 @@ static int rs_connect(redis_state *st) {
     }
     struct timeval ct = {5, 0};
     redisSetTimeout(st->ctx, ct);
+    /* keep the reply buffer between replies: freeing it after each (hiredis frees an idle
+     * buffer above 16 KiB) made every large ZRANGE reply fault in fresh pages */
+    st->ctx->reader->maxbuf = 0;
     /* one round trip: AUTH, SELECT and the script */
     int nq = 0;
     if (st->pass[0]) {

@@ -552,14 +552,17 @@ static int finish(hm_correlator *c, hm_buf *out, uint64_t *alerts_written) {
             if (rc != HM_OK) return rc;
             wm = g;
             if (g == INT64_MAX) break;
-            if (tries == 600) {
+            /* polled every 50 ms: the discovery period of a short run ends between polls */
+            if (tries == 2400) {
                 hm_warn("correlate", "other instances did not finish within 120 s; windows after "
                                      "the shared watermark stay undecided");
                 break;
             }
-            if (tries == 10)
+            if (tries == 60)
                 hm_info("correlate", "waiting for other instances to reach the end of their input");
-            usleep(200000);
+            int64_t t0 = hm_mono_ns();
+            usleep(50000);
+            c->stats.peer_wait_ns += (uint64_t)(hm_mono_ns() - t0);
         }
         if (wm < c->evaluated_ms) wm = c->evaluated_ms;
     }

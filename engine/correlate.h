@@ -117,6 +117,8 @@ typedef struct hm_corr_stats {
     uint64_t groups_peak;    /* memory: most live groups at once */
     size_t memory_peak;      /* memory: most state bytes at once */
     uint64_t busy_ns;        /* CPU time of push/finish/commit (the writer thread) */
+    uint64_t peer_wait_ns;   /* finish: time waiting for peer instances (the discovery period
+                              * of a shared backend, or slower peers), nothing else to do */
 } hm_corr_stats;
 
 hm_correlator *hm_correlator_new(const hm_ruleset *rs, const hm_corr_opts *o, char *err,

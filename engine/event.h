@@ -25,12 +25,24 @@ extern const uint8_t hm_field_types[HM_F_COUNT];
 int hm_field_lookup(const char *name, size_t n);
 
 /* Source kinds (src_type); also the first routing key of detection. */
-#define HM_SRC_TYPES(X)                                                                            \
-    X(UNKNOWN, "unknown")                                                                          \
-    X(FIREWALL, "firewall")                                                                        \
-    X(WEB, "web") X(VPN, "vpn") X(DOOR, "door") X(VISITOR, "visitor") X(SIS, "sis") X(IDP, "idp")  \
-        X(RADIUS, "radius") X(SSH, "ssh") X(DHCP, "dhcp") X(HOST, "host") X(SAAS, "saas")          \
-            X(WINDOWS, "windows")
+/* one entry a line: clang-format reflows X-macro lists differently on every run */
+/* clang-format off */
+#define HM_SRC_TYPES(X) \
+    X(UNKNOWN, "unknown") \
+    X(FIREWALL, "firewall") \
+    X(WEB, "web") \
+    X(VPN, "vpn") \
+    X(DOOR, "door") \
+    X(VISITOR, "visitor") \
+    X(SIS, "sis") \
+    X(IDP, "idp") \
+    X(RADIUS, "radius") \
+    X(SSH, "ssh") \
+    X(DHCP, "dhcp") \
+    X(HOST, "host") \
+    X(SAAS, "saas") \
+    X(WINDOWS, "windows")
+/* clang-format on */
 
 typedef enum hm_src_type {
 #define X(id, name) HM_SRC_##id,

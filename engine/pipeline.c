@@ -905,13 +905,14 @@ static void print_stats_to(const hm_engine *e, FILE *f) {
                 "\"alerts\":%llu,\"hits\":%llu,\"late\":%llu,\"fired\":%llu,\"groups\":%llu,"
                 "\"groups_expired\":%llu,\"groups_refused\":%llu,\"groups_peak\":%llu,"
                 "\"state_bytes\":%zu,\"state_bytes_peak\":%zu,\"correlate_s\":%.3f,"
-                "\"round_trips\":%llu,\"backend_errors\":%llu",
+                "\"round_trips\":%llu,\"backend_errors\":%llu,\"peer_wait_s\":%.3f",
                 (unsigned long long)s->corr_alerts, (unsigned long long)cs.hits,
                 (unsigned long long)cs.late, (unsigned long long)cs.fired,
                 (unsigned long long)cs.groups, (unsigned long long)cs.groups_expired,
                 (unsigned long long)cs.groups_refused, (unsigned long long)cs.groups_peak,
                 cs.memory_bytes, cs.memory_peak, (double)cs.busy_ns / 1e9,
-                (unsigned long long)cs.backend_round_trips, (unsigned long long)cs.backend_errors);
+                (unsigned long long)cs.backend_round_trips, (unsigned long long)cs.backend_errors,
+                (double)cs.peer_wait_ns / 1e9);
     }
     fprintf(f, "},");
     if (e->inc) {

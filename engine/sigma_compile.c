@@ -75,6 +75,7 @@ static void ex_push(exprs *e, const char *pat, unsigned flags, unsigned id) {
 
 typedef struct compile_job {
     int field;
+    uint32_t bucket;    /* a field database: its (field, product) group */
     uint32_t list_node; /* a value-list job: its OR node + 1; 0: a field database */
     exprs *e;
     hs_database_t *db;
@@ -394,42 +395,68 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         if (p->in_hs) rs->info.hs_predicates++;
     }
     select_witnesses(rs);
-    /* group by field; identical (pattern, flags) in one field share one expression id,
-     * chained through rs->pred_next (the corpus repeats many endswith/contains values) */
-    exprs *per_field = hm_xcalloc(rs->n_fields + 1, sizeof(exprs));
-    rs->pred_next = hm_xmalloc((rs->n_preds + 1) * sizeof(uint32_t));
-    for (size_t i = 0; i < rs->n_preds; i++) rs->pred_next[i] = UINT32_MAX;
-    /* dedupe table: hash -> (field, expr index) */
+    /* Databases per (field, rule product): an event scans only the patterns of its own
+     * product's rules (Linux command-line regexes are not run over Windows command
+     * lines). Patterns of rules with no product are in every product's database of the
+     * field and in one of their own, which events of other products scan. Identical
+     * (pattern, flags) in one database share one expression id. */
+    typedef struct bucket {
+        int field, next; /* next: the field's next bucket or -1 */
+        uint16_t product;
+        exprs e;           /* ids[k]: a predicate of expression k (error messages) */
+        uint32_t *mp, *me; /* members: predicate mp[i] is expression me[i] */
+        size_t nm, capm;
+        uint32_t *x; /* whole-value predicates (sg_exact_slot) */
+        size_t nx, capx;
+    } bucket;
+    bucket *bk = NULL;
+    size_t nbk = 0, capbk = 0;
+    int *first_bk = hm_xmalloc((rs->n_fields + 1) * sizeof(int));
+    for (size_t fi = 0; fi <= rs->n_fields; fi++) first_bk[fi] = -1;
+#define PRED_USED(p) ((p)->in_hs && rs->rules[(p)->rule].enabled)
+    for (size_t i = 0; i < rs->n_preds; i++) {
+        const sg_pred *p = &rs->preds[i];
+        if (!PRED_USED(p)) continue;
+        uint16_t prod = rs->rules[p->rule].ls_product;
+        int k = first_bk[p->field];
+        while (k >= 0 && bk[k].product != prod) k = bk[k].next;
+        if (k >= 0) continue;
+        if (nbk == capbk) {
+            capbk = capbk ? capbk * 2 : 64;
+            bk = hm_xrealloc(bk, capbk * sizeof(bucket));
+        }
+        memset(&bk[nbk], 0, sizeof(bucket));
+        bk[nbk].field = p->field;
+        bk[nbk].product = prod;
+        bk[nbk].next = first_bk[p->field];
+        first_bk[p->field] = (int)nbk++;
+    }
+    size_t inserts = 0;
+    for (size_t i = 0; i < rs->n_preds; i++) {
+        const sg_pred *p = &rs->preds[i];
+        if (!PRED_USED(p)) continue;
+        inserts++;
+        if (!rs->rules[p->rule].ls_product)
+            for (int k = first_bk[p->field]; k >= 0; k = bk[k].next) inserts += bk[k].product != 0;
+    }
+    /* dedupe table: hash -> (bucket, expression) */
     size_t dcap = 1;
-    while (dcap < rs->n_preds * 2 + 2) dcap <<= 1;
+    while (dcap < inserts * 2 + 2) dcap <<= 1;
     typedef struct dslot {
         uint64_t h;
-        int field;
-        uint32_t expr, last_pred;
+        uint32_t bucket, expr;
         bool used;
     } dslot;
     dslot *dt = hm_xcalloc(dcap, sizeof(dslot));
-    typedef struct exact_ids {
-        uint32_t *ids;
-        size_t n, cap;
-    } exact_ids;
-    exact_ids *exact_of = hm_xcalloc(rs->n_fields + 1, sizeof(exact_ids));
     hm_buf b = {0};
     for (size_t i = 0; i < rs->n_preds; i++) {
         sg_pred *p = &rs->preds[i];
-        if (!p->in_hs || !rs->rules[p->rule].enabled) continue;
-        if (exact_pred(p) && p->vlen <= 256) {
-            exact_ids *x = &exact_of[p->field];
-            if (x->n == x->cap) {
-                x->cap = x->cap ? x->cap * 2 : 16;
-                x->ids = hm_xrealloc(x->ids, x->cap * sizeof(uint32_t));
-            }
-            x->ids[x->n++] = (uint32_t)i;
-            continue;
-        }
-        const char *pat;
-        unsigned f;
-        if (p->kind == SG_P_STR) {
+        if (!PRED_USED(p)) continue;
+        bool exact = exact_pred(p) && p->vlen <= 256;
+        const char *pat = NULL;
+        unsigned f = 0;
+        if (exact) {
+        } else if (p->kind == SG_P_STR) {
             str_pattern(p, &b);
             pat = b.p;
             f = HM_HS_STR_FLAGS;
@@ -439,32 +466,46 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             f = regex_hs_flags(p);
             if (p->prefilter) f |= HS_FLAG_PREFILTER;
         }
-        exprs *e = &per_field[p->field];
-        uint64_t h = hm_hash64(pat, strlen(pat), (uint64_t)f * 31 + (uint64_t)p->field);
-        size_t j = h & (dcap - 1);
-        bool dup = false;
-        while (dt[j].used) {
-            if (dt[j].h == h && dt[j].field == p->field && e->flags[dt[j].expr] == f &&
-                !strcmp(e->pat[dt[j].expr], pat)) {
-                rs->pred_next[dt[j].last_pred] = (uint32_t)i;
-                dt[j].last_pred = (uint32_t)i;
-                dup = true;
-                break;
+        uint16_t prod = rs->rules[p->rule].ls_product;
+        for (int k = first_bk[p->field]; k >= 0; k = bk[k].next) {
+            bucket *t = &bk[k];
+            if (t->product != prod && prod != 0) continue; /* another product's database */
+            if (exact) {
+                if (t->nx == t->capx) {
+                    t->capx = t->capx ? t->capx * 2 : 16;
+                    t->x = hm_xrealloc(t->x, t->capx * sizeof(uint32_t));
+                }
+                t->x[t->nx++] = (uint32_t)i;
+                continue;
             }
-            j = (j + 1) & (dcap - 1);
+            exprs *e = &t->e;
+            uint64_t h = hm_hash64(pat, strlen(pat), (uint64_t)f * 31 + (uint64_t)k);
+            size_t j = h & (dcap - 1);
+            while (dt[j].used && !(dt[j].h == h && dt[j].bucket == (uint32_t)k &&
+                                   e->flags[dt[j].expr] == f && !strcmp(e->pat[dt[j].expr], pat)))
+                j = (j + 1) & (dcap - 1);
+            if (!dt[j].used) {
+                dt[j] = (dslot){h, (uint32_t)k, (uint32_t)e->n, true};
+                ex_push(e, pat, f, (unsigned)i);
+            }
+            if (t->nm == t->capm) {
+                t->capm = t->capm ? t->capm * 2 : 16;
+                t->mp = hm_xrealloc(t->mp, t->capm * sizeof(uint32_t));
+                t->me = hm_xrealloc(t->me, t->capm * sizeof(uint32_t));
+            }
+            t->mp[t->nm] = (uint32_t)i;
+            t->me[t->nm++] = dt[j].expr;
         }
-        if (dup) continue;
-        dt[j] = (dslot){h, p->field, (uint32_t)e->n, (uint32_t)i, true};
-        ex_push(e, pat, f, (unsigned)i);
     }
+#undef PRED_USED
     free(dt);
+    free(first_bk);
 
-    /* compile the field databases on every core: Hyperscan compiles are independent */
+    /* compile the databases on every core: Hyperscan compiles are independent */
     size_t nf = 0;
-    compile_job *jobs = hm_xcalloc(rs->n_fields + 1, sizeof(compile_job));
-    for (size_t fi = 0; fi < rs->n_fields; fi++)
-        if (per_field[fi].n || exact_of[fi].n)
-            jobs[nf++] = (compile_job){.field = (int)fi, .e = &per_field[fi]};
+    compile_job *jobs = hm_xcalloc(nbk + 1, sizeof(compile_job));
+    for (size_t k = 0; k < nbk; k++)
+        jobs[nf++] = (compile_job){.field = bk[k].field, .e = &bk[k].e, .bucket = (uint32_t)k};
     /* value lists: an OR of >= LIST_MIN string predicates on one field, none decided by a
      * scan, evaluated by one scan of their own database instead of one memmem per value
      * (a 40-value CommandLine|contains list costs 40 passes over the command line) */
@@ -520,7 +561,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
 
     int rc = HM_OK;
     uint32_t *rule_mark = hm_xcalloc(rs->n_rules + 1, sizeof(uint32_t));
-    rs->dbs = hm_xcalloc(rs->n_fields + 1, sizeof(sg_db));
+    rs->dbs = hm_xcalloc(nbk + 1, sizeof(sg_db));
     rs->list_dbs = n_list ? hm_xcalloc(n_list, sizeof(*rs->list_dbs)) : NULL;
     for (size_t k = 0; k < n_jobs; k++) {
         compile_job *jb = &jobs[k];
@@ -549,33 +590,28 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             rc = HM_ERR;
             continue;
         }
+        const bucket *t = &bk[jb->bucket];
         sg_db *sd = &rs->dbs[rs->n_dbs];
         sd->field = jb->field;
+        sd->product = t->product;
         sd->db = jb->db;
         sd->n = (uint32_t)e->n;
-        sd->pred_of_id = hm_xmalloc((e->n + 1) * sizeof(uint32_t));
-        for (size_t q = 0; q < e->n; q++) sd->pred_of_id[q] = e->ids[q];
+        /* expression -> its predicates (CSR) */
+        sd->expr_start = hm_xcalloc(e->n + 2, sizeof(uint32_t));
+        sd->expr_preds = hm_xmalloc((t->nm + 1) * sizeof(uint32_t));
+        for (size_t q = 0; q < t->nm; q++) sd->expr_start[t->me[q] + 1]++;
+        for (size_t q = 0; q < e->n; q++) sd->expr_start[q + 1] += sd->expr_start[q];
+        for (size_t q = 0; q < t->nm; q++) sd->expr_preds[sd->expr_start[t->me[q]]++] = t->mp[q];
+        for (size_t q = e->n; q > 0; q--) sd->expr_start[q] = sd->expr_start[q - 1];
+        sd->expr_start[0] = 0;
         rs->fields[jb->field].db = (int)rs->n_dbs;
         /* the rules this database can make candidates, for per-logsource scan plans */
         uint32_t rcap = 64;
         sd->rules = hm_xmalloc(rcap * sizeof(uint32_t));
         sd->n_rules = 0;
-        for (size_t q = 0; q < e->n; q++)
-            for (uint32_t pi = e->ids[q]; pi != UINT32_MAX; pi = rs->pred_next[pi]) {
-                uint32_t ru = rs->preds[pi].rule;
-                if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
-                rule_mark[ru] = (uint32_t)k + 1;
-                if (sd->n_rules == rcap) {
-                    rcap *= 2;
-                    sd->rules = hm_xrealloc(sd->rules, rcap * sizeof(uint32_t));
-                }
-                sd->rules[sd->n_rules++] = ru;
-            }
-        const exact_ids *x = &exact_of[jb->field];
-        exact_build(rs, sd, x->ids, x->n);
-        for (size_t q = 0; q < x->n; q++) {
-            uint32_t ru = rs->preds[x->ids[q]].rule;
-            if (rule_mark[ru] == (uint32_t)k + 1) continue;
+        for (size_t q = 0; q < t->nm + t->nx; q++) {
+            uint32_t ru = rs->preds[q < t->nm ? t->mp[q] : t->x[q - t->nm]].rule;
+            if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
             rule_mark[ru] = (uint32_t)k + 1;
             if (sd->n_rules == rcap) {
                 rcap *= 2;
@@ -583,6 +619,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             }
             sd->rules[sd->n_rules++] = ru;
         }
+        exact_build(rs, sd, t->x, t->nx);
         rs->info.db_bytes += (size_t)(sd->exact_mask + (sd->exact ? 1 : 0)) * sizeof(sg_exact_slot);
         if (jb->db) {
             size_t sz = 0;
@@ -592,13 +629,17 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         }
         rs->n_dbs++;
     }
-    for (size_t fi = 0; fi < rs->n_fields; fi++) {
-        exprs *e = &per_field[fi];
-        for (size_t k = 0; k < e->n; k++) free(e->pat[k]);
+    for (size_t k = 0; k < nbk; k++) {
+        exprs *e = &bk[k].e;
+        for (size_t q = 0; q < e->n; q++) free(e->pat[q]);
         free(e->pat);
         free(e->flags);
         free(e->ids);
+        free(bk[k].mp);
+        free(bk[k].me);
+        free(bk[k].x);
     }
+    free(bk);
     for (size_t k = 0; k < n_list; k++) {
         for (size_t q = 0; q < lists[k].n; q++) free(lists[k].pat[q]);
         free(lists[k].pat);
@@ -606,11 +647,8 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         free(lists[k].ids);
     }
     free(lists);
-    for (size_t fi = 0; fi < rs->n_fields; fi++) free(exact_of[fi].ids);
-    free(exact_of);
     free(rule_mark);
     free(jobs);
-    free(per_field);
     rs->info.databases = rs->n_dbs;
     rs->info.list_databases = rs->n_list_dbs;
     return rc;

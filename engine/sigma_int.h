@@ -110,12 +110,14 @@ typedef struct sg_exact_slot {
 
 typedef struct sg_db {
     int field;
+    uint16_t product;  /* the rules' logsource product (0: rules without one) */
     hs_database_t *db; /* NULL when every predicate of the field is in exact */
     sg_exact_slot *exact;
     uint32_t exact_mask;           /* slots - 1, or 0 with exact == NULL */
     uint32_t exact_min, exact_max; /* value lengths that can match */
-    uint32_t *pred_of_id;          /* Hyperscan expression id -> predicate index */
-    uint32_t n;
+    uint32_t n;                    /* Hyperscan expressions */
+    uint32_t *expr_start;          /* expression k: predicates expr_preds[start[k], start[k + 1]) */
+    uint32_t *expr_preds;
     uint32_t *rules; /* distinct rules with a predicate here (logsource planning) */
     uint32_t n_rules;
 } sg_db;
@@ -150,7 +152,6 @@ struct hm_ruleset {
         hs_database_t *db;
     } * list_dbs;
     size_t n_list_dbs;
-    uint32_t *pred_next; /* next predicate sharing a Hyperscan expression, or UINT32_MAX */
     hs_scratch_t *proto_scratch;
     uint32_t max_regex_groups;
     /* rules that must always be evaluated, and per-pred rule marks */

@@ -1789,13 +1789,13 @@ void hm_ruleset_free(hm_ruleset *rs) {
     for (size_t i = 0; i < rs->n_dbs; i++) {
         if (rs->dbs[i].db) hs_free_database(rs->dbs[i].db);
         free(rs->dbs[i].exact);
-        free(rs->dbs[i].pred_of_id);
+        free(rs->dbs[i].expr_start);
+        free(rs->dbs[i].expr_preds);
         free(rs->dbs[i].rules);
     }
     free(rs->dbs);
     for (size_t i = 0; i < rs->n_list_dbs; i++) hs_free_database(rs->list_dbs[i].db);
     free(rs->list_dbs);
-    free(rs->pred_next);
     if (rs->proto_scratch) hs_free_scratch(rs->proto_scratch);
     free(rs->always);
     sg_yara_free(rs);

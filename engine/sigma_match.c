@@ -151,6 +151,15 @@ static const scan_plan *get_plan(hm_detector *d, uint16_t p, uint16_t c, uint16_
     pl->dbs = hm_xmalloc((rs->n_dbs + 1) * sizeof(uint32_t));
     for (size_t k = 0; k < rs->n_dbs; k++) {
         const sg_db *db = &rs->dbs[k];
+        /* the field's database for this product; the product-less one only when the field
+         * has none for it (a product's database holds the product-less patterns too) */
+        if (db->product != p) {
+            if (db->product) continue;
+            bool own = false;
+            for (size_t q = 0; q < rs->n_dbs && !own; q++)
+                own = rs->dbs[q].field == db->field && rs->dbs[q].product == p;
+            if (own) continue;
+        }
         for (uint32_t q = 0; q < db->n_rules; q++) {
             const sg_rule *r = &rs->rules[db->rules[q]];
             if (r->enabled && ls_ok(r, p, c, s, reg)) {
@@ -255,8 +264,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)flags;
     scan_ctx *sc = ctx;
     hm_detector *d = sc->d;
-    for (uint32_t p = sc->db->pred_of_id[id]; p != UINT32_MAX; p = d->rs->pred_next[p])
-        mark_pred(d, p);
+    const sg_db *db = sc->db;
+    for (uint32_t q = db->expr_start[id]; q < db->expr_start[id + 1]; q++)
+        mark_pred(d, db->expr_preds[q]);
     return 0;
 }
 

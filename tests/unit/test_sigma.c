@@ -2296,6 +2296,53 @@ static void test_whole_value_lookup(void **state) {
     hm_ruleset_free(rs);
 }
 
+static void test_databases_per_product(void **state) {
+    (void)state;
+    /* a field's patterns are compiled per rule product (plus the product-less rules'
+     * patterns in each): an event scans its product's database, or the product-less one */
+    hm_ruleset *rs =
+        LOAD("title: win\nid: win\nlogsource: {product: windows, category: process_creation}\n"
+             "detection: {s: {CommandLine|contains: alpha}, condition: s}\n"
+             "---\n"
+             "title: lnx\nid: lnx\nlogsource: {product: linux, category: process_creation}\n"
+             "detection: {s: {CommandLine|contains: alpha}, condition: s}\n"
+             "---\n"
+             "title: any product\nid: anyp\nlogsource: {category: process_creation}\n"
+             "detection: {s: {CommandLine|contains: [beta, alpha]}, condition: s}\n"
+             "---\n"
+             "title: win exact\nid: winx\nlogsource: {product: windows}\n"
+             "detection: {s: {Image: 'C:\\x.exe'}, condition: s}\n"
+             "---\n"
+             "title: any exact\nid: anyx\nlogsource: {category: process_creation}\n"
+             "detection: {s: {Image: 'C:\\y.exe'}, condition: s}\n");
+    hm_ruleset_info info;
+    hm_ruleset_get_info(rs, &info);
+    /* CommandLine: windows, linux, product-less; Image: windows, product-less */
+    assert_int_equal(info.databases, 5);
+    const char *prods[] = {"windows", "linux", "macos", NULL};
+    const uint64_t alpha[] = {1 | 4, 2 | 4, 4, 4}, beta[] = {4, 4, 4, 4};
+    const uint64_t imgx[] = {8, 0, 0, 0}, imgy[] = {16, 16, 16, 16};
+    for (int i = 0; i < 4; i++) {
+        tev t;
+        tev_init(&t, "");
+        if (prods[i])
+            tev_set(&t, "product", prods[i]);
+        else
+            tev_unset(&t, HM_F_PRODUCT);
+        tev_set(&t, "category", "process_creation");
+        tev_set(&t, "CommandLine", "x ALPHA y");
+        assert_int_equal(HITS(rs, &t), alpha[i]);
+        tev_set(&t, "CommandLine", "x beta y");
+        assert_int_equal(HITS(rs, &t), beta[i]);
+        tev_set(&t, "CommandLine", "gamma");
+        tev_set(&t, "Image", "c:\\X.exe");
+        assert_int_equal(HITS(rs, &t), imgx[i]);
+        tev_set(&t, "Image", "C:\\y.EXE");
+        assert_int_equal(HITS(rs, &t), imgy[i]);
+    }
+    hm_ruleset_free(rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doc01_yml_yaml_extensions),
@@ -2385,6 +2432,7 @@ int main(void) {
         cmocka_unit_test(test_large_value_list),
         cmocka_unit_test(test_value_list_database),
         cmocka_unit_test(test_whole_value_lookup),
+        cmocka_unit_test(test_databases_per_product),
     };
     return cmocka_run_group_tests_name("sigma", tests, group_setup, group_teardown);
 }
