@@ -338,6 +338,77 @@ static void exact_build(const hm_ruleset *rs, sg_db *sd, const uint32_t *preds, 
     }
 }
 
+/* Is p a startswith (1) or endswith (2) literal a trie can decide? 0: no. */
+static int affix_kind(const sg_pred *p) {
+    if (p->kind != SG_P_STR || p->vlen == 0 || p->vlen > 256) return 0;
+    if (p->match != SG_M_STARTS && p->match != SG_M_ENDS) return 0;
+    for (size_t k = 0; p->wild && k < p->vlen; k++)
+        if (p->wild[k]) return 0;
+    return p->match == SG_M_STARTS ? 1 : 2;
+}
+
+static inline unsigned char fold_byte(unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+void sg_trie_free(sg_trie *t) {
+    if (!t) return;
+    free(t->edges);
+    free(t->term_start);
+    free(t->term_preds);
+    free(t);
+}
+
+static uint32_t *trie_edge(sg_trie *t, uint32_t node, unsigned char c, bool add) {
+    uint64_t key = ((uint64_t)node << 8 | c) + 1;
+    uint64_t j = (key * 0x9E3779B97F4A7C15ULL >> 20) & t->mask;
+    while (t->edges[j].key && t->edges[j].key != key) j = (j + 1) & t->mask;
+    if (!t->edges[j].key) {
+        if (!add) return NULL;
+        t->edges[j].key = key;
+        t->edges[j].child = t->n_nodes++;
+    }
+    return &t->edges[j].child;
+}
+
+/* A trie of preds[0, n) (all of one affix kind; reversed for endswith). */
+static sg_trie *trie_build(const hm_ruleset *rs, const uint32_t *preds, size_t n, bool reversed) {
+    if (!n) return NULL;
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++) total += rs->preds[preds[i]].vlen;
+    sg_trie *t = hm_xcalloc(1, sizeof(*t));
+    uint64_t cap = 16;
+    while (cap < total * 2) cap <<= 1;
+    t->edges = hm_xcalloc(cap, sizeof(*t->edges));
+    t->mask = cap - 1;
+    t->n_nodes = 1;
+    uint32_t *end = hm_xmalloc(n * sizeof(uint32_t)); /* the node each predicate ends at */
+    for (size_t i = 0; i < n; i++) {
+        const sg_pred *p = &rs->preds[preds[i]];
+        uint32_t node = 0;
+        for (size_t k = 0; k < p->vlen; k++) {
+            unsigned char c = (unsigned char)p->val[reversed ? p->vlen - 1 - k : k];
+            node = *trie_edge(t, node, fold_byte(c), true);
+        }
+        end[i] = node;
+    }
+    t->term_start = hm_xcalloc(t->n_nodes + 2, sizeof(uint32_t));
+    t->term_preds = hm_xmalloc(n * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) t->term_start[end[i] + 1]++;
+    for (uint32_t k = 0; k < t->n_nodes; k++) t->term_start[k + 1] += t->term_start[k];
+    for (size_t i = 0; i < n; i++) t->term_preds[t->term_start[end[i]]++] = preds[i];
+    for (uint32_t k = t->n_nodes; k > 0; k--) t->term_start[k] = t->term_start[k - 1];
+    t->term_start[0] = 0;
+    free(end);
+    return t;
+}
+
+static size_t trie_bytes(const sg_trie *t) {
+    return t ? (t->mask + 1) * sizeof(*t->edges) + (t->n_nodes + 2) * sizeof(uint32_t) +
+                   t->term_start[t->n_nodes] * sizeof(uint32_t)
+             : 0;
+}
+
 /* Below this many values a list is cheaper value by value (memmem) than as a scan. */
 #define LIST_MIN 6
 
@@ -408,6 +479,8 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         size_t nm, capm;
         uint32_t *x; /* whole-value predicates (sg_exact_slot) */
         size_t nx, capx;
+        uint32_t *af[2]; /* startswith, endswith literals (sg_trie) */
+        size_t naf[2], capaf[2];
     } bucket;
     bucket *bk = NULL;
     size_t nbk = 0, capbk = 0;
@@ -453,9 +526,10 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         sg_pred *p = &rs->preds[i];
         if (!PRED_USED(p)) continue;
         bool exact = exact_pred(p) && p->vlen <= 256;
+        int affix = exact ? 0 : affix_kind(p);
         const char *pat = NULL;
         unsigned f = 0;
-        if (exact) {
+        if (exact || affix) {
         } else if (p->kind == SG_P_STR) {
             str_pattern(p, &b);
             pat = b.p;
@@ -476,6 +550,15 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
                     t->x = hm_xrealloc(t->x, t->capx * sizeof(uint32_t));
                 }
                 t->x[t->nx++] = (uint32_t)i;
+                continue;
+            }
+            if (affix) {
+                int a = affix - 1;
+                if (t->naf[a] == t->capaf[a]) {
+                    t->capaf[a] = t->capaf[a] ? t->capaf[a] * 2 : 16;
+                    t->af[a] = hm_xrealloc(t->af[a], t->capaf[a] * sizeof(uint32_t));
+                }
+                t->af[a][t->naf[a]++] = (uint32_t)i;
                 continue;
             }
             exprs *e = &t->e;
@@ -609,8 +692,20 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         uint32_t rcap = 64;
         sd->rules = hm_xmalloc(rcap * sizeof(uint32_t));
         sd->n_rules = 0;
-        for (size_t q = 0; q < t->nm + t->nx; q++) {
-            uint32_t ru = rs->preds[q < t->nm ? t->mp[q] : t->x[q - t->nm]].rule;
+        size_t n_direct = t->nm + t->nx + t->naf[0] + t->naf[1];
+        for (size_t q = 0; q < n_direct; q++) {
+            size_t r = q;
+            uint32_t pi;
+            if (r < t->nm) {
+                pi = t->mp[r];
+            } else if ((r -= t->nm) < t->nx) {
+                pi = t->x[r];
+            } else if ((r -= t->nx) < t->naf[0]) {
+                pi = t->af[0][r];
+            } else {
+                pi = t->af[1][r - t->naf[0]];
+            }
+            uint32_t ru = rs->preds[pi].rule;
             if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
             rule_mark[ru] = (uint32_t)k + 1;
             if (sd->n_rules == rcap) {
@@ -620,6 +715,9 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             sd->rules[sd->n_rules++] = ru;
         }
         exact_build(rs, sd, t->x, t->nx);
+        sd->prefix = trie_build(rs, t->af[0], t->naf[0], false);
+        sd->suffix = trie_build(rs, t->af[1], t->naf[1], true);
+        rs->info.db_bytes += trie_bytes(sd->prefix) + trie_bytes(sd->suffix);
         rs->info.db_bytes += (size_t)(sd->exact_mask + (sd->exact ? 1 : 0)) * sizeof(sg_exact_slot);
         if (jb->db) {
             size_t sz = 0;
@@ -638,6 +736,8 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         free(bk[k].mp);
         free(bk[k].me);
         free(bk[k].x);
+        free(bk[k].af[0]);
+        free(bk[k].af[1]);
     }
     free(bk);
     for (size_t k = 0; k < n_list; k++) {

@@ -1789,6 +1789,8 @@ void hm_ruleset_free(hm_ruleset *rs) {
     for (size_t i = 0; i < rs->n_dbs; i++) {
         if (rs->dbs[i].db) hs_free_database(rs->dbs[i].db);
         free(rs->dbs[i].exact);
+        sg_trie_free(rs->dbs[i].prefix);
+        sg_trie_free(rs->dbs[i].suffix);
         free(rs->dbs[i].expr_start);
         free(rs->dbs[i].expr_preds);
         free(rs->dbs[i].rules);

@@ -270,6 +270,33 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
+/* The trie's child of node for folded byte c, or 0 (the root is nobody's child). */
+static inline uint32_t trie_next(const sg_trie *t, uint32_t node, unsigned char c) {
+    uint64_t key = ((uint64_t)node << 8 | c) + 1;
+    uint64_t j = (key * 0x9E3779B97F4A7C15ULL >> 20) & t->mask;
+    for (;; j = (j + 1) & t->mask) {
+        if (t->edges[j].key == key) return t->edges[j].child;
+        if (!t->edges[j].key) return 0;
+    }
+}
+
+/* startswith (suffix false) / endswith literals of the field: one walk of the value. */
+static void affix_lookup(hm_detector *d, const sg_trie *t, hm_str v, bool suffix) {
+    uint32_t node = 0;
+    for (size_t k = 0; k < v.len; k++) {
+        unsigned char c = (unsigned char)v.p[suffix ? v.len - 1 - k : k];
+        node = trie_next(t, node, c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c);
+        if (!node) return;
+        for (uint32_t q = t->term_start[node]; q < t->term_start[node + 1]; q++) {
+            uint32_t pi = t->term_preds[q];
+            const sg_pred *p = &d->rs->preds[pi];
+            /* the folded bytes matched; a cased literal compares the bytes themselves */
+            if (p->cased && memcmp(p->val, suffix ? v.p + v.len - p->vlen : v.p, p->vlen)) continue;
+            mark_pred(d, pi);
+        }
+    }
+}
+
 uint64_t sg_exact_hash(const char *v, size_t n);
 
 /* Equal with A-Z folded (what HS_FLAG_CASELESS and folded() compare); bytes may be NUL. */
@@ -520,6 +547,8 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
         hm_str v;
         if (get_value(d, db->field, &v)) {
             if (db->exact) exact_lookup(d, db, v);
+            if (db->prefix) affix_lookup(d, db->prefix, v, false);
+            if (db->suffix) affix_lookup(d, db->suffix, v, true);
             if (db->db) {
                 scan_ctx sc = {d, db};
                 hs_scan(db->db, v.len ? v.p : "", v.len, 0, d->scratch, on_match, &sc);

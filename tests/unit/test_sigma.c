@@ -2343,6 +2343,51 @@ static void test_databases_per_product(void **state) {
     hm_ruleset_free(rs);
 }
 
+static void test_affix_tries(void **state) {
+    (void)state;
+    /* startswith / endswith literals are decided by a walk of a trie over the folded
+     * value: nested suffixes, a cased one, a value shorter or equal to a pattern, two
+     * rules ending on the same pattern */
+    hm_ruleset *rs = LOAD("title: a\nid: a\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|endswith: ['\\cmd.exe', 'd.exe', "
+                          "'\\System32\\cmd.exe']}, condition: s}\n"
+                          "---\n"
+                          "title: b\nid: b\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|endswith|cased: '\\CMD.exe'}, condition: s}\n"
+                          "---\n"
+                          "title: c\nid: c\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|startswith: ['C:\\Temp\\', 'C:\\T']}, "
+                          "condition: s}\n"
+                          "---\n"
+                          "title: d\nid: d\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|endswith: 'd.exe'}, condition: s}\n");
+    struct {
+        const char *v;
+        uint64_t want;
+    } cases[] = {
+        {"C:\\Windows\\System32\\cmd.exe", 1 | 8},
+        {"C:\\Windows\\System32\\CMD.exe", 1 | 2 | 8},
+        {"c:\\temp\\CMD.EXE", 1 | 4 | 8},
+        {"C:\\T", 4},
+        {"C:\\", 0},
+        {"d.exe", 1 | 8},
+        {".exe", 0},
+        {"cmd.exe", 1 | 8},
+        {"C:\\Tools\\x.exe", 4},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tev t;
+        tev_init(&t, "");
+        tev_set(&t, "product", "test");
+        tev_set(&t, "Image", cases[i].v);
+        uint64_t got = HITS(rs, &t);
+        if (got != cases[i].want) fprintf(stderr, "value '%s'\n", cases[i].v);
+        assert_int_equal(got, cases[i].want);
+    }
+    hm_ruleset_free(rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doc01_yml_yaml_extensions),
@@ -2433,6 +2478,7 @@ int main(void) {
         cmocka_unit_test(test_value_list_database),
         cmocka_unit_test(test_whole_value_lookup),
         cmocka_unit_test(test_databases_per_product),
+        cmocka_unit_test(test_affix_tries),
     };
     return cmocka_run_group_tests_name("sigma", tests, group_setup, group_teardown);
 }
