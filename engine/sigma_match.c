@@ -18,6 +18,32 @@ typedef struct scan_plan {
     uint32_t n_always;
 } scan_plan;
 
+/* What a database found in a value is a function of the value's bytes: a worker keeps,
+ * per database, the marks of recent values and replays them when the value comes again.
+ * Log values repeat (process images, event ids, verbs, ports): a hit costs a hash and a
+ * compare instead of the scans. Values up to CACHE_VLEN bytes with at most CACHE_MARKS
+ * marks; a database whose values rarely repeat (command lines, hashes) turns its cache
+ * off for a while (hit rate checked every CACHE_WINDOW lookups). Per worker: no lock. */
+#define CACHE_SLOTS    256
+#define CACHE_VLEN     200
+#define CACHE_MARKS    6
+#define CACHE_WINDOW   4096
+#define CACHE_MIN_HITS (CACHE_WINDOW / 4)
+#define CACHE_BACKOFF  65536
+
+typedef struct db_cache_entry {
+    uint64_t h; /* 0: empty */
+    uint16_t len;
+    uint8_t n_marks;
+    uint32_t marks[CACHE_MARKS];
+    char val[CACHE_VLEN];
+} db_cache_entry;
+
+typedef struct db_cache {
+    uint32_t lookups, hits, off; /* off: lookups left before trying again */
+    db_cache_entry e[CACHE_SLOTS];
+} db_cache;
+
 struct hm_detector {
     scan_plan *plans;
     size_t plan_cap, n_plans;
@@ -49,6 +75,12 @@ struct hm_detector {
         uint16_t id;
         bool set;
     } ls_memo[3];
+    /* per database, the predicates its last values marked (db_cache below), created the
+     * first time the database is scanned; rec/n_rec collect a scan's marks */
+    struct db_cache **cache;
+    uint32_t *rec;
+    uint32_t n_rec;
+    bool recording;
     /* per-field parsed IP address for |cidr predicates (several test the same field) */
     uint32_t *ip_gen;
     struct ip_parsed {
@@ -80,6 +112,8 @@ hm_detector *hm_detector_new(const hm_ruleset *rs) {
     d->fold_val = hm_xcalloc(rs->n_fields + 1, sizeof(hm_str));
     d->ip_gen = hm_xcalloc(rs->n_fields + 1, sizeof(uint32_t));
     d->ip = hm_xcalloc(rs->n_fields + 1, sizeof(*d->ip));
+    d->cache = hm_xcalloc(rs->n_dbs + 1, sizeof(*d->cache));
+    d->rec = hm_xmalloc((CACHE_MARKS + 1) * sizeof(uint32_t));
     return d;
 }
 
@@ -99,6 +133,9 @@ void hm_detector_free(hm_detector *d) {
     free(d->fold_buf);
     free(d->ip_gen);
     free(d->ip);
+    for (size_t i = 0; i < d->rs->n_dbs; i++) free(d->cache[i]);
+    free(d->cache);
+    free(d->rec);
     for (size_t i = 0; i < d->plan_cap; i++) {
         free(d->plans[i].dbs);
         free(d->plans[i].always);
@@ -247,6 +284,10 @@ typedef struct scan_ctx {
 /* A predicate found true (or, a regex, worth confirming) by a scan or lookup: its rule
  * becomes a candidate. */
 static inline void mark_pred(hm_detector *d, uint32_t p) {
+    if (d->recording) {
+        if (d->n_rec < CACHE_MARKS) d->rec[d->n_rec] = p;
+        d->n_rec++; /* more than CACHE_MARKS: not cached */
+    }
     const sg_pred *pr = &d->rs->preds[p];
     d->pred_gen[p] = d->gen;
     d->pred_val[p] = pr->kind == SG_P_REGEX ? 2 : 1; /* regex: PCRE2 confirms lazily */
@@ -520,6 +561,49 @@ static bool eval_node(hm_detector *d, uint32_t n) {
     }
 }
 
+static void scan_db_uncached(hm_detector *d, const sg_db *db, hm_str v) {
+    if (db->exact) exact_lookup(d, db, v);
+    if (db->prefix) affix_lookup(d, db->prefix, v, false);
+    if (db->suffix) affix_lookup(d, db->suffix, v, true);
+    if (db->db) {
+        scan_ctx sc = {d, db};
+        hs_scan(db->db, v.len ? v.p : "", (unsigned)v.len, 0, d->scratch, on_match, &sc);
+    }
+}
+
+/* One database over one value, through the worker's cache of recent values (db_cache). */
+static void scan_db(hm_detector *d, uint32_t k, const sg_db *db, hm_str v) {
+    db_cache *c = d->cache[k];
+    if (!c) c = d->cache[k] = hm_xcalloc(1, sizeof(db_cache));
+    if (v.len > CACHE_VLEN || c->off) {
+        if (c->off) c->off--;
+        scan_db_uncached(d, db, v);
+        return;
+    }
+    if (++c->lookups == CACHE_WINDOW) { /* values that rarely repeat: stop paying the hash */
+        if (c->hits < CACHE_MIN_HITS) c->off = CACHE_BACKOFF;
+        c->lookups = c->hits = 0;
+    }
+    uint64_t h = hm_hash_words(v.p, v.len, 0x63616368) | 1;
+    db_cache_entry *e = &c->e[(h >> 7) & (CACHE_SLOTS - 1)];
+    if (e->h == h && e->len == v.len && !memcmp(e->val, v.p, v.len)) {
+        c->hits++;
+        for (uint8_t i = 0; i < e->n_marks; i++) mark_pred(d, e->marks[i]);
+        return;
+    }
+    d->recording = true;
+    d->n_rec = 0;
+    scan_db_uncached(d, db, v);
+    d->recording = false;
+    if (d->n_rec <= CACHE_MARKS) {
+        e->h = h;
+        e->len = (uint16_t)v.len;
+        e->n_marks = (uint8_t)d->n_rec;
+        memcpy(e->marks, d->rec, d->n_rec * sizeof(uint32_t));
+        if (v.len) memcpy(e->val, v.p, v.len);
+    }
+}
+
 size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) {
     const hm_ruleset *rs = d->rs;
     if (++d->gen == 0) { /* wrapped: reset generations */
@@ -545,15 +629,7 @@ size_t hm_detect(hm_detector *d, const hm_event *ev, hm_match *out, size_t max) 
     for (uint32_t k = 0; k < plan->n_dbs; k++) {
         const sg_db *db = &rs->dbs[plan->dbs[k]];
         hm_str v;
-        if (get_value(d, db->field, &v)) {
-            if (db->exact) exact_lookup(d, db, v);
-            if (db->prefix) affix_lookup(d, db->prefix, v, false);
-            if (db->suffix) affix_lookup(d, db->suffix, v, true);
-            if (db->db) {
-                scan_ctx sc = {d, db};
-                hs_scan(db->db, v.len ? v.p : "", v.len, 0, d->scratch, on_match, &sc);
-            }
-        }
+        if (get_value(d, db->field, &v)) scan_db(d, plan->dbs[k], db, v);
     }
     for (uint32_t i = 0; i < plan->n_always; i++) {
         uint32_t r = plan->always[i];

@@ -2388,6 +2388,57 @@ static void test_affix_tries(void **state) {
     hm_ruleset_free(rs);
 }
 
+static void test_scan_cache(void **state) {
+    (void)state;
+    /* one detector over many events: values that repeat (replayed from the per-database
+     * cache), values that do not (the cache turns itself off, then on again), values too
+     * long to cache and values marking more predicates than an entry holds must all
+     * match as the reference evaluator does */
+    hm_ruleset *rs = LOAD("title: a\nid: a\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|endswith: ['\\a.exe', 'a.exe', '.exe', 'e']}, "
+                          "condition: s}\n"
+                          "---\n"
+                          "title: b\nid: b\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|contains: ['a', 'b', 'c', 'd', 'x.e', '\\']}, "
+                          "condition: s}\n"
+                          "---\n"
+                          "title: c\nid: c\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|startswith: ['C:\\', 'C:\\W'], "
+                          "CommandLine|contains: zz}, condition: s}\n");
+    hm_detector *d = hm_detector_new(rs);
+    assert_non_null(d);
+    char img[400], cmd[64];
+    size_t matched = 0;
+    for (int i = 0; i < 30000; i++) {
+        int kind = (i / 5000) % 3;
+        if (kind == 0) /* repeating */
+            snprintf(img, sizeof img, "C:\\Windows\\%c.exe", "abcdx"[i % 5]);
+        else if (kind == 1) /* all distinct */
+            snprintf(img, sizeof img, "C:\\W%d\\%c.exe", i, "abcdx"[i % 5]);
+        else /* too long to cache */
+            snprintf(img, sizeof img, "C:\\%0250d\\%c.exe", i % 7, "abcdx"[i % 5]);
+        snprintf(cmd, sizeof cmd, "run %s", i % 3 ? "zz" : "yy");
+        tev t;
+        tev_init(&t, "");
+        tev_set(&t, "product", "test");
+        tev_set(&t, "Image", img);
+        tev_set(&t, "CommandLine", cmd);
+        hm_match a[MAXM], b[MAXM];
+        size_t na = hm_detect(d, &t.ev, a, MAXM);
+        size_t nb = hm_detect_reference(rs, &t.ev, b, MAXM);
+        if (na != nb) fprintf(stderr, "event %d: '%s' '%s'\n", i, img, cmd);
+        assert_int_equal(na, nb);
+        for (size_t k = 0; k < na; k++) {
+            assert_int_equal(a[k].rule, b[k].rule);
+            assert_int_equal(a[k].selections, b[k].selections);
+        }
+        matched += na;
+    }
+    assert_true(matched > 30000);
+    hm_detector_free(d);
+    hm_ruleset_free(rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doc01_yml_yaml_extensions),
@@ -2479,6 +2530,7 @@ int main(void) {
         cmocka_unit_test(test_whole_value_lookup),
         cmocka_unit_test(test_databases_per_product),
         cmocka_unit_test(test_affix_tries),
+        cmocka_unit_test(test_scan_cache),
     };
     return cmocka_run_group_tests_name("sigma", tests, group_setup, group_teardown);
 }
