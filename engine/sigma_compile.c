@@ -299,6 +299,11 @@ static void select_witnesses(hm_ruleset *rs) {
     free(witness);
 }
 
+static bool same_logsource(const sg_rule *a, const sg_rule *b) {
+    return a->ls_product == b->ls_product && a->ls_category == b->ls_category &&
+           a->ls_service == b->ls_service && a->cat_registry_event == b->cat_registry_event;
+}
+
 /* Can a lookup of the whole value decide p (sg_exact_slot)? */
 static bool exact_pred(const sg_pred *p) {
     if (p->kind != SG_P_STR || p->match != SG_M_EXACT || p->vlen == 0) return false;
@@ -466,14 +471,13 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         if (p->in_hs) rs->info.hs_predicates++;
     }
     select_witnesses(rs);
-    /* Databases per (field, rule product): an event scans only the patterns of its own
-     * product's rules (Linux command-line regexes are not run over Windows command
-     * lines). Patterns of rules with no product are in every product's database of the
-     * field and in one of their own, which events of other products scan. Identical
-     * (pattern, flags) in one database share one expression id. */
+    /* Databases per (field, rule logsource): an event scans the databases of the log
+     * sources that apply to it (Linux command-line regexes are not run over Windows
+     * command lines, an Exchange keyword rule's patterns not over Sysmon records).
+     * Identical (pattern, flags) in one database share one expression id. */
     typedef struct bucket {
-        int field, next; /* next: the field's next bucket or -1 */
-        uint16_t product;
+        int field, next;   /* next: the field's next bucket or -1 */
+        uint32_t rule;     /* a rule of this logsource (its routing: ls_product, ...) */
         exprs e;           /* ids[k]: a predicate of expression k (error messages) */
         uint32_t *mp, *me; /* members: predicate mp[i] is expression me[i] */
         size_t nm, capm;
@@ -490,9 +494,9 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     for (size_t i = 0; i < rs->n_preds; i++) {
         const sg_pred *p = &rs->preds[i];
         if (!PRED_USED(p)) continue;
-        uint16_t prod = rs->rules[p->rule].ls_product;
         int k = first_bk[p->field];
-        while (k >= 0 && bk[k].product != prod) k = bk[k].next;
+        while (k >= 0 && !same_logsource(&rs->rules[bk[k].rule], &rs->rules[p->rule]))
+            k = bk[k].next;
         if (k >= 0) continue;
         if (nbk == capbk) {
             capbk = capbk ? capbk * 2 : 64;
@@ -500,18 +504,12 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         }
         memset(&bk[nbk], 0, sizeof(bucket));
         bk[nbk].field = p->field;
-        bk[nbk].product = prod;
+        bk[nbk].rule = p->rule;
         bk[nbk].next = first_bk[p->field];
         first_bk[p->field] = (int)nbk++;
     }
     size_t inserts = 0;
-    for (size_t i = 0; i < rs->n_preds; i++) {
-        const sg_pred *p = &rs->preds[i];
-        if (!PRED_USED(p)) continue;
-        inserts++;
-        if (!rs->rules[p->rule].ls_product)
-            for (int k = first_bk[p->field]; k >= 0; k = bk[k].next) inserts += bk[k].product != 0;
-    }
+    for (size_t i = 0; i < rs->n_preds; i++) inserts += PRED_USED(&rs->preds[i]);
     /* dedupe table: hash -> (bucket, expression) */
     size_t dcap = 1;
     while (dcap < inserts * 2 + 2) dcap <<= 1;
@@ -540,10 +538,9 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             f = regex_hs_flags(p);
             if (p->prefilter) f |= HS_FLAG_PREFILTER;
         }
-        uint16_t prod = rs->rules[p->rule].ls_product;
         for (int k = first_bk[p->field]; k >= 0; k = bk[k].next) {
             bucket *t = &bk[k];
-            if (t->product != prod && prod != 0) continue; /* another product's database */
+            if (!same_logsource(&rs->rules[t->rule], &rs->rules[p->rule])) continue;
             if (exact) {
                 if (t->nx == t->capx) {
                     t->capx = t->capx ? t->capx * 2 : 16;
@@ -676,7 +673,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         const bucket *t = &bk[jb->bucket];
         sg_db *sd = &rs->dbs[rs->n_dbs];
         sd->field = jb->field;
-        sd->product = t->product;
+        sd->rule = t->rule;
         sd->db = jb->db;
         sd->n = (uint32_t)e->n;
         /* expression -> its predicates (CSR) */

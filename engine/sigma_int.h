@@ -125,7 +125,7 @@ typedef struct sg_trie {
 
 typedef struct sg_db {
     int field;
-    uint16_t product;  /* the rules' logsource product (0: rules without one) */
+    uint32_t rule;     /* one of its rules: all have the same logsource (routing) */
     hs_database_t *db; /* NULL when every predicate of the field is in exact */
     sg_exact_slot *exact;
     uint32_t exact_mask;           /* slots - 1, or 0 with exact == NULL */

@@ -188,15 +188,7 @@ static const scan_plan *get_plan(hm_detector *d, uint16_t p, uint16_t c, uint16_
     pl->dbs = hm_xmalloc((rs->n_dbs + 1) * sizeof(uint32_t));
     for (size_t k = 0; k < rs->n_dbs; k++) {
         const sg_db *db = &rs->dbs[k];
-        /* the field's database for this product; the product-less one only when the field
-         * has none for it (a product's database holds the product-less patterns too) */
-        if (db->product != p) {
-            if (db->product) continue;
-            bool own = false;
-            for (size_t q = 0; q < rs->n_dbs && !own; q++)
-                own = rs->dbs[q].field == db->field && rs->dbs[q].product == p;
-            if (own) continue;
-        }
+        if (!ls_ok(&rs->rules[db->rule], p, c, s, reg)) continue; /* another logsource's */
         for (uint32_t q = 0; q < db->n_rules; q++) {
             const sg_rule *r = &rs->rules[db->rules[q]];
             if (r->enabled && ls_ok(r, p, c, s, reg)) {

@@ -2298,8 +2298,8 @@ static void test_whole_value_lookup(void **state) {
 
 static void test_databases_per_product(void **state) {
     (void)state;
-    /* a field's patterns are compiled per rule product (plus the product-less rules'
-     * patterns in each): an event scans its product's database, or the product-less one */
+    /* a field's patterns are compiled per rule logsource: an event scans the databases of
+     * the logsources that apply to it */
     hm_ruleset *rs =
         LOAD("title: win\nid: win\nlogsource: {product: windows, category: process_creation}\n"
              "detection: {s: {CommandLine|contains: alpha}, condition: s}\n"
@@ -2317,7 +2317,8 @@ static void test_databases_per_product(void **state) {
              "detection: {s: {Image: 'C:\\y.exe'}, condition: s}\n");
     hm_ruleset_info info;
     hm_ruleset_get_info(rs, &info);
-    /* CommandLine: windows, linux, product-less; Image: windows, product-less */
+    /* CommandLine: windows, linux and any product with process_creation; Image: windows,
+     * any product with process_creation */
     assert_int_equal(info.databases, 5);
     const char *prods[] = {"windows", "linux", "macos", NULL};
     const uint64_t alpha[] = {1 | 4, 2 | 4, 4, 4}, beta[] = {4, 4, 4, 4};
