@@ -14,6 +14,9 @@ Rates: file = records / elapsed (engine --stats, rule loading excluded); kafka =
 the input's active_s
 (first record dispatched to the last one acknowledged: the consumer group's join, ~3 s on
 the mock, and --exit-on-idle are not counted; the whole wall time is printed too).
+Each run also prints the CPU time of the file run, of the Kafka run and of the dev broker
+during it: on a small machine the broker and librdkafka's threads share the cores the
+workers would otherwise have, which bounds the ratio.
 Prints both medians and the median of the paired per-run ratios (target >= 0.7), and as its
 last line one JSON object
 {"kind":"kafka_bench",...} for bench/bench.py. Also importable: measure(build, data).
@@ -21,6 +24,7 @@ last line one JSON object
 import json
 import math
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -43,6 +47,21 @@ def _start_broker(build, topic, partitions):
         p.kill()
         raise RuntimeError("devbroker printed no bootstrap address")
     return p, line[0]
+
+
+def _child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _proc_cpu(pid):
+    """user + system CPU seconds of a running process (the dev broker)"""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
 
 
 def _stats(stderr):
@@ -80,18 +99,22 @@ def measure(build, data, workers=2, runs=3, log=print, rules=DEFAULT_RULES):
                        check=True, capture_output=True, timeout=600)
         log(f"produced {lines} lines ({size / 1e6:.0f} MB) into {parts} partitions "
             f"in {time.time() - t0:.1f} s")
-        file_rates, kafka_rates, walls = [], [], []
+        file_rates, kafka_rates, walls, cpu = [], [], [], []
         for i in range(runs):
+            c0 = _child_cpu()
             p = subprocess.run([hmb, "run", "--input", f"file:{data}"] + _flags(workers, rules),
                                capture_output=True, text=True, timeout=600, check=True)
+            c1 = _child_cpu()
             s = _stats(p.stderr)
             file_rates.append(s["records"] / max(s["elapsed_s"], 1e-9))
             fc = s.get("correlation", {})
             t0 = time.time()
+            b0 = _proc_cpu(broker.pid)
             p = subprocess.run([hmb, "run", "--input", f"kafka://{boot}/bench?group=bench-{i}",
                                 "--exit-on-idle", "2s"] + _flags(workers, rules),
                                capture_output=True, text=True, timeout=600, check=True)
             walls.append(time.time() - t0)
+            cpu.append((c1 - c0, _child_cpu() - c1, _proc_cpu(broker.pid) - b0))
             s = _stats(p.stderr)
             det = list(s["input_details"].values())[0]
             if s["records"] != lines:
@@ -101,7 +124,9 @@ def measure(build, data, workers=2, runs=3, log=print, rules=DEFAULT_RULES):
             log(f"  run {i + 1}: file {file_rates[-1]:,.0f} ev/s, kafka {kafka_rates[-1]:,.0f} "
                 f"ev/s (active {det['active_s']:.2f} s, wall {walls[-1]:.1f} s incl. group join "
                 f"and 2 s idle); correlations fired: file {fc.get('fired')}, kafka "
-                f"{kc.get('fired')} ({kc.get('late')} late hits of {kc.get('hits')})")
+                f"{kc.get('fired')} ({kc.get('late')} late hits of {kc.get('hits')}); CPU: file "
+                f"run {cpu[-1][0]:.2f} s, kafka run {cpu[-1][1]:.2f} s + dev broker "
+                f"{cpu[-1][2]:.2f} s on the same cores")
     finally:
         broker.send_signal(signal.SIGTERM)
         try:
