@@ -44,6 +44,24 @@ typedef struct db_cache {
     db_cache_entry e[CACHE_SLOTS];
 } db_cache;
 
+/* Value lists (sg_node.list_db) are pure functions of the value too: one table per
+ * worker keyed by (list, value) remembers recent answers (same hit-rate rule). */
+#define LCACHE_SLOTS 4096
+#define LCACHE_VLEN  120
+
+typedef struct list_cache_entry {
+    uint64_t h; /* 0: empty */
+    uint32_t list;
+    uint16_t len;
+    bool hit;
+    char val[LCACHE_VLEN];
+} list_cache_entry;
+
+typedef struct list_cache {
+    uint32_t lookups, hits, off;
+    list_cache_entry e[LCACHE_SLOTS];
+} list_cache;
+
 struct hm_detector {
     scan_plan *plans;
     size_t plan_cap, n_plans;
@@ -78,6 +96,7 @@ struct hm_detector {
     /* per database, the predicates its last values marked (db_cache below), created the
      * first time the database is scanned; rec/n_rec collect a scan's marks */
     struct db_cache **cache;
+    list_cache *lcache; /* created at the first value-list scan */
     uint32_t *rec;
     uint32_t n_rec;
     bool recording;
@@ -135,6 +154,7 @@ void hm_detector_free(hm_detector *d) {
     free(d->ip);
     for (size_t i = 0; i < d->rs->n_dbs; i++) free(d->cache[i]);
     free(d->cache);
+    free(d->lcache);
     free(d->rec);
     for (size_t i = 0; i < d->plan_cap; i++) {
         free(d->plans[i].dbs);
@@ -520,12 +540,39 @@ static int on_list_match(unsigned id, unsigned long long from, unsigned long lon
     return 1; /* one value of the list is enough */
 }
 
-/* An OR of string predicates on one field: one scan of the value (sg_node.list_db). */
-static bool list_match(hm_detector *d, const struct sg_list_db *ld) {
+/* An OR of string predicates on one field: one scan of the value (sg_node.list_db),
+ * through the worker's cache of recent answers. */
+static bool list_match(hm_detector *d, uint32_t list) {
+    const struct sg_list_db *ld = &d->rs->list_dbs[list];
     hm_str v;
     if (!get_value(d, ld->field, &v)) return false;
+    list_cache *c = d->lcache;
+    if (!c) c = d->lcache = hm_xcalloc(1, sizeof(list_cache));
+    list_cache_entry *e = NULL;
+    uint64_t h = 0;
+    if (v.len <= LCACHE_VLEN && !c->off) {
+        if (++c->lookups == CACHE_WINDOW) {
+            if (c->hits < CACHE_MIN_HITS) c->off = CACHE_BACKOFF;
+            c->lookups = c->hits = 0;
+        }
+        h = (hm_hash_words(v.p, v.len, list) ^ (uint64_t)list * 0x9E3779B97F4A7C15ULL) | 1;
+        e = &c->e[(h >> 11) & (LCACHE_SLOTS - 1)];
+        if (e->h == h && e->list == list && e->len == v.len && !memcmp(e->val, v.p, v.len)) {
+            c->hits++;
+            return e->hit;
+        }
+    } else if (c->off) {
+        c->off--;
+    }
     bool hit = false;
     hs_scan(ld->db, v.len ? v.p : "", (unsigned)v.len, 0, d->scratch, on_list_match, &hit);
+    if (e) {
+        e->h = h;
+        e->list = list;
+        e->len = (uint16_t)v.len;
+        e->hit = hit;
+        if (v.len) memcpy(e->val, v.p, v.len);
+    }
     return hit;
 }
 
@@ -546,7 +593,7 @@ static bool eval_node(hm_detector *d, uint32_t n) {
             if (!eval_node(d, rs->kids[nd->kid0 + i])) return false;
         return true;
     default:
-        if (nd->list_db) return list_match(d, &rs->list_dbs[nd->list_db - 1]);
+        if (nd->list_db) return list_match(d, nd->list_db - 1);
         for (uint32_t i = 0; i < nd->nkids; i++)
             if (eval_node(d, rs->kids[nd->kid0 + i])) return true;
         return false;

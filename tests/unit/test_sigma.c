@@ -2405,7 +2405,15 @@ static void test_scan_cache(void **state) {
                           "---\n"
                           "title: c\nid: c\nlogsource: {product: test}\n"
                           "detection: {s: {Image|startswith: ['C:\\', 'C:\\W'], "
-                          "CommandLine|contains: zz}, condition: s}\n");
+                          "CommandLine|contains: zz}, condition: s}\n"
+                          "---\n"
+                          "title: list\nid: list\nlogsource: {product: test}\n"
+                          "detection: {s: {Image|endswith: '.exe'}, "
+                          "c: {CommandLine|contains: [zz, q1, q2, q3, q4, q5]}, "
+                          "condition: s and c}\n");
+    hm_ruleset_info info;
+    hm_ruleset_get_info(rs, &info);
+    assert_int_equal(info.list_databases, 1); /* the CommandLine list of rule 'list' */
     hm_detector *d = hm_detector_new(rs);
     assert_non_null(d);
     char img[400], cmd[64];
@@ -2418,7 +2426,10 @@ static void test_scan_cache(void **state) {
             snprintf(img, sizeof img, "C:\\W%d\\%c.exe", i, "abcdx"[i % 5]);
         else /* too long to cache */
             snprintf(img, sizeof img, "C:\\%0250d\\%c.exe", i % 7, "abcdx"[i % 5]);
-        snprintf(cmd, sizeof cmd, "run %s", i % 3 ? "zz" : "yy");
+        if (kind == 1) /* distinct command lines too */
+            snprintf(cmd, sizeof cmd, "run %d %s", i, i % 3 ? "zz" : "yy");
+        else
+            snprintf(cmd, sizeof cmd, "run %s", i % 3 ? "zz" : "yy");
         tev t;
         tev_init(&t, "");
         tev_set(&t, "product", "test");
