@@ -134,11 +134,15 @@ def bench_windows():
         return
     win = os.path.join(OUT, "win.jsonl")
     sh([f"{BUILD}/hm-wingen", "--events", str(WIN_EVENTS), "--seed", "1", "--out", win])
-    t0 = time.time()
-    chk = subprocess.run([HM, "rules", "check", corpus], capture_output=True, text=True)
-    wall = time.time() - t0
+    walls = []
+    for _ in range(3):  # a median: one run on a shared machine can be several times slower
+        t0 = time.time()
+        chk = subprocess.run([HM, "rules", "check", corpus], capture_output=True, text=True)
+        walls.append(time.time() - t0)
+    wall = statistics.median(walls)
     print("  " + chk.stdout.strip().splitlines()[-1])
-    print(f"  corpus load+compile wall time {wall:.2f} s (target <= 5 s: {'MET' if wall <= 5 else 'NOT MET'})")
+    print(f"  corpus load+compile wall time {wall:.2f} s (median of {len(walls)}, runs "
+          f"{[round(w, 2) for w in walls]}; target <= 5 s: {'MET' if wall <= 5 else 'NOT MET'})")
 
     def eng():
         s = engine([f"file:{win}"], workers=1, extra=["--rules", corpus])
