@@ -187,11 +187,26 @@ static bool enumerated_field(const char *name) {
     return false;
 }
 
+/* A numeric comparison the field's "scan" can decide (sg_db.nums): >, >= or == on a
+ * field value (not the event time, not the raw record). */
+static bool num_witness_ok(const hm_ruleset *rs, const sg_pred *p) {
+    if (p->kind != SG_P_NUM) return false;
+    if (p->cmp != SG_CMP_GT && p->cmp != SG_CMP_GTE && p->cmp != SG_CMP_EQ) return false;
+    int tax = rs->fields[p->field].tax;
+    return tax != SG_F_TIME && tax != SG_F_RAW;
+}
+
 /* Rough probability that a Hyperscan-capable predicate is true on an event of its
  * logsource: longer literals are rarer, anchored ones rarer still. Only the order of these
  * estimates matters (they pick one conjunct over another). */
 static double pred_estimate(const hm_ruleset *rs, const sg_pred *p) {
     double e;
+    if (p->kind == SG_P_NUM) {
+        /* `bytes_out|gte: 1000000`, `count|gt: 500`: a large threshold is an anomaly
+         * bound, rarely passed; small ones (`gt: 0`) say little */
+        if (p->cmp == SG_CMP_EQ) return 0.1;
+        return p->num >= 1000.0 ? 0.05 : 0.5;
+    }
     if (p->kind == SG_P_STR) {
         size_t run = 0, best = 0;
         for (size_t i = 0; i < p->vlen; i++) {
@@ -443,7 +458,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     for (size_t i = 0; i < rs->n_preds; i++) {
         sg_pred *p = &rs->preds[i];
         p->in_hs = false;
-        if (p->kind == SG_P_STR) {
+        if (p->kind == SG_P_STR || num_witness_ok(rs, p)) {
             p->in_hs = true;
         } else if (p->kind == SG_P_REGEX) {
             /* Hyperscan is the prefilter for regexes; every hit is confirmed by PCRE2, so
@@ -485,6 +500,8 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         size_t nx, capx;
         uint32_t *af[2]; /* startswith, endswith literals (sg_trie) */
         size_t naf[2], capaf[2];
+        uint32_t *nums; /* numeric comparisons (sg_db.nums) */
+        size_t nn, capn;
     } bucket;
     bucket *bk = NULL;
     size_t nbk = 0, capbk = 0;
@@ -523,11 +540,12 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
     for (size_t i = 0; i < rs->n_preds; i++) {
         sg_pred *p = &rs->preds[i];
         if (!PRED_USED(p)) continue;
-        bool exact = exact_pred(p) && p->vlen <= 256;
-        int affix = exact ? 0 : affix_kind(p);
+        bool num = p->kind == SG_P_NUM;
+        bool exact = !num && exact_pred(p) && p->vlen <= 256;
+        int affix = exact || num ? 0 : affix_kind(p);
         const char *pat = NULL;
         unsigned f = 0;
-        if (exact || affix) {
+        if (exact || affix || num) {
         } else if (p->kind == SG_P_STR) {
             str_pattern(p, &b);
             pat = b.p;
@@ -547,6 +565,14 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
                     t->x = hm_xrealloc(t->x, t->capx * sizeof(uint32_t));
                 }
                 t->x[t->nx++] = (uint32_t)i;
+                continue;
+            }
+            if (num) {
+                if (t->nn == t->capn) {
+                    t->capn = t->capn ? t->capn * 2 : 8;
+                    t->nums = hm_xrealloc(t->nums, t->capn * sizeof(uint32_t));
+                }
+                t->nums[t->nn++] = (uint32_t)i;
                 continue;
             }
             if (affix) {
@@ -689,7 +715,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         uint32_t rcap = 64;
         sd->rules = hm_xmalloc(rcap * sizeof(uint32_t));
         sd->n_rules = 0;
-        size_t n_direct = t->nm + t->nx + t->naf[0] + t->naf[1];
+        size_t n_direct = t->nm + t->nx + t->naf[0] + t->naf[1] + t->nn;
         for (size_t q = 0; q < n_direct; q++) {
             size_t r = q;
             uint32_t pi;
@@ -699,8 +725,10 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
                 pi = t->x[r];
             } else if ((r -= t->nx) < t->naf[0]) {
                 pi = t->af[0][r];
+            } else if ((r -= t->naf[0]) < t->naf[1]) {
+                pi = t->af[1][r];
             } else {
-                pi = t->af[1][r - t->naf[0]];
+                pi = t->nums[r - t->naf[1]];
             }
             uint32_t ru = rs->preds[pi].rule;
             if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
@@ -712,6 +740,11 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             sd->rules[sd->n_rules++] = ru;
         }
         exact_build(rs, sd, t->x, t->nx);
+        if (t->nn) {
+            sd->nums = hm_xmalloc(t->nn * sizeof(uint32_t));
+            memcpy(sd->nums, t->nums, t->nn * sizeof(uint32_t));
+            sd->n_nums = (uint32_t)t->nn;
+        }
         sd->prefix = trie_build(rs, t->af[0], t->naf[0], false);
         sd->suffix = trie_build(rs, t->af[1], t->naf[1], true);
         rs->info.db_bytes += trie_bytes(sd->prefix) + trie_bytes(sd->suffix);
@@ -735,6 +768,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         free(bk[k].x);
         free(bk[k].af[0]);
         free(bk[k].af[1]);
+        free(bk[k].nums);
     }
     free(bk);
     for (size_t k = 0; k < n_list; k++) {

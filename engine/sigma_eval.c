@@ -96,6 +96,10 @@ bool sg_eval_num(const sg_pred *p, hm_str v) {
     return sg_parse_double(v, &d) && cmp(p->cmp, d, p->num);
 }
 
+bool sg_eval_num_at(const sg_pred *p, double x) {
+    return cmp(p->cmp, x, p->num);
+}
+
 bool sg_eval_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *ev, hm_str v,
                       bool is_event_time) {
     int64_t ns;

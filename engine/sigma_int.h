@@ -51,7 +51,8 @@ typedef struct sg_pred {
     uint8_t kind;   /* sg_pkind */
     uint8_t match;  /* sg_match for SG_P_STR / FIELDREF */
     bool cased;     /* case-sensitive */
-    bool in_hs;     /* decided by the field's Hyperscan scan (a witness, see below) */
+    bool in_hs;     /* decided by the field's scan (a witness: Hyperscan, a lookup, a trie
+                     * walk or, for numbers, one parse of the value) */
     bool prefilter; /* Hyperscan approximates; confirm with PCRE2 */
     uint32_t rule;
     int field;  /* index in ruleset fields */
@@ -131,8 +132,10 @@ typedef struct sg_db {
     uint32_t exact_mask;           /* slots - 1, or 0 with exact == NULL */
     uint32_t exact_min, exact_max; /* value lengths that can match */
     sg_trie *prefix, *suffix;      /* startswith / endswith literals, or NULL */
-    uint32_t n;                    /* Hyperscan expressions */
-    uint32_t *expr_start;          /* expression k: predicates expr_preds[start[k], start[k + 1]) */
+    uint32_t *nums;                /* numeric >, >=, == witnesses: the value parsed once */
+    uint32_t n_nums;
+    uint32_t n;           /* Hyperscan expressions */
+    uint32_t *expr_start; /* expression k: predicates expr_preds[start[k], start[k + 1]) */
     uint32_t *expr_preds;
     uint32_t *rules; /* distinct rules with a predicate here (logsource planning) */
     uint32_t n_rules;
@@ -190,6 +193,8 @@ int sg_slot_lookup(const hm_ruleset *rs, const char *name, size_t n);
 /* Shared non-Hyperscan predicate evaluation (used by matcher and reference evaluator). */
 bool sg_eval_cidr(const sg_pred *p, hm_str v);
 bool sg_eval_num(const sg_pred *p, hm_str v);
+/* p's comparison on a value already parsed (sg_parse_double) */
+bool sg_eval_num_at(const sg_pred *p, double x);
 bool sg_eval_timepart(const hm_ruleset *rs, const sg_pred *p, const hm_event *ev, hm_str v,
                       bool is_event_time);
 bool sg_parse_double(hm_str v, double *out);

@@ -1791,6 +1791,7 @@ void hm_ruleset_free(hm_ruleset *rs) {
         free(rs->dbs[i].exact);
         sg_trie_free(rs->dbs[i].prefix);
         sg_trie_free(rs->dbs[i].suffix);
+        free(rs->dbs[i].nums);
         free(rs->dbs[i].expr_start);
         free(rs->dbs[i].expr_preds);
         free(rs->dbs[i].rules);

@@ -601,6 +601,12 @@ static bool eval_node(hm_detector *d, uint32_t n) {
 }
 
 static void scan_db_uncached(hm_detector *d, const sg_db *db, hm_str v) {
+    if (db->n_nums) { /* numeric witnesses: parsed as sg_eval_num parses, once */
+        double x;
+        if (sg_parse_double(v, &x))
+            for (uint32_t i = 0; i < db->n_nums; i++)
+                if (sg_eval_num_at(&d->rs->preds[db->nums[i]], x)) mark_pred(d, db->nums[i]);
+    }
     if (db->exact) exact_lookup(d, db, v);
     if (db->prefix) affix_lookup(d, db->prefix, v, false);
     if (db->suffix) affix_lookup(d, db->suffix, v, true);

@@ -2451,6 +2451,52 @@ static void test_scan_cache(void **state) {
     hm_ruleset_free(rs);
 }
 
+static void test_numeric_witnesses(void **state) {
+    (void)state;
+    /* > and >= comparisons can be a rule's witness (the field parsed once per event, the
+     * satisfied ones marked): same answers as evaluating them one by one */
+    hm_ruleset *rs = LOAD("title: big\nid: big\nlogsource: {product: test}\n"
+                          "detection: {s: {sentbyte|gte: 1000000}, n: {F: x}, "
+                          "condition: s and not n}\n"
+                          "---\n"
+                          "title: eq\nid: eq\nlogsource: {product: test}\n"
+                          "detection: {s: {port|gte: 853, proto: tcp}, u: {port|lt: 854}, "
+                          "condition: s and u}\n"
+                          "---\n"
+                          "title: small\nid: small\nlogsource: {product: test}\n"
+                          "detection: {s: {sentbyte|gt: 0}, condition: s}\n");
+    struct {
+        const char *sent, *port, *proto, *f;
+        uint64_t want;
+    } cases[] = {
+        {"999999", NULL, NULL, NULL, 4},
+        {"1000000", NULL, NULL, NULL, 1 | 4},
+        {"1e6", NULL, NULL, NULL, 1 | 4},
+        {"2500000.5", NULL, NULL, "x", 4},
+        {"abc", NULL, NULL, NULL, 0},
+        {"", NULL, NULL, NULL, 0},
+        {"-5", NULL, NULL, NULL, 0},
+        {NULL, "853", "tcp", NULL, 2},
+        {NULL, "853.5", "TCP", NULL, 2},
+        {NULL, "8530", "tcp", NULL, 0},
+        {"1000001", "853", "udp", NULL, 1 | 4},
+    };
+    for (int rep = 0; rep < 2; rep++) /* the second round replays the value cache */
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            tev t;
+            tev_init(&t, "");
+            tev_set(&t, "product", "test");
+            if (cases[i].sent) tev_set(&t, "sentbyte", cases[i].sent);
+            if (cases[i].port) tev_set(&t, "port", cases[i].port);
+            if (cases[i].proto) tev_set(&t, "proto", cases[i].proto);
+            if (cases[i].f) tev_set(&t, "F", cases[i].f);
+            uint64_t got = HITS(rs, &t);
+            if (got != cases[i].want) fprintf(stderr, "case %zu\n", i);
+            assert_int_equal(got, cases[i].want);
+        }
+    hm_ruleset_free(rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doc01_yml_yaml_extensions),
@@ -2543,6 +2589,7 @@ int main(void) {
         cmocka_unit_test(test_databases_per_product),
         cmocka_unit_test(test_affix_tries),
         cmocka_unit_test(test_scan_cache),
+        cmocka_unit_test(test_numeric_witnesses),
     };
     return cmocka_run_group_tests_name("sigma", tests, group_setup, group_teardown);
 }
