@@ -187,11 +187,11 @@ static bool enumerated_field(const char *name) {
     return false;
 }
 
-/* A numeric comparison the field's "scan" can decide (sg_db.nums): >, >= or == on a
- * field value (not the event time, not the raw record). */
+/* A numeric comparison the field's "scan" can decide (sg_db.nums): > or >= on a field
+ * value (not the event time, not the raw record). */
 static bool num_witness_ok(const hm_ruleset *rs, const sg_pred *p) {
     if (p->kind != SG_P_NUM) return false;
-    if (p->cmp != SG_CMP_GT && p->cmp != SG_CMP_GTE && p->cmp != SG_CMP_EQ) return false;
+    if (p->cmp != SG_CMP_GT && p->cmp != SG_CMP_GTE) return false;
     int tax = rs->fields[p->field].tax;
     return tax != SG_F_TIME && tax != SG_F_RAW;
 }
@@ -204,7 +204,6 @@ static double pred_estimate(const hm_ruleset *rs, const sg_pred *p) {
     if (p->kind == SG_P_NUM) {
         /* `bytes_out|gte: 1000000`, `count|gt: 500`: a large threshold is an anomaly
          * bound, rarely passed; small ones (`gt: 0`) say little */
-        if (p->cmp == SG_CMP_EQ) return 0.1;
         return p->num >= 1000.0 ? 0.05 : 0.5;
     }
     if (p->kind == SG_P_STR) {
@@ -285,10 +284,8 @@ static void select_witnesses(hm_ruleset *rs) {
         /* direct matching folds the event value once per field, so fold the needle now */
         if (p->kind == SG_P_STR && !p->cased && !p->lval) {
             p->lval = hm_xmalloc(p->vlen + 1);
-            for (size_t k = 0; k < p->vlen; k++) {
-                unsigned char ch = (unsigned char)p->val[k];
-                p->lval[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-            }
+            for (size_t k = 0; k < p->vlen; k++)
+                p->lval[k] = (char)sg_fold((unsigned char)p->val[k]);
             p->lval[p->vlen] = 0;
         }
         if (p->kind == SG_P_STR && p->match == SG_M_GLOB && p->wild) {
@@ -314,6 +311,17 @@ static void select_witnesses(hm_ruleset *rs) {
     free(witness);
 }
 
+/* A growing list of predicate (or expression) indexes. */
+typedef struct u32s {
+    uint32_t *v;
+    size_t n, cap;
+} u32s;
+
+static void u32s_push(u32s *l, uint32_t x) {
+    GROW(l->v, l->n, l->cap);
+    l->v[l->n++] = x;
+}
+
 static bool same_logsource(const sg_rule *a, const sg_rule *b) {
     return a->ls_product == b->ls_product && a->ls_category == b->ls_category &&
            a->ls_service == b->ls_service && a->cat_registry_event == b->cat_registry_event;
@@ -332,10 +340,7 @@ static bool exact_pred(const sg_pred *p) {
 uint64_t sg_exact_hash(const char *v, size_t n) {
     char buf[256];
     if (n > sizeof buf) n = sizeof buf; /* callers never look up longer values */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    }
+    for (size_t i = 0; i < n; i++) buf[i] = (char)sg_fold((unsigned char)v[i]);
     uint64_t h = hm_hash_words(buf, n, 0x5167);
     return h ? h : 1;
 }
@@ -365,10 +370,6 @@ static int affix_kind(const sg_pred *p) {
     for (size_t k = 0; p->wild && k < p->vlen; k++)
         if (p->wild[k]) return 0;
     return p->match == SG_M_STARTS ? 1 : 2;
-}
-
-static inline unsigned char fold_byte(unsigned char c) {
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
 void sg_trie_free(sg_trie *t) {
@@ -408,7 +409,7 @@ static sg_trie *trie_build(const hm_ruleset *rs, const uint32_t *preds, size_t n
         uint32_t node = 0;
         for (size_t k = 0; k < p->vlen; k++) {
             unsigned char c = (unsigned char)p->val[reversed ? p->vlen - 1 - k : k];
-            node = *trie_edge(t, node, fold_byte(c), true);
+            node = *trie_edge(t, node, sg_fold(c), true);
         }
         end[i] = node;
     }
@@ -491,45 +492,41 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
      * command lines, an Exchange keyword rule's patterns not over Sysmon records).
      * Identical (pattern, flags) in one database share one expression id. */
     typedef struct bucket {
-        int field, next;   /* next: the field's next bucket or -1 */
-        uint32_t rule;     /* a rule of this logsource (its routing: ls_product, ...) */
-        exprs e;           /* ids[k]: a predicate of expression k (error messages) */
-        uint32_t *mp, *me; /* members: predicate mp[i] is expression me[i] */
-        size_t nm, capm;
-        uint32_t *x; /* whole-value predicates (sg_exact_slot) */
-        size_t nx, capx;
-        uint32_t *af[2]; /* startswith, endswith literals (sg_trie) */
-        size_t naf[2], capaf[2];
-        uint32_t *nums; /* numeric comparisons (sg_db.nums) */
-        size_t nn, capn;
+        int field, next; /* next: the field's next bucket or -1 */
+        uint32_t rule;   /* a rule of this logsource (its routing: ls_product, ...) */
+        exprs e;         /* ids[k]: a predicate of expression k (error messages) */
+        u32s mp, me;     /* members: predicate mp[i] is expression me[i] */
+        u32s x;          /* whole-value predicates (sg_exact_slot) */
+        u32s af[2];      /* startswith, endswith literals (sg_trie) */
+        u32s nums;       /* numeric comparisons (sg_db.nums) */
     } bucket;
     bucket *bk = NULL;
-    size_t nbk = 0, capbk = 0;
+    size_t nbk = 0, capbk = 0, used = 0;
     int *first_bk = hm_xmalloc((rs->n_fields + 1) * sizeof(int));
     for (size_t fi = 0; fi <= rs->n_fields; fi++) first_bk[fi] = -1;
+    uint32_t *bucket_of = hm_xmalloc((rs->n_preds + 1) * sizeof(uint32_t)); /* used preds */
 #define PRED_USED(p) ((p)->in_hs && rs->rules[(p)->rule].enabled)
     for (size_t i = 0; i < rs->n_preds; i++) {
         const sg_pred *p = &rs->preds[i];
         if (!PRED_USED(p)) continue;
+        used++;
         int k = first_bk[p->field];
         while (k >= 0 && !same_logsource(&rs->rules[bk[k].rule], &rs->rules[p->rule]))
             k = bk[k].next;
-        if (k >= 0) continue;
-        if (nbk == capbk) {
-            capbk = capbk ? capbk * 2 : 64;
-            bk = hm_xrealloc(bk, capbk * sizeof(bucket));
+        if (k < 0) {
+            GROW(bk, nbk, capbk);
+            memset(&bk[nbk], 0, sizeof(bucket));
+            bk[nbk].field = p->field;
+            bk[nbk].rule = p->rule;
+            bk[nbk].next = first_bk[p->field];
+            k = first_bk[p->field] = (int)nbk++;
         }
-        memset(&bk[nbk], 0, sizeof(bucket));
-        bk[nbk].field = p->field;
-        bk[nbk].rule = p->rule;
-        bk[nbk].next = first_bk[p->field];
-        first_bk[p->field] = (int)nbk++;
+        bucket_of[i] = (uint32_t)k;
     }
-    size_t inserts = 0;
-    for (size_t i = 0; i < rs->n_preds; i++) inserts += PRED_USED(&rs->preds[i]);
+    free(first_bk);
     /* dedupe table: hash -> (bucket, expression) */
     size_t dcap = 1;
-    while (dcap < inserts * 2 + 2) dcap <<= 1;
+    while (dcap < used * 2 + 2) dcap <<= 1;
     typedef struct dslot {
         uint64_t h;
         uint32_t bucket, expr;
@@ -543,10 +540,15 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         bool num = p->kind == SG_P_NUM;
         bool exact = !num && exact_pred(p) && p->vlen <= 256;
         int affix = exact || num ? 0 : affix_kind(p);
-        const char *pat = NULL;
-        unsigned f = 0;
-        if (exact || affix || num) {
-        } else if (p->kind == SG_P_STR) {
+        uint32_t k = bucket_of[i];
+        bucket *t = &bk[k];
+        if (exact || num || affix) { /* decided without Hyperscan */
+            u32s_push(exact ? &t->x : num ? &t->nums : &t->af[affix - 1], (uint32_t)i);
+            continue;
+        }
+        const char *pat;
+        unsigned f;
+        if (p->kind == SG_P_STR) {
             str_pattern(p, &b);
             pat = b.p;
             f = HM_HS_STR_FLAGS;
@@ -556,56 +558,22 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             f = regex_hs_flags(p);
             if (p->prefilter) f |= HS_FLAG_PREFILTER;
         }
-        for (int k = first_bk[p->field]; k >= 0; k = bk[k].next) {
-            bucket *t = &bk[k];
-            if (!same_logsource(&rs->rules[t->rule], &rs->rules[p->rule])) continue;
-            if (exact) {
-                if (t->nx == t->capx) {
-                    t->capx = t->capx ? t->capx * 2 : 16;
-                    t->x = hm_xrealloc(t->x, t->capx * sizeof(uint32_t));
-                }
-                t->x[t->nx++] = (uint32_t)i;
-                continue;
-            }
-            if (num) {
-                if (t->nn == t->capn) {
-                    t->capn = t->capn ? t->capn * 2 : 8;
-                    t->nums = hm_xrealloc(t->nums, t->capn * sizeof(uint32_t));
-                }
-                t->nums[t->nn++] = (uint32_t)i;
-                continue;
-            }
-            if (affix) {
-                int a = affix - 1;
-                if (t->naf[a] == t->capaf[a]) {
-                    t->capaf[a] = t->capaf[a] ? t->capaf[a] * 2 : 16;
-                    t->af[a] = hm_xrealloc(t->af[a], t->capaf[a] * sizeof(uint32_t));
-                }
-                t->af[a][t->naf[a]++] = (uint32_t)i;
-                continue;
-            }
-            exprs *e = &t->e;
-            uint64_t h = hm_hash64(pat, strlen(pat), (uint64_t)f * 31 + (uint64_t)k);
-            size_t j = h & (dcap - 1);
-            while (dt[j].used && !(dt[j].h == h && dt[j].bucket == (uint32_t)k &&
-                                   e->flags[dt[j].expr] == f && !strcmp(e->pat[dt[j].expr], pat)))
-                j = (j + 1) & (dcap - 1);
-            if (!dt[j].used) {
-                dt[j] = (dslot){h, (uint32_t)k, (uint32_t)e->n, true};
-                ex_push(e, pat, f, (unsigned)i);
-            }
-            if (t->nm == t->capm) {
-                t->capm = t->capm ? t->capm * 2 : 16;
-                t->mp = hm_xrealloc(t->mp, t->capm * sizeof(uint32_t));
-                t->me = hm_xrealloc(t->me, t->capm * sizeof(uint32_t));
-            }
-            t->mp[t->nm] = (uint32_t)i;
-            t->me[t->nm++] = dt[j].expr;
+        exprs *e = &t->e;
+        uint64_t h = hm_hash64(pat, strlen(pat), (uint64_t)f * 31 + (uint64_t)k);
+        size_t j = h & (dcap - 1);
+        while (dt[j].used && !(dt[j].h == h && dt[j].bucket == k && e->flags[dt[j].expr] == f &&
+                               !strcmp(e->pat[dt[j].expr], pat)))
+            j = (j + 1) & (dcap - 1);
+        if (!dt[j].used) {
+            dt[j] = (dslot){h, k, (uint32_t)e->n, true};
+            ex_push(e, pat, f, (unsigned)i);
         }
+        u32s_push(&t->mp, (uint32_t)i);
+        u32s_push(&t->me, dt[j].expr);
     }
 #undef PRED_USED
     free(dt);
-    free(first_bk);
+    free(bucket_of);
 
     /* compile the databases on every core: Hyperscan compiles are independent */
     size_t nf = 0;
@@ -624,10 +592,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             nd->list_db = 0;
             int field;
             if (!list_node_ok(rs, nd, &field)) continue;
-            if (n_list == cap) {
-                cap = cap ? cap * 2 : 64;
-                lists = hm_xrealloc(lists, cap * sizeof(exprs));
-            }
+            GROW(lists, n_list, cap);
             exprs *e = &lists[n_list];
             memset(e, 0, sizeof *e);
             for (uint32_t k = 0; k < nd->nkids; k++) {
@@ -696,7 +661,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             rc = HM_ERR;
             continue;
         }
-        const bucket *t = &bk[jb->bucket];
+        bucket *t = &bk[jb->bucket];
         sg_db *sd = &rs->dbs[rs->n_dbs];
         sd->field = jb->field;
         sd->rule = t->rule;
@@ -704,49 +669,31 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         sd->n = (uint32_t)e->n;
         /* expression -> its predicates (CSR) */
         sd->expr_start = hm_xcalloc(e->n + 2, sizeof(uint32_t));
-        sd->expr_preds = hm_xmalloc((t->nm + 1) * sizeof(uint32_t));
-        for (size_t q = 0; q < t->nm; q++) sd->expr_start[t->me[q] + 1]++;
+        sd->expr_preds = hm_xmalloc((t->mp.n + 1) * sizeof(uint32_t));
+        for (size_t q = 0; q < t->me.n; q++) sd->expr_start[t->me.v[q] + 1]++;
         for (size_t q = 0; q < e->n; q++) sd->expr_start[q + 1] += sd->expr_start[q];
-        for (size_t q = 0; q < t->nm; q++) sd->expr_preds[sd->expr_start[t->me[q]]++] = t->mp[q];
+        for (size_t q = 0; q < t->mp.n; q++)
+            sd->expr_preds[sd->expr_start[t->me.v[q]]++] = t->mp.v[q];
         for (size_t q = e->n; q > 0; q--) sd->expr_start[q] = sd->expr_start[q - 1];
         sd->expr_start[0] = 0;
         rs->fields[jb->field].db = (int)rs->n_dbs;
         /* the rules this database can make candidates, for per-logsource scan plans */
-        uint32_t rcap = 64;
-        sd->rules = hm_xmalloc(rcap * sizeof(uint32_t));
-        sd->n_rules = 0;
-        size_t n_direct = t->nm + t->nx + t->naf[0] + t->naf[1] + t->nn;
-        for (size_t q = 0; q < n_direct; q++) {
-            size_t r = q;
-            uint32_t pi;
-            if (r < t->nm) {
-                pi = t->mp[r];
-            } else if ((r -= t->nm) < t->nx) {
-                pi = t->x[r];
-            } else if ((r -= t->nx) < t->naf[0]) {
-                pi = t->af[0][r];
-            } else if ((r -= t->naf[0]) < t->naf[1]) {
-                pi = t->af[1][r];
-            } else {
-                pi = t->nums[r - t->naf[1]];
+        size_t rcap = 0;
+        const u32s *kinds[] = {&t->mp, &t->x, &t->af[0], &t->af[1], &t->nums};
+        for (size_t w = 0; w < sizeof kinds / sizeof kinds[0]; w++)
+            for (size_t q = 0; q < kinds[w]->n; q++) {
+                uint32_t ru = rs->preds[kinds[w]->v[q]].rule;
+                if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
+                rule_mark[ru] = (uint32_t)k + 1;
+                GROW(sd->rules, sd->n_rules, rcap);
+                sd->rules[sd->n_rules++] = ru;
             }
-            uint32_t ru = rs->preds[pi].rule;
-            if (rule_mark[ru] == (uint32_t)k + 1) continue; /* already listed for this db */
-            rule_mark[ru] = (uint32_t)k + 1;
-            if (sd->n_rules == rcap) {
-                rcap *= 2;
-                sd->rules = hm_xrealloc(sd->rules, rcap * sizeof(uint32_t));
-            }
-            sd->rules[sd->n_rules++] = ru;
-        }
-        exact_build(rs, sd, t->x, t->nx);
-        if (t->nn) {
-            sd->nums = hm_xmalloc(t->nn * sizeof(uint32_t));
-            memcpy(sd->nums, t->nums, t->nn * sizeof(uint32_t));
-            sd->n_nums = (uint32_t)t->nn;
-        }
-        sd->prefix = trie_build(rs, t->af[0], t->naf[0], false);
-        sd->suffix = trie_build(rs, t->af[1], t->naf[1], true);
+        exact_build(rs, sd, t->x.v, t->x.n);
+        sd->nums = t->nums.v; /* the database takes the list */
+        sd->n_nums = (uint32_t)t->nums.n;
+        t->nums.v = NULL;
+        sd->prefix = trie_build(rs, t->af[0].v, t->af[0].n, false);
+        sd->suffix = trie_build(rs, t->af[1].v, t->af[1].n, true);
         rs->info.db_bytes += trie_bytes(sd->prefix) + trie_bytes(sd->suffix);
         rs->info.db_bytes += (size_t)(sd->exact_mask + (sd->exact ? 1 : 0)) * sizeof(sg_exact_slot);
         if (jb->db) {
@@ -763,12 +710,12 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         free(e->pat);
         free(e->flags);
         free(e->ids);
-        free(bk[k].mp);
-        free(bk[k].me);
-        free(bk[k].x);
-        free(bk[k].af[0]);
-        free(bk[k].af[1]);
-        free(bk[k].nums);
+        free(bk[k].mp.v);
+        free(bk[k].me.v);
+        free(bk[k].x.v);
+        free(bk[k].af[0].v);
+        free(bk[k].af[1].v);
+        free(bk[k].nums.v);
     }
     free(bk);
     for (size_t k = 0; k < n_list; k++) {

@@ -9,6 +9,21 @@
 
 #include "sigma.h"
 
+/* Room for one more element in arr[n] (capacity cap, doubling from 64). */
+#define GROW(arr, n, cap)                                                                          \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            (cap) = (cap) ? (cap)*2 : 64;                                                          \
+            (arr) = hm_xrealloc((arr), (cap) * sizeof(*(arr)));                                    \
+        }                                                                                          \
+    } while (0)
+
+/* A-Z folded: the only case folding matching does (docs/sigma.md); the compiler's tables
+ * and the matcher's lookups must fold alike. */
+static inline unsigned char sg_fold(unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
 /* How a string predicate matches the field value. */
 typedef enum { SG_M_EXACT, SG_M_CONTAINS, SG_M_STARTS, SG_M_ENDS, SG_M_GLOB } sg_match;
 
@@ -132,7 +147,7 @@ typedef struct sg_db {
     uint32_t exact_mask;           /* slots - 1, or 0 with exact == NULL */
     uint32_t exact_min, exact_max; /* value lengths that can match */
     sg_trie *prefix, *suffix;      /* startswith / endswith literals, or NULL */
-    uint32_t *nums;                /* numeric >, >=, == witnesses: the value parsed once */
+    uint32_t *nums;                /* numeric > / >= witnesses: the value parsed once */
     uint32_t n_nums;
     uint32_t n;           /* Hyperscan expressions */
     uint32_t *expr_start; /* expression k: predicates expr_preds[start[k], start[k + 1]) */

@@ -18,14 +18,6 @@ const char *const hm_level_names[5] = {"informational", "low", "medium", "high",
 
 /* ---------- growable arrays of the rule set ---------- */
 
-#define GROW(arr, n, cap)                                                                          \
-    do {                                                                                           \
-        if ((n) == (cap)) {                                                                        \
-            (cap) = (cap) ? (cap)*2 : 64;                                                          \
-            (arr) = hm_xrealloc((arr), (cap) * sizeof(*(arr)));                                    \
-        }                                                                                          \
-    } while (0)
-
 static uint32_t node_new(hm_ruleset *rs, sg_nkind k) {
     GROW(rs->nodes, rs->n_nodes, rs->cap_nodes);
     sg_node *n = &rs->nodes[rs->n_nodes];

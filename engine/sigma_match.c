@@ -31,6 +31,26 @@ typedef struct scan_plan {
 #define CACHE_MIN_HITS (CACHE_WINDOW / 4)
 #define CACHE_BACKOFF  65536
 
+/* When a cache is worth its hash: lookups/hits over the current window, off = lookups
+ * left before trying again. */
+typedef struct cache_rate {
+    uint32_t lookups, hits, off;
+} cache_rate;
+
+/* Should a value of len bytes (at most vmax) go through the cache? Counts the lookup. */
+static inline bool cache_use(cache_rate *r, size_t len, size_t vmax) {
+    if (r->off) {
+        r->off--;
+        return false;
+    }
+    if (len > vmax) return false;
+    if (++r->lookups == CACHE_WINDOW) { /* values that rarely repeat: stop paying the hash */
+        if (r->hits < CACHE_MIN_HITS) r->off = CACHE_BACKOFF;
+        r->lookups = r->hits = 0;
+    }
+    return true;
+}
+
 typedef struct db_cache_entry {
     uint64_t h; /* 0: empty */
     uint16_t len;
@@ -40,7 +60,7 @@ typedef struct db_cache_entry {
 } db_cache_entry;
 
 typedef struct db_cache {
-    uint32_t lookups, hits, off; /* off: lookups left before trying again */
+    cache_rate rate;
     db_cache_entry e[CACHE_SLOTS];
 } db_cache;
 
@@ -58,7 +78,7 @@ typedef struct list_cache_entry {
 } list_cache_entry;
 
 typedef struct list_cache {
-    uint32_t lookups, hits, off;
+    cache_rate rate;
     list_cache_entry e[LCACHE_SLOTS];
 } list_cache;
 
@@ -338,7 +358,7 @@ static void affix_lookup(hm_detector *d, const sg_trie *t, hm_str v, bool suffix
     uint32_t node = 0;
     for (size_t k = 0; k < v.len; k++) {
         unsigned char c = (unsigned char)v.p[suffix ? v.len - 1 - k : k];
-        node = trie_next(t, node, c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c);
+        node = trie_next(t, node, sg_fold(c));
         if (!node) return;
         for (uint32_t q = t->term_start[node]; q < t->term_start[node + 1]; q++) {
             uint32_t pi = t->term_preds[q];
@@ -398,7 +418,7 @@ static hm_str folded(hm_detector *d, int field, hm_str v) {
     char *o = d->fold_buf + d->fold_len;
     for (size_t i = 0; i < v.len; i++) {
         unsigned char c = (unsigned char)v.p[i];
-        o[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        o[i] = (char)sg_fold(c);
     }
     d->fold_len += v.len;
     d->fold_gen[field] = d->fold_tag;
@@ -550,19 +570,13 @@ static bool list_match(hm_detector *d, uint32_t list) {
     if (!c) c = d->lcache = hm_xcalloc(1, sizeof(list_cache));
     list_cache_entry *e = NULL;
     uint64_t h = 0;
-    if (v.len <= LCACHE_VLEN && !c->off) {
-        if (++c->lookups == CACHE_WINDOW) {
-            if (c->hits < CACHE_MIN_HITS) c->off = CACHE_BACKOFF;
-            c->lookups = c->hits = 0;
-        }
+    if (cache_use(&c->rate, v.len, LCACHE_VLEN)) {
         h = (hm_hash_words(v.p, v.len, list) ^ (uint64_t)list * 0x9E3779B97F4A7C15ULL) | 1;
         e = &c->e[(h >> 11) & (LCACHE_SLOTS - 1)];
         if (e->h == h && e->list == list && e->len == v.len && !memcmp(e->val, v.p, v.len)) {
-            c->hits++;
+            c->rate.hits++;
             return e->hit;
         }
-    } else if (c->off) {
-        c->off--;
     }
     bool hit = false;
     hs_scan(ld->db, v.len ? v.p : "", (unsigned)v.len, 0, d->scratch, on_list_match, &hit);
@@ -620,19 +634,14 @@ static void scan_db_uncached(hm_detector *d, const sg_db *db, hm_str v) {
 static void scan_db(hm_detector *d, uint32_t k, const sg_db *db, hm_str v) {
     db_cache *c = d->cache[k];
     if (!c) c = d->cache[k] = hm_xcalloc(1, sizeof(db_cache));
-    if (v.len > CACHE_VLEN || c->off) {
-        if (c->off) c->off--;
+    if (!cache_use(&c->rate, v.len, CACHE_VLEN)) {
         scan_db_uncached(d, db, v);
         return;
-    }
-    if (++c->lookups == CACHE_WINDOW) { /* values that rarely repeat: stop paying the hash */
-        if (c->hits < CACHE_MIN_HITS) c->off = CACHE_BACKOFF;
-        c->lookups = c->hits = 0;
     }
     uint64_t h = hm_hash_words(v.p, v.len, 0x63616368) | 1;
     db_cache_entry *e = &c->e[(h >> 7) & (CACHE_SLOTS - 1)];
     if (e->h == h && e->len == v.len && !memcmp(e->val, v.p, v.len)) {
-        c->hits++;
+        c->rate.hits++;
         for (uint8_t i = 0; i < e->n_marks; i++) mark_pred(d, e->marks[i]);
         return;
     }
