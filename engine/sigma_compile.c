@@ -311,17 +311,6 @@ static void select_witnesses(hm_ruleset *rs) {
     free(witness);
 }
 
-/* A growing list of predicate (or expression) indexes. */
-typedef struct u32s {
-    uint32_t *v;
-    size_t n, cap;
-} u32s;
-
-static void u32s_push(u32s *l, uint32_t x) {
-    GROW(l->v, l->n, l->cap);
-    l->v[l->n++] = x;
-}
-
 static bool same_logsource(const sg_rule *a, const sg_rule *b) {
     return a->ls_product == b->ls_product && a->ls_category == b->ls_category &&
            a->ls_service == b->ls_service && a->cat_registry_event == b->cat_registry_event;
@@ -495,10 +484,10 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         int field, next; /* next: the field's next bucket or -1 */
         uint32_t rule;   /* a rule of this logsource (its routing: ls_product, ...) */
         exprs e;         /* ids[k]: a predicate of expression k (error messages) */
-        u32s mp, me;     /* members: predicate mp[i] is expression me[i] */
-        u32s x;          /* whole-value predicates (sg_exact_slot) */
-        u32s af[2];      /* startswith, endswith literals (sg_trie) */
-        u32s nums;       /* numeric comparisons (sg_db.nums) */
+        idvec mp, me;    /* members: predicate mp[i] is expression me[i] */
+        idvec x;         /* whole-value predicates (sg_exact_slot) */
+        idvec af[2];     /* startswith, endswith literals (sg_trie) */
+        idvec nums;      /* numeric comparisons (sg_db.nums) */
     } bucket;
     bucket *bk = NULL;
     size_t nbk = 0, capbk = 0, used = 0;
@@ -543,7 +532,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         uint32_t k = bucket_of[i];
         bucket *t = &bk[k];
         if (exact || num || affix) { /* decided without Hyperscan */
-            u32s_push(exact ? &t->x : num ? &t->nums : &t->af[affix - 1], (uint32_t)i);
+            idv_push(exact ? &t->x : num ? &t->nums : &t->af[affix - 1], (uint32_t)i);
             continue;
         }
         const char *pat;
@@ -568,8 +557,8 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
             dt[j] = (dslot){h, k, (uint32_t)e->n, true};
             ex_push(e, pat, f, (unsigned)i);
         }
-        u32s_push(&t->mp, (uint32_t)i);
-        u32s_push(&t->me, dt[j].expr);
+        idv_push(&t->mp, (uint32_t)i);
+        idv_push(&t->me, dt[j].expr);
     }
 #undef PRED_USED
     free(dt);
@@ -679,7 +668,7 @@ int sg_compile_databases(hm_ruleset *rs, hm_diags *d) {
         rs->fields[jb->field].db = (int)rs->n_dbs;
         /* the rules this database can make candidates, for per-logsource scan plans */
         size_t rcap = 0;
-        const u32s *kinds[] = {&t->mp, &t->x, &t->af[0], &t->af[1], &t->nums};
+        const idvec *kinds[] = {&t->mp, &t->x, &t->af[0], &t->af[1], &t->nums};
         for (size_t w = 0; w < sizeof kinds / sizeof kinds[0]; w++)
             for (size_t q = 0; q < kinds[w]->n; q++) {
                 uint32_t ru = rs->preds[kinds[w]->v[q]].rule;

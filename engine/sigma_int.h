@@ -18,6 +18,16 @@
         }                                                                                          \
     } while (0)
 
+/* A small growing vector of ids (nodes, predicates, expressions). */
+typedef struct idvec {
+    uint32_t *v;
+    size_t n, cap;
+} idvec;
+static inline void idv_push(idvec *v, uint32_t x) {
+    GROW(v->v, v->n, v->cap);
+    v->v[v->n++] = x;
+}
+
 /* A-Z folded: the only case folding matching does (docs/sigma.md); the compiler's tables
  * and the matcher's lookups must fold alike. */
 static inline unsigned char sg_fold(unsigned char c) {

@@ -50,16 +50,6 @@ static uint32_t node_pred(hm_ruleset *rs, uint32_t pred) {
     return id;
 }
 
-/* small vector of node ids */
-typedef struct idvec {
-    uint32_t *v;
-    size_t n, cap;
-} idvec;
-static void idv_push(idvec *v, uint32_t x) {
-    GROW(v->v, v->n, v->cap);
-    v->v[v->n++] = x;
-}
-
 /* ---------- fields ---------- */
 
 /* Word-at-a-time: looked up for every vendor field of every event. */
